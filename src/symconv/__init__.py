@@ -1,0 +1,23 @@
+"""symconv: derive, prove and typeset the arithmetic of convolutional networks.
+
+>>> from symconv import symbols, Network, Conv2d
+>>> n, m, k1, k2 = symbols("n m k1 k2")
+>>> net = Network(input=(1, n, m), layers=[Conv2d(k1, kernel_size=3, padding=1),
+...                                        Conv2d(k2, kernel_size=5, padding=2)])
+>>> net.macs
+25*k1*k2*m*n + 9*k1*m*n
+"""
+
+from symconv.errors import ShapeError, SpecError, SymconvError, UnsafeExpression, ValueSpecError
+from symconv.layers import *  # noqa: F403 - the layer classes are the public API
+from symconv.layers import __all__ as _layer_names
+from symconv.network import Concat, Network, Repeat, Residual
+from symconv.report import LayerRow, Report
+from symconv.sizes import parse_size, symbols
+
+__version__ = "0.1.0"
+
+__all__ = [
+    *_layer_names, "Concat", "LayerRow", "Network", "Repeat", "Report", "Residual", "ShapeError",
+    "SpecError", "SymconvError", "UnsafeExpression", "ValueSpecError", "parse_size", "symbols",
+]

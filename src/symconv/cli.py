@@ -1,0 +1,94 @@
+"""The ``symconv`` command: argument parsing and dispatch; all work happens elsewhere.
+
+Exit status: 0 success, 1 a check failed, 2 bad input (a located message,
+never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from symconv.errors import SpecError, SymconvError, Where
+from symconv.network import Network
+from symconv.render import REPORT_FORMATS
+from symconv.sizes import parse_assignment
+from symconv.spec import load, loads
+
+
+def load_spec(spec: str) -> Network:
+    """A network from a path, or ``-`` for standard input."""
+    if spec == "-":
+        return loads(sys.stdin.read(), "<stdin>")
+    return load(spec)
+
+
+def values_from(text: str | None, network: Network) -> dict:
+    if not text:
+        return {}
+    domains = {s.name: ("integer" if s.is_integer else "rational") for s in network.report.free_symbols()}
+    return parse_assignment(text, domains, Where(field="--at"))
+
+
+def run_derive(args: argparse.Namespace) -> int:
+    network = load_spec(args.spec)
+    report = network.report
+    if args.at:
+        report = report.at(values_from(args.at, network))
+    print(REPORT_FORMATS[args.format](report), end="" if args.format == "markdown" else "\n")
+    return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    from symconv.check import check_network
+    from symconv.render.check import CHECK_FORMATS
+
+    network = load_spec(args.spec)
+    if args.samples < 1 or args.samples > 10_000:
+        raise SpecError("--samples must be between 1 and 10000", Where(field="--samples"))
+    result = check_network(
+        network, values_from(args.at, network), samples=args.samples, seed=args.seed, mode=args.mode
+    )
+    print(CHECK_FORMATS[args.format](result))
+    return 0 if result.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="symconv", description="Derive and check the arithmetic of convolutional networks, exactly."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    derive = commands.add_parser("derive", help="shapes, parameters and MACs of every layer, in closed form")
+    derive.add_argument("spec", help="a YAML spec file, or - for standard input")
+    derive.add_argument("--at", help="values for symbols, e.g. k1=40,n=28 (decimals are exact: alpha=0.75)")
+    derive.add_argument("--format", choices=sorted(REPORT_FORMATS), default="text")
+    derive.set_defaults(run=run_derive)
+
+    check = commands.add_parser("check", help="run every layer in NumPy and compare with the formulas")
+    check.add_argument("spec", help="a YAML spec file, or - for standard input")
+    check.add_argument("--at", help="values for symbols; symbols left free are sampled")
+    check.add_argument("--samples", type=int, default=3, help="random assignments of the free symbols")
+    check.add_argument("--seed", type=int, default=0, help="seed of the sampler (recorded in the report)")
+    check.add_argument("--mode", choices=("auto", "enumerate", "fast"), default="auto",
+                       help="count by visiting every multiply-add, or from the products executed")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+    check.set_defaults(run=run_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except SymconvError as error:
+        print(f"symconv: error: {error}", file=sys.stderr)
+        return 2
+    except RecursionError:
+        print("symconv: error: input nested too deeply", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

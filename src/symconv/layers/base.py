@@ -1,0 +1,160 @@
+"""What every layer is: a frozen dataclass with one pure rule per quantity.
+
+A layer receives the shapes of its inputs (channels first, batch implicit) and
+answers, without side effects: the requirements its inputs must meet, its
+output shape, its learnable parameters, its multiply-accumulates, its
+receptive field, and the shapes of the weight tensors it owns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import sympy as sp
+
+from symconv.errors import ShapeError, SpecError, Where
+from symconv.sizes import parse_size
+
+Shape = tuple[sp.Expr, ...]
+ZERO = sp.Integer(0)
+ONE = sp.Integer(1)
+
+
+@dataclass(frozen=True)
+class Requirement:
+    """A condition a layer's input must satisfy, and which argument it concerns."""
+
+    condition: sp.Basic
+    message: str
+    field: str
+
+
+@dataclass(frozen=True)
+class Receptive:
+    """Receptive field size and jump (effective stride) per spatial axis."""
+
+    size: tuple[sp.Expr, ...]
+    jump: tuple[sp.Expr, ...]
+
+
+def as_size(value: Any, name: str) -> sp.Expr:
+    """One size argument as a sympy expression (ints, sympy values or expression strings)."""
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise SpecError(f"{name}: expected an integer or an expression, got {value!r}")
+    return parse_size(value)
+
+
+def as_sizes(value: Any, dims: int, name: str) -> tuple[sp.Expr, ...]:
+    """A per-axis argument: one value for every axis, or a list of ``dims`` values."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != dims:
+            raise SpecError(f"{name}: expected {dims} values (one per spatial axis), got {len(value)}")
+        return tuple(as_size(v, name) for v in value)
+    return (as_size(value, name),) * dims
+
+
+def size_arg(default: Any = dataclasses.MISSING, **kw: Any) -> Any:
+    """A dataclass field holding one size expression."""
+    return field(default=default, metadata={"kind": "size"}, **kw)
+
+
+def sizes_arg(default: Any = dataclasses.MISSING) -> Any:
+    """A dataclass field holding one size per spatial axis."""
+    return field(default=default, metadata={"kind": "sizes"})
+
+
+def flag_arg(default: bool) -> Any:
+    """A dataclass field holding a boolean."""
+    return field(default=default, metadata={"kind": "flag"})
+
+
+def choice_arg(default: str, *options: str) -> Any:
+    """A dataclass field holding one of a few words."""
+    return field(default=default, metadata={"kind": "choice", "options": options})
+
+
+def number_arg(default: Any = None) -> Any:
+    """A dataclass field holding a plain number that is not a size (a probability, a slope)."""
+    return field(default=default, metadata={"kind": "number"})
+
+
+@dataclass(frozen=True)
+class Layer:
+    """Base of all layers. Subclasses set ``kind`` and override the rules they need."""
+
+    kind: ClassVar[str] = "layer"
+    arity: ClassVar[int] = 1
+    name: str | None = field(default=None, kw_only=True)
+    where: Where | None = field(default=None, kw_only=True, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            kind = f.metadata.get("kind")
+            value = getattr(self, f.name)
+            if kind == "size" and value is not None:
+                object.__setattr__(self, f.name, as_size(value, f.name))
+            elif kind == "sizes" and value is not None and not isinstance(value, str):
+                object.__setattr__(self, f.name, as_sizes(value, self.spatial_dims, f.name))
+            elif kind == "flag" and not isinstance(value, bool):
+                raise SpecError(f"{f.name}: expected true or false, got {value!r}", self.where)
+            elif kind == "choice" and value not in f.metadata["options"]:
+                options = ", ".join(f.metadata["options"])
+                raise SpecError(f"{f.name}: expected one of {options}, got {value!r}", self.where)
+
+    spatial_dims: ClassVar[int] = 0
+
+    # --- the rules -----------------------------------------------------------
+    def requirements(self, *inputs: Shape) -> tuple[Requirement, ...]:
+        """Conditions on the input shapes; the network decides or records them."""
+        return ()
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        return inputs[0]
+
+    def params(self, *inputs: Shape) -> sp.Expr:
+        return ZERO
+
+    def macs(self, *inputs: Shape) -> sp.Expr:
+        return ZERO
+
+    def receptive(self, *fields: Receptive | None) -> Receptive | None:
+        return fields[0]
+
+    def weight_shapes(self, *inputs: Shape) -> dict[str, Shape]:
+        """Shapes of the learnable tensors, named as PyTorch names them."""
+        return {}
+
+    # --- helpers for subclasses ----------------------------------------------
+    def expect_rank(self, shape: Shape, rank: int) -> None:
+        """Refuse an input of the wrong rank, naming what was expected."""
+        if len(shape) != rank:
+            axes = "C" + "".join(", " + a for a in ("L", "H, W", "D, H, W")[rank - 2 : rank - 1])
+            raise ShapeError(
+                f"{self.kind} expects an input of rank {rank} ({axes}), "
+                f"got shape ({', '.join(map(str, shape))})",
+                self.where,
+            )
+
+
+def product(values: tuple[sp.Expr, ...] | list[sp.Expr]) -> sp.Expr:
+    """The product of sizes (1 for none)."""
+    return sp.Mul(*values) if values else ONE
+
+
+def spatial_receptive(
+    previous: Receptive | None, kernel: tuple[sp.Expr, ...], stride: tuple[sp.Expr, ...],
+    dilation: tuple[sp.Expr, ...],
+) -> Receptive | None:
+    """``r' = r + d(K - 1) j`` and ``j' = j S`` per axis (Dumoulin & Visin, 2016; Araujo et al., 2019)."""
+    if previous is None:
+        return None
+    size = tuple(
+        sp.expand(r + d * (k - 1) * j)
+        for r, j, k, d in zip(previous.size, previous.jump, kernel, dilation, strict=True)
+    )
+    jump = tuple(j * s for j, s in zip(previous.jump, stride, strict=True))
+    return Receptive(size, jump)

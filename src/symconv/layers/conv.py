@@ -1,0 +1,365 @@
+"""Convolutions: conv1d/2d/3d, their transposes, and Keras's depthwise and separable forms.
+
+Sources cited by the rules:
+
+* PyTorch, ``torch.nn.Conv2d`` documentation: output size
+  ``floor((n + 2P - d(K - 1) - 1)/S) + 1``, weight shape
+  ``(C_out, C_in/groups, K...)``.
+* PyTorch, ``torch.nn.ConvTranspose2d`` documentation: output size
+  ``(n - 1)S - 2P + d(K - 1) + output_padding + 1``.
+* TensorFlow, "Convolution and pooling padding" notes (``tf.nn.convolution``):
+  ``padding="same"`` gives ``ceil(n/S)`` for any stride.
+* Howard et al. 2017, "MobileNets", section 3.1: cost of a depthwise separable
+  convolution ``D_K^2 M D_F^2 + M N D_F^2``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sympy as sp
+
+from symconv.errors import SpecError
+from symconv.layers.base import (
+    ZERO,
+    Layer,
+    Receptive,
+    Requirement,
+    Shape,
+    choice_arg,
+    flag_arg,
+    product,
+    size_arg,
+    sizes_arg,
+    spatial_receptive,
+)
+from symconv.sizes import at_least, floor_divide
+
+PADDING_WORDS = ("same", "valid")
+
+
+def _channels_divisible(channels: sp.Expr, groups: sp.Expr, what: str) -> Requirement:
+    return Requirement(
+        sp.Eq(sp.Mod(channels, groups), 0),
+        f"{what} ({channels}) must be divisible by groups ({groups})",
+        "groups",
+    )
+
+
+@dataclass(frozen=True)
+class ConvNd(Layer):
+    """A PyTorch convolution ``Conv{1,2,3}d`` with PyTorch's keyword names."""
+
+    out_channels: sp.Expr = size_arg()
+    kernel_size: tuple[sp.Expr, ...] = sizes_arg()
+    stride: tuple[sp.Expr, ...] = sizes_arg(1)
+    padding: tuple[sp.Expr, ...] | str = sizes_arg(0)
+    dilation: tuple[sp.Expr, ...] = sizes_arg(1)
+    groups: sp.Expr = size_arg(1)
+    bias: bool = flag_arg(True)
+    padding_mode: str = choice_arg("zeros", "zeros", "reflect", "replicate", "circular")
+    in_channels: sp.Expr | None = size_arg(None)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.padding, str):
+            if self.padding not in PADDING_WORDS:
+                raise SpecError(
+                    f"padding: expected an integer, a list, 'same' or 'valid', got {self.padding!r}",
+                    self.where,
+                )
+            if self.padding == "valid":
+                object.__setattr__(self, "padding", 0)
+        super().__post_init__()
+
+    @property
+    def same(self) -> bool:
+        return self.padding == "same"
+
+    def effective_kernel(self) -> tuple[sp.Expr, ...]:
+        """``d(K - 1) + 1`` per axis: the extent a dilated kernel covers."""
+        return tuple(d * (k - 1) + 1 for k, d in zip(self.kernel_size, self.dilation, strict=True))
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        self.expect_rank(x, self.spatial_dims + 1)
+        channels = x[0]
+        found = [
+            _channels_divisible(channels, self.groups, "input channels"),
+            _channels_divisible(self.out_channels, self.groups, "out_channels"),
+        ]
+        if self.in_channels is not None:
+            found.append(
+                Requirement(
+                    sp.Eq(self.in_channels, channels),
+                    f"in_channels is {self.in_channels} but the input has {channels} channels",
+                    "in_channels",
+                )
+            )
+        if not self.same:
+            for axis, (n, p, extent) in enumerate(
+                zip(x[1:], self.padding, self.effective_kernel(), strict=True)
+            ):
+                found.append(
+                    Requirement(
+                        at_least(n + 2 * p, extent),
+                        f"kernel extent {extent} is larger than the padded input {n + 2 * p} "
+                        f"on spatial axis {axis}",
+                        "kernel_size",
+                    )
+                )
+                if self.padding_mode == "reflect":
+                    found.append(
+                        Requirement(
+                            sp.Lt(p, n), f"reflect padding {p} must be smaller than the input {n}", "padding"
+                        )
+                    )
+        return tuple(found)
+
+    def output_size(self, n: sp.Expr, axis: int) -> sp.Expr:
+        """Output length along one spatial axis."""
+        k, s, d = self.kernel_size[axis], self.stride[axis], self.dilation[axis]
+        if self.same:
+            return floor_divide(n, s - 1, s)
+        p = self.padding[axis]
+        return floor_divide(n, 2 * p - d * (k - 1) - 1, s) + 1
+
+    def output_shape(self, x: Shape) -> Shape:
+        return (self.out_channels, *(self.output_size(n, i) for i, n in enumerate(x[1:])))
+
+    def params(self, x: Shape) -> sp.Expr:
+        weights = self.out_channels * (x[0] / self.groups) * product(self.kernel_size)
+        return weights + (self.out_channels if self.bias else ZERO)
+
+    def macs(self, x: Shape) -> sp.Expr:
+        out = self.output_shape(x)
+        return product(out) * (x[0] / self.groups) * product(self.kernel_size)
+
+    def receptive(self, previous: Receptive | None) -> Receptive | None:
+        return spatial_receptive(previous, self.kernel_size, self.stride, self.dilation)
+
+    def weight_shapes(self, x: Shape) -> dict[str, Shape]:
+        shapes = {"weight": (self.out_channels, x[0] / self.groups, *self.kernel_size)}
+        if self.bias:
+            shapes["bias"] = (self.out_channels,)
+        return shapes
+
+
+@dataclass(frozen=True)
+class Conv1d(ConvNd):
+    kind: ClassVar[str] = "conv1d"
+    spatial_dims: ClassVar[int] = 1
+
+
+@dataclass(frozen=True)
+class Conv2d(ConvNd):
+    kind: ClassVar[str] = "conv2d"
+    spatial_dims: ClassVar[int] = 2
+
+
+@dataclass(frozen=True)
+class Conv3d(ConvNd):
+    kind: ClassVar[str] = "conv3d"
+    spatial_dims: ClassVar[int] = 3
+
+
+@dataclass(frozen=True)
+class ConvTransposeNd(Layer):
+    """A PyTorch transposed convolution ``ConvTranspose{1,2,3}d``.
+
+    MACs follow the input-position (scatter) convention of
+    ``torch.utils.flop_counter``: every input element is multiplied by every
+    tap of the ``C_out/groups`` kernels it reaches.
+    """
+
+    out_channels: sp.Expr = size_arg()
+    kernel_size: tuple[sp.Expr, ...] = sizes_arg()
+    stride: tuple[sp.Expr, ...] = sizes_arg(1)
+    padding: tuple[sp.Expr, ...] = sizes_arg(0)
+    output_padding: tuple[sp.Expr, ...] = sizes_arg(0)
+    groups: sp.Expr = size_arg(1)
+    bias: bool = flag_arg(True)
+    dilation: tuple[sp.Expr, ...] = sizes_arg(1)
+    in_channels: sp.Expr | None = size_arg(None)
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        self.expect_rank(x, self.spatial_dims + 1)
+        found = [
+            _channels_divisible(x[0], self.groups, "input channels"),
+            _channels_divisible(self.out_channels, self.groups, "out_channels"),
+        ]
+        if self.in_channels is not None:
+            found.append(
+                Requirement(
+                    sp.Eq(self.in_channels, x[0]),
+                    f"in_channels is {self.in_channels} but the input has {x[0]} channels",
+                    "in_channels",
+                )
+            )
+        for axis, (op, s, d) in enumerate(
+            zip(self.output_padding, self.stride, self.dilation, strict=True)
+        ):
+            found.append(
+                Requirement(
+                    sp.Or(sp.Lt(op, s), sp.Lt(op, d)),
+                    f"output_padding {op} must be smaller than either stride {s} or dilation {d}"
+                    f" (axis {axis})",
+                    "output_padding",
+                )
+            )
+        for axis, n in enumerate(x[1:]):
+            found.append(
+                Requirement(
+                    at_least(self.output_size(n, axis), 1),
+                    f"padding {self.padding[axis]} leaves no output on spatial axis {axis}",
+                    "padding",
+                )
+            )
+        return tuple(found)
+
+    def output_size(self, n: sp.Expr, axis: int) -> sp.Expr:
+        k, s, p = self.kernel_size[axis], self.stride[axis], self.padding[axis]
+        d, op = self.dilation[axis], self.output_padding[axis]
+        return sp.expand((n - 1) * s - 2 * p + d * (k - 1) + op + 1)
+
+    def output_shape(self, x: Shape) -> Shape:
+        return (self.out_channels, *(self.output_size(n, i) for i, n in enumerate(x[1:])))
+
+    def params(self, x: Shape) -> sp.Expr:
+        weights = x[0] * (self.out_channels / self.groups) * product(self.kernel_size)
+        return weights + (self.out_channels if self.bias else ZERO)
+
+    def macs(self, x: Shape) -> sp.Expr:
+        return product(x) * (self.out_channels / self.groups) * product(self.kernel_size)
+
+    def receptive(self, previous: Receptive | None) -> Receptive | None:
+        return None
+
+    def weight_shapes(self, x: Shape) -> dict[str, Shape]:
+        shapes = {"weight": (x[0], self.out_channels / self.groups, *self.kernel_size)}
+        if self.bias:
+            shapes["bias"] = (self.out_channels,)
+        return shapes
+
+
+@dataclass(frozen=True)
+class ConvTranspose1d(ConvTransposeNd):
+    kind: ClassVar[str] = "conv_transpose1d"
+    spatial_dims: ClassVar[int] = 1
+
+
+@dataclass(frozen=True)
+class ConvTranspose2d(ConvTransposeNd):
+    kind: ClassVar[str] = "conv_transpose2d"
+    spatial_dims: ClassVar[int] = 2
+
+
+@dataclass(frozen=True)
+class ConvTranspose3d(ConvTransposeNd):
+    kind: ClassVar[str] = "conv_transpose3d"
+    spatial_dims: ClassVar[int] = 3
+
+
+@dataclass(frozen=True)
+class DepthwiseConv2d(Layer):
+    """Keras ``DepthwiseConv2D``: ``depth_multiplier`` filters per input channel.
+
+    The same layer as ``Conv2d(C*depth_multiplier, groups=C)`` in PyTorch.
+    """
+
+    kind: ClassVar[str] = "depthwise_conv2d"
+    spatial_dims: ClassVar[int] = 2
+    aliases: ClassVar[dict[str, str]] = {"use_bias": "bias", "strides": "stride", "dilation_rate": "dilation"}
+    kernel_size: tuple[sp.Expr, ...] = sizes_arg()
+    depth_multiplier: sp.Expr = size_arg(1)
+    stride: tuple[sp.Expr, ...] = sizes_arg(1)
+    padding: tuple[sp.Expr, ...] | str = sizes_arg(0)
+    dilation: tuple[sp.Expr, ...] = sizes_arg(1)
+    bias: bool = flag_arg(True)
+
+    def as_conv(self, x: Shape) -> Conv2d:
+        """The equivalent grouped PyTorch convolution for an input of ``x[0]`` channels."""
+        return Conv2d(
+            x[0] * self.depth_multiplier, self.kernel_size, self.stride, self.padding,
+            self.dilation, x[0], self.bias, where=self.where,
+        )
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        self.expect_rank(x, 3)
+        return self.as_conv(x).requirements(x)
+
+    def output_shape(self, x: Shape) -> Shape:
+        return self.as_conv(x).output_shape(x)
+
+    def params(self, x: Shape) -> sp.Expr:
+        return self.as_conv(x).params(x)
+
+    def macs(self, x: Shape) -> sp.Expr:
+        return self.as_conv(x).macs(x)
+
+    def receptive(self, previous: Receptive | None) -> Receptive | None:
+        return spatial_receptive(previous, self.kernel_size, self.stride, self.dilation)
+
+    def weight_shapes(self, x: Shape) -> dict[str, Shape]:
+        return self.as_conv(x).weight_shapes(x)
+
+
+@dataclass(frozen=True)
+class SeparableConv2d(Layer):
+    """Keras ``SeparableConv2D``: a depthwise convolution (no bias) then a 1x1 convolution."""
+
+    kind: ClassVar[str] = "separable_conv2d"
+    spatial_dims: ClassVar[int] = 2
+    aliases: ClassVar[dict[str, str]] = {
+        "use_bias": "bias", "filters": "out_channels", "strides": "stride", "dilation_rate": "dilation",
+    }
+    out_channels: sp.Expr = size_arg()
+    kernel_size: tuple[sp.Expr, ...] = sizes_arg()
+    depth_multiplier: sp.Expr = size_arg(1)
+    stride: tuple[sp.Expr, ...] = sizes_arg(1)
+    padding: tuple[sp.Expr, ...] | str = sizes_arg(0)
+    dilation: tuple[sp.Expr, ...] = sizes_arg(1)
+    bias: bool = flag_arg(True)
+
+    def parts(self, x: Shape) -> tuple[Conv2d, Conv2d]:
+        """The depthwise and the pointwise convolution this layer is made of."""
+        depthwise = Conv2d(
+            x[0] * self.depth_multiplier, self.kernel_size, self.stride, self.padding,
+            self.dilation, x[0], False, where=self.where,
+        )
+        pointwise = Conv2d(self.out_channels, 1, bias=self.bias, where=self.where)
+        return depthwise, pointwise
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        self.expect_rank(x, 3)
+        return self.parts(x)[0].requirements(x)
+
+    def output_shape(self, x: Shape) -> Shape:
+        depthwise, pointwise = self.parts(x)
+        return pointwise.output_shape(depthwise.output_shape(x))
+
+    def params(self, x: Shape) -> sp.Expr:
+        depthwise, pointwise = self.parts(x)
+        return depthwise.params(x) + pointwise.params(depthwise.output_shape(x))
+
+    def macs(self, x: Shape) -> sp.Expr:
+        depthwise, pointwise = self.parts(x)
+        return depthwise.macs(x) + pointwise.macs(depthwise.output_shape(x))
+
+    def receptive(self, previous: Receptive | None) -> Receptive | None:
+        return spatial_receptive(previous, self.kernel_size, self.stride, self.dilation)
+
+    def weight_shapes(self, x: Shape) -> dict[str, Shape]:
+        depthwise, pointwise = self.parts(x)
+        shapes = {
+            "depthwise_weight": depthwise.weight_shapes(x)["weight"],
+            "pointwise_weight": pointwise.weight_shapes(depthwise.output_shape(x))["weight"],
+        }
+        if self.bias:
+            shapes["bias"] = (self.out_channels,)
+        return shapes
+
+
+__all__ = [
+    "Conv1d", "Conv2d", "Conv3d", "ConvNd", "ConvTranspose1d", "ConvTranspose2d",
+    "ConvTranspose3d", "ConvTransposeNd", "DepthwiseConv2d", "SeparableConv2d",
+]

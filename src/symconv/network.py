@@ -1,0 +1,241 @@
+"""Networks: a DAG of layer nodes, and the one walk that threads shapes through it.
+
+``Residual``, ``Concat`` and ``Repeat`` are ways of writing the graph, not
+separate engines: :func:`build_graph` turns them into nodes with inputs, and
+:class:`Network` walks the nodes once, in execution order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import sympy as sp
+
+from symconv.errors import ShapeError, SpecError, Where
+from symconv.layers import Add, ChannelConcat, Layer, Receptive, Shape
+from symconv.layers.base import as_size
+from symconv.report import Assumption, LayerRow, Report, tidy
+from symconv.sizes import is_true
+
+
+@dataclass(frozen=True)
+class Residual:
+    """``y = body(x) + shortcut(x)``; the shortcut defaults to the identity."""
+
+    body: tuple = ()
+    shortcut: tuple = ()
+    name: str | None = None
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+    kind = "residual"
+
+
+@dataclass(frozen=True)
+class Concat:
+    """Branches applied to the same input, concatenated along channels."""
+
+    branches: tuple = ()
+    name: str | None = None
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+    kind = "concat"
+
+
+@dataclass(frozen=True)
+class Repeat:
+    """``layers`` applied ``times`` times in sequence."""
+
+    times: int = 1
+    layers: tuple = ()
+    name: str | None = None
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+    kind = "repeat"
+
+
+Item = Layer | Residual | Concat | Repeat
+
+
+@dataclass(frozen=True)
+class Node:
+    """One operation of the graph; ``inputs`` index earlier nodes, ``-1`` is the network input."""
+
+    name: str
+    layer: Layer
+    inputs: tuple[int, ...]
+
+
+class _GraphBuilder:
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.names: dict[str, Where | None] = {}
+
+    def claim(self, name: str, where: Where | None) -> str:
+        if name in self.names:
+            raise SpecError(f"two layers are named {name!r}", where)
+        self.names[name] = where
+        return name
+
+    def add(self, name: str, layer: Layer, inputs: tuple[int, ...]) -> int:
+        self.nodes.append(Node(self.claim(name, layer.where), layer, inputs))
+        return len(self.nodes) - 1
+
+    def sequence(self, items: Sequence[Item], source: int, prefix: str) -> int:
+        counters: dict[str, int] = {}
+        for item in items:
+            if not isinstance(item, (Layer, Residual, Concat, Repeat)):
+                raise SpecError(f"{item!r} is not a layer or a block")
+            counters[item.kind] = counters.get(item.kind, 0) + 1
+            local = item.name or f"{item.kind}_{counters[item.kind]}"
+            name = f"{prefix}{local}"
+            source = self.item(item, source, name)
+        return source
+
+    def item(self, item: Item, source: int, name: str) -> int:
+        if isinstance(item, Layer):
+            return self.add(name, item, (source,))
+        if isinstance(item, Residual):
+            body = self.sequence(item.body, source, f"{name}.")
+            shortcut = self.sequence(item.shortcut, source, f"{name}.shortcut.")
+            return self.add(f"{name}.add", Add(where=item.where), (body, shortcut))
+        if isinstance(item, Concat):
+            if len(item.branches) < 2:
+                raise SpecError("concat needs at least two branches", item.where)
+            ends = tuple(
+                self.sequence(branch, source, f"{name}.{index}.")
+                for index, branch in enumerate(item.branches)
+            )
+            return self.add(f"{name}.concat", ChannelConcat(where=item.where), ends)
+        if type(item.times) is not int or item.times < 1:
+            raise SpecError(f"repeat times must be a positive integer, got {item.times!r}", item.where)
+        for index in range(item.times):
+            source = self.sequence(item.layers, source, f"{name}.{index}.")
+        return source
+
+
+def build_graph(items: Sequence[Item]) -> tuple[Node, ...]:
+    """The nodes of a network written as a sequence of layers and blocks."""
+    builder = _GraphBuilder()
+    builder.sequence(items, -1, "")
+    if not builder.nodes:
+        raise SpecError("a network needs at least one layer")
+    return tuple(builder.nodes)
+
+
+def _located(layer: Layer, field_name: str) -> Where | None:
+    return layer.where.at(field_name) if layer.where else None
+
+
+class Network:
+    """A network with symbolic sizes, its layers derived in closed form.
+
+    >>> from symconv import symbols, Conv2d
+    >>> n, m, k1, k2 = symbols("n m k1 k2")
+    >>> net = Network(input=(1, n, m), layers=[
+    ...     Conv2d(k1, kernel_size=3, padding=1),
+    ...     Conv2d(k2, kernel_size=5, padding=2),
+    ... ])
+    >>> net.output_shape
+    (k2, n, m)
+    >>> net.params
+    25*k1*k2 + 10*k1 + k2
+    """
+
+    def __init__(
+        self,
+        input: Sequence[int | str | sp.Expr],
+        layers: Sequence[Item],
+        *,
+        name: str | None = None,
+        legend: dict[str, str] | None = None,
+        where: Where | None = None,
+    ) -> None:
+        if not input:
+            raise SpecError("input: expected a shape such as [1, n, m] (channels first)", where)
+        self.name = name
+        self.legend = dict(legend or {})
+        self.input_shape: Shape = tuple(as_size(d, "input") for d in input)
+        for axis, size in enumerate(self.input_shape):
+            if is_true(sp.Ge(size, 1)) is False:
+                raise ShapeError(f"input axis {axis} has size {size}; sizes must be positive", where)
+        self.items = tuple(layers)
+        self.graph = build_graph(self.items)
+
+    @cached_property
+    def report(self) -> Report:
+        """Every node's shape and quantities, derived in one walk over the graph."""
+        shapes: dict[int, Shape] = {-1: self.input_shape}
+        ones = tuple(sp.Integer(1) for _ in self.input_shape[1:])
+        fields: dict[int, Receptive | None] = {-1: Receptive(ones, ones) if ones else None}
+        rows: list[LayerRow] = []
+        assumptions: list[Assumption] = []
+        for index, node in enumerate(self.graph):
+            layer = node.layer
+            inputs = tuple(shapes[i] for i in node.inputs)
+            for requirement in layer.requirements(*inputs):
+                decided = is_true(requirement.condition)
+                if decided is False:
+                    raise ShapeError(
+                        f"{node.name} ({layer.kind}): {requirement.message}",
+                        _located(layer, requirement.field),
+                    )
+                if decided is None:
+                    assumption = Assumption(
+                        requirement.condition, f"{node.name}: {requirement.message}",
+                        _located(layer, requirement.field),
+                    )
+                    if all(a.condition != assumption.condition for a in assumptions):
+                        assumptions.append(assumption)
+            output = tuple(tidy(d) for d in layer.output_shape(*inputs))
+            shapes[index] = output
+            fields[index] = layer.receptive(*(fields[i] for i in node.inputs))
+            rows.append(
+                LayerRow(
+                    name=node.name, kind=layer.kind, input_shapes=inputs, output_shape=output,
+                    params=tidy(layer.params(*inputs)), macs=tidy(layer.macs(*inputs)),
+                    activations=tidy(sp.Mul(*output)), receptive=fields[index],
+                )
+            )
+        return Report(
+            name=self.name, input_shape=self.input_shape, rows=tuple(rows),
+            assumptions=tuple(assumptions), legend=tuple(self.legend.items()),
+        )
+
+    # Convenience views on the report, as design.md promises them.
+    @property
+    def layers(self) -> tuple[LayerRow, ...]:
+        return self.report.rows
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.report.output_shape
+
+    @property
+    def params(self) -> sp.Expr:
+        return self.report.params
+
+    @property
+    def macs(self) -> sp.Expr:
+        return self.report.macs
+
+    @property
+    def flops(self) -> sp.Expr:
+        return self.report.flops
+
+    @property
+    def activations(self) -> sp.Expr:
+        return self.report.activations
+
+    @property
+    def assumptions(self) -> tuple[Assumption, ...]:
+        return self.report.assumptions
+
+    def at(self, **values: int | str | sp.Rational) -> Report:
+        """The report with values substituted, e.g. ``net.at(n=28, m=28)``."""
+        return self.report.at(values)
+
+    def __repr__(self) -> str:
+        shape = ", ".join(map(str, self.input_shape))
+        return f"Network({self.name or 'unnamed'}: input ({shape}), {len(self.graph)} nodes)"

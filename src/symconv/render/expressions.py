@@ -1,0 +1,80 @@
+"""Printing single expressions: plain text that sympy reads back, and LaTeX.
+
+sympy distributes a numeric denominator over a sum, so ``floor((n - 1)/2)``
+prints as ``floor(n/2 - 1/2)``. These printers put every floor's argument back
+over one denominator, the way textbooks and PyTorch's documentation write it.
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
+
+
+def _over_one_denominator(argument: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    numerator, denominator = sp.fraction(sp.together(argument))
+    return sp.expand(numerator), denominator
+
+
+class TextPrinter(StrPrinter):
+    """``floor((n - 1)/32) + 1``: readable, and ``sympy.sympify`` reads it back."""
+
+    def _print_rounding(self, name: str, argument: sp.Expr) -> str:
+        numerator, denominator = _over_one_denominator(argument)
+        inner = self._print(numerator)
+        if denominator == 1:
+            return f"{name}({inner})"
+        if isinstance(numerator, sp.Add):
+            inner = f"({inner})"
+        shown = self._print(denominator)
+        if not (denominator.is_Atom):
+            shown = f"({shown})"
+        return f"{name}({inner}/{shown})"
+
+    def _print_floor(self, expr: sp.floor) -> str:
+        return self._print_rounding("floor", expr.args[0])
+
+    def _print_ceiling(self, expr: sp.ceiling) -> str:
+        return self._print_rounding("ceiling", expr.args[0])
+
+
+class MathPrinter(LatexPrinter):
+    """LaTeX with ``\\left\\lfloor \\frac{n - 1}{2} \\right\\rfloor`` kept over one fraction."""
+
+    def _print_rounding(self, left: str, right: str, argument: sp.Expr) -> str:
+        numerator, denominator = _over_one_denominator(argument)
+        if denominator == 1:
+            inner = self._print(numerator)
+        else:
+            inner = rf"\frac{{{self._print(numerator)}}}{{{self._print(denominator)}}}"
+        return rf"\left{left} {inner} \right{right}"
+
+    def _print_floor(self, expr: sp.floor, exp: str | None = None) -> str:
+        text = self._print_rounding(r"\lfloor", r"\rfloor", expr.args[0])
+        return f"{text}^{{{exp}}}" if exp else text
+
+    def _print_ceiling(self, expr: sp.ceiling, exp: str | None = None) -> str:
+        text = self._print_rounding(r"\lceil", r"\rceil", expr.args[0])
+        return f"{text}^{{{exp}}}" if exp else text
+
+
+def to_text(expr: sp.Expr | int) -> str:
+    """One expression as text.
+
+    >>> from symconv.sizes import size_symbol
+    >>> n = size_symbol("n")
+    >>> to_text(sp.floor((n - 1) / 32) + 1)
+    'floor((n - 1)/32) + 1'
+    """
+    return TextPrinter().doprint(sp.sympify(expr))
+
+
+def to_latex(expr: sp.Expr | int) -> str:
+    r"""One expression as LaTeX math (no delimiters).
+
+    >>> from symconv.sizes import size_symbol
+    >>> to_latex(sp.floor((size_symbol("n") - 1) / 2) + 1)
+    '\\left\\lfloor \\frac{n - 1}{2} \\right\\rfloor + 1'
+    """
+    return MathPrinter({"mul_symbol": "dot"}).doprint(sp.sympify(expr))

@@ -1,0 +1,170 @@
+"""Results: a frozen report of per-layer rows, totals and assumptions.
+
+A report is what renderers receive. It is immutable; substituting values
+(:meth:`Report.at`) gives a new report and re-checks the assumptions at
+those values, so a layer that is impossible there is refused by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import sympy as sp
+
+from symconv.errors import ShapeError, ValueSpecError, Where
+from symconv.layers.base import Receptive, Shape
+from symconv.sizes import is_true, parse_value
+
+_NON_POLYNOMIAL = (sp.floor, sp.ceiling, sp.Min, sp.Max, sp.Mod)
+
+
+def tidy(expr: sp.Expr) -> sp.Expr:
+    """Expand polynomials into monomials; leave expressions with floors as products."""
+    expr = sp.sympify(expr)
+    return expr if expr.has(*_NON_POLYNOMIAL) else sp.expand(expr)
+
+
+@dataclass(frozen=True)
+class Assumption:
+    """A condition the network needs that sympy could not decide for all values."""
+
+    condition: sp.Basic
+    message: str
+    where: Where | None = None
+
+    def __str__(self) -> str:
+        return str(self.condition)
+
+
+@dataclass(frozen=True)
+class LayerRow:
+    """One leaf layer (or merge node) of a network with its derived quantities."""
+
+    name: str
+    kind: str
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+    params: sp.Expr
+    macs: sp.Expr
+    activations: sp.Expr
+    receptive: Receptive | None
+
+    @property
+    def flops(self) -> sp.Expr:
+        return 2 * self.macs
+
+    @property
+    def receptive_field(self) -> sp.Expr | tuple[sp.Expr, ...] | None:
+        """Receptive field size: one value when all axes agree, else one per axis."""
+        return None if self.receptive is None else _collapse(self.receptive.size)
+
+    @property
+    def jump(self) -> sp.Expr | tuple[sp.Expr, ...] | None:
+        """Effective stride (jump) of this layer's outputs in input pixels."""
+        return None if self.receptive is None else _collapse(self.receptive.jump)
+
+    def substitute(self, values: dict[sp.Symbol, sp.Expr]) -> LayerRow:
+        def sub(e: sp.Expr) -> sp.Expr:
+            return tidy(sp.sympify(e).xreplace(values)) if values else e
+
+        receptive = self.receptive and Receptive(
+            tuple(map(sub, self.receptive.size)), tuple(map(sub, self.receptive.jump))
+        )
+        return replace(
+            self,
+            input_shapes=tuple(tuple(map(sub, s)) for s in self.input_shapes),
+            output_shape=tuple(map(sub, self.output_shape)),
+            params=sub(self.params), macs=sub(self.macs), activations=sub(self.activations),
+            receptive=receptive,
+        )
+
+
+def _collapse(values: tuple[sp.Expr, ...]) -> sp.Expr | tuple[sp.Expr, ...] | None:
+    if not values:
+        return None
+    first = values[0]
+    return first if all(sp.expand(v - first) == 0 for v in values) else values
+
+
+@dataclass(frozen=True)
+class Report:
+    """A network's derivation: rows in execution order, totals, assumptions."""
+
+    name: str | None
+    input_shape: Shape
+    rows: tuple[LayerRow, ...]
+    assumptions: tuple[Assumption, ...]
+    legend: tuple[tuple[str, str], ...] = ()
+    values: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+
+    @property
+    def output_shape(self) -> Shape:
+        return self.rows[-1].output_shape
+
+    @property
+    def params(self) -> sp.Expr:
+        return tidy(sp.Add(*(r.params for r in self.rows)))
+
+    @property
+    def macs(self) -> sp.Expr:
+        return tidy(sp.Add(*(r.macs for r in self.rows)))
+
+    @property
+    def flops(self) -> sp.Expr:
+        return tidy(2 * self.macs)
+
+    @property
+    def activations(self) -> sp.Expr:
+        return tidy(sp.Add(*(r.activations for r in self.rows)))
+
+    def free_symbols(self) -> set[sp.Symbol]:
+        found: set[sp.Symbol] = set()
+        for size in self.input_shape:
+            found |= size.free_symbols
+        for row in self.rows:
+            for expr in (*row.output_shape, row.params, row.macs):
+                found |= sp.sympify(expr).free_symbols
+        return found
+
+    def resolve(self, values: dict) -> dict[sp.Symbol, sp.Expr]:
+        """Map ``{name or symbol: value}`` onto this report's own symbols, exactly."""
+        by_name = {s.name: s for s in self.free_symbols()}
+        resolved: dict[sp.Symbol, sp.Expr] = {}
+        for key, value in values.items():
+            name = key.name if isinstance(key, sp.Symbol) else str(key)
+            if name not in by_name:
+                known = ", ".join(sorted(by_name)) or "none"
+                raise ValueSpecError(f"{name}: not a symbol of this network (its symbols: {known})")
+            symbol = by_name[name]
+            if isinstance(value, bool):
+                raise ValueSpecError(f"{name}={value!r}: expected a number")
+            if isinstance(value, (int, sp.Integer)):
+                value = parse_value(str(int(value)), symbol)
+            elif isinstance(value, str):
+                value = parse_value(value, symbol)
+            elif isinstance(value, sp.Rational):
+                value = parse_value(str(value), symbol)
+            else:
+                raise ValueSpecError(f"{name}={value!r}: expected an integer, a decimal string or a Rational")
+            resolved[symbol] = value
+        return resolved
+
+    def at(self, values: dict) -> Report:
+        """The report at the given values; assumptions are checked there."""
+        resolved = self.resolve(values)
+        remaining = []
+        for assumption in self.assumptions:
+            condition = assumption.condition.xreplace(resolved) if resolved else assumption.condition
+            decided = is_true(condition)
+            if decided is False:
+                shown = ", ".join(f"{k}={v}" for k, v in resolved.items())
+                raise ShapeError(f"at {shown}: {assumption.message}", assumption.where)
+            if decided is None:
+                remaining.append(replace(assumption, condition=condition))
+        return replace(
+            self,
+            input_shape=tuple(sp.sympify(s).xreplace(resolved) for s in self.input_shape),
+            rows=tuple(row.substitute(resolved) for row in self.rows),
+            assumptions=tuple(remaining),
+            values=self.values + tuple(resolved.items()),
+        )

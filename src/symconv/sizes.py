@@ -1,0 +1,310 @@
+"""Sizes: symbols with assumptions, safe parsing, and floors in normal form.
+
+Sizes are sympy expressions over symbols that are positive integers unless a
+symbol is declared a positive rational (a width multiplier such as ``alpha``).
+User text is read by :func:`parse_size`, a builder over Python's ``ast`` that
+accepts only a whitelist of node types and never evaluates anything.
+
+Spatial sizes are kept in the normal form ``floor((x + A)/M) + B`` by
+:func:`floor_divide`, which composes layers with the identity
+``floor((floor(y) + c)/S) = floor((y + c)/S)`` (integer ``c``, positive integer
+``S``), so a chain of strided layers never nests floors.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from fractions import Fraction
+
+import sympy as sp
+
+from symconv.errors import UnsafeExpression, ValueSpecError, Where
+
+RATIONAL_BY_DEFAULT = frozenset({"alpha", "rho"})
+"""Names read as positive rationals unless declared otherwise (MobileNet's multipliers)."""
+
+DOMAINS = ("integer", "rational")
+MAX_TEXT_LENGTH = 2000
+MAX_DEPTH = 50
+MAX_LITERAL = 10**18
+MAX_EXPONENT = 64
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
+
+
+def size_symbol(name: str, domain: str | None = None) -> sp.Symbol:
+    """The one symbol for ``name``: a positive integer, or a positive rational.
+
+    sympy identifies symbols by name *and* assumptions, so every part of
+    symconv builds its symbols here.
+
+    >>> size_symbol("n").is_integer, size_symbol("alpha").is_integer
+    (True, None)
+    """
+    if not _NAME.match(name):
+        raise UnsafeExpression(f"{name!r} is not a valid symbol name (letters, digits, _)")
+    if domain is None:
+        domain = "rational" if name in RATIONAL_BY_DEFAULT else "integer"
+    if domain == "integer":
+        return sp.Symbol(name, integer=True, positive=True)
+    if domain == "rational":
+        return sp.Symbol(name, rational=True, positive=True)
+    raise ValueSpecError(f"unknown domain {domain!r}; expected one of {', '.join(DOMAINS)}")
+
+
+def symbols(names: str, *, rational: bool = False) -> tuple[sp.Symbol, ...] | sp.Symbol:
+    """Symbols for sizes: positive integers, or positive rationals on request.
+
+    >>> n, m = symbols("n m")
+    >>> (n * m).is_integer
+    True
+    >>> symbols("alpha", rational=True).is_rational
+    True
+    """
+    parts = names.replace(",", " ").split()
+    if not parts:
+        raise ValueSpecError("symbols() needs at least one name")
+    made = tuple(size_symbol(p, "rational" if rational else None) for p in parts)
+    return made[0] if len(made) == 1 else made
+
+
+class _Builder:
+    """Turns a whitelisted ``ast`` tree into a sympy expression, evaluating nothing."""
+
+    def __init__(self, domains: dict[str, str], where: Where | None) -> None:
+        self.domains = domains
+        self.where = where
+
+    def fail(self, message: str) -> UnsafeExpression:
+        return UnsafeExpression(message, self.where)
+
+    def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
+        if depth > MAX_DEPTH:
+            raise self.fail(f"expression nested deeper than {MAX_DEPTH} levels")
+        if isinstance(node, ast.Constant):
+            if type(node.value) is not int:
+                raise self.fail(f"only integer literals are allowed, not {node.value!r}")
+            if abs(node.value) > MAX_LITERAL:
+                raise self.fail(f"integer literal larger than {MAX_LITERAL}")
+            return sp.Integer(node.value)
+        if isinstance(node, ast.Name):
+            if not _NAME.match(node.id):
+                raise self.fail(f"name {node.id!r} is not allowed (no leading underscore)")
+            return size_symbol(node.id, self.domains.get(node.id))
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.UAdd, ast.USub)):
+            operand = self.build(node.operand, depth + 1)
+            return -operand if isinstance(node.op, ast.USub) else operand
+        if isinstance(node, ast.BinOp):
+            return self.binary(node, depth)
+        if isinstance(node, ast.Call):
+            return self.call(node, depth)
+        raise self.fail(f"{type(node).__name__} is not allowed in a size expression")
+
+    def binary(self, node: ast.BinOp, depth: int) -> sp.Expr:
+        left = self.build(node.left, depth + 1)
+        if isinstance(node.op, ast.Pow):
+            exponent = node.right
+            if not (
+                isinstance(exponent, ast.Constant)
+                and type(exponent.value) is int
+                and 0 <= exponent.value <= MAX_EXPONENT
+            ):
+                raise self.fail(f"exponents must be integer literals from 0 to {MAX_EXPONENT}")
+            return left**exponent.value
+        right = self.build(node.right, depth + 1)
+        if isinstance(node.op, ast.Add):
+            return left + right
+        if isinstance(node.op, ast.Sub):
+            return left - right
+        if isinstance(node.op, ast.Mult):
+            return left * right
+        if isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod)):
+            if right.is_zero:
+                raise self.fail("division by zero")
+            if isinstance(node.op, ast.Div):
+                return left / right
+            if isinstance(node.op, ast.FloorDiv):
+                return sp.floor(left / right)
+            return sp.Mod(left, right)
+        raise self.fail(f"operator {type(node.op).__name__} is not allowed")
+
+    def call(self, node: ast.Call, depth: int) -> sp.Expr:
+        functions = {"floor": sp.floor, "ceil": sp.ceiling, "ceiling": sp.ceiling}
+        if not isinstance(node.func, ast.Name) or node.keywords:
+            raise self.fail("only floor(x), ceil(x), min(...), max(...) may be called")
+        name = node.func.id
+        args = [self.build(a, depth + 1) for a in node.args]
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.fail("starred arguments are not allowed")
+        if name in functions:
+            if len(args) != 1:
+                raise self.fail(f"{name}() takes exactly one argument")
+            return functions[name](args[0])
+        if name in ("min", "max"):
+            if not args:
+                raise self.fail(f"{name}() needs at least one argument")
+            return (sp.Min if name == "min" else sp.Max)(*args)
+        raise self.fail(f"function {name!r} is not allowed; use floor, ceil, min or max")
+
+
+def parse_size(
+    text: str | int, domains: dict[str, str] | None = None, where: Where | None = None
+) -> sp.Expr:
+    """Read a size expression written by a user, without ``eval``.
+
+    Accepted: integer literals, names, ``+ - * / // % **`` (exponent an integer
+    literal up to 64), ``floor``, ``ceil``, ``min``, ``max``.
+
+    >>> parse_size("floor((n + 2*P - K)/S) + 1")
+    floor((2*P - K + n)/S) + 1
+    >>> parse_size("__import__('os')")
+    Traceback (most recent call last):
+    ...
+    symconv.errors.UnsafeExpression: function '__import__' is not allowed; use floor, ceil, min or max
+    """
+    domains = domains or {}
+    if isinstance(text, bool):
+        raise UnsafeExpression(f"expected a size, got {text!r}", where)
+    if isinstance(text, int):
+        if abs(text) > MAX_LITERAL:
+            raise UnsafeExpression(f"integer larger than {MAX_LITERAL}", where)
+        return sp.Integer(text)
+    if not isinstance(text, str):
+        raise UnsafeExpression(
+            f"expected an integer or an expression string, got {type(text).__name__} {text!r}",
+            where,
+        )
+    if len(text) > MAX_TEXT_LENGTH:
+        raise UnsafeExpression(f"expression longer than {MAX_TEXT_LENGTH} characters", where)
+    if not text.strip():
+        raise UnsafeExpression("empty expression", where)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        raise UnsafeExpression(f"cannot read {text!r} as an expression: {error}", where) from None
+    try:
+        expr = _Builder(domains, where).build(tree.body)
+    except RecursionError:
+        raise UnsafeExpression("expression nested too deeply", where) from None
+    if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
+        raise UnsafeExpression(f"{text!r} is undefined (division by zero)", where)
+    return expr
+
+
+def parse_value(text: str, symbol: sp.Symbol, where: Where | None = None) -> sp.Rational:
+    """An exact value for a symbol: ``28`` or a decimal such as ``0.75`` (= 3/4)."""
+    text = text.strip()
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)(/\d+)?", text) or len(text) > 60:
+        raise ValueSpecError(f"{symbol}={text!r}: expected an integer, a decimal or a/b", where)
+    value = sp.Rational(Fraction(text))
+    if value <= 0:
+        raise ValueSpecError(f"{symbol}={text}: sizes and multipliers must be positive", where)
+    if symbol.is_integer and not value.is_integer:
+        raise ValueSpecError(f"{symbol}={text}: {symbol} is an integer symbol", where)
+    return value
+
+
+def parse_assignment(
+    text: str, domains: dict[str, str] | None = None, where: Where | None = None
+) -> dict[sp.Symbol, sp.Rational]:
+    """Read ``k1=40,n=28`` into exact values keyed by the symbols."""
+    values: dict[sp.Symbol, sp.Rational] = {}
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueSpecError(f"{item!r}: expected NAME=VALUE", where)
+        symbol = size_symbol(name.strip(), (domains or {}).get(name.strip()))
+        values[symbol] = parse_value(value, symbol, where)
+    return values
+
+
+def split_floor(size: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr] | None:
+    """Decompose ``size`` as ``Q*floor(N/M) + B``; ``None`` if it has another shape.
+
+    A size without floors is ``N`` itself with ``M = Q = 1`` and ``B = 0``.
+    """
+    size = sp.sympify(size)
+    if not size.has(sp.floor, sp.ceiling):
+        return size, sp.Integer(1), sp.Integer(1), sp.Integer(0)
+    terms = sp.Add.make_args(size)
+    with_floor = [t for t in terms if t.has(sp.floor, sp.ceiling)]
+    if len(with_floor) != 1:
+        return None
+    term = with_floor[0]
+    rest = sp.Add(*(t for t in terms if t is not term))
+    coeff, factors = term.as_coeff_mul()
+    floors = [f for f in factors if isinstance(f, sp.floor)]
+    others = [f for f in factors if not isinstance(f, sp.floor)]
+    if len(floors) != 1 or any(f.has(sp.floor, sp.ceiling) for f in others):
+        return None
+    numerator, denominator = sp.fraction(sp.together(floors[0].args[0]))
+    if not denominator.is_positive or not denominator.is_integer:
+        return None
+    if numerator.has(sp.floor, sp.ceiling):
+        return None
+    return sp.expand(numerator), denominator, coeff * sp.Mul(*others), rest
+
+
+def floor_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
+    """``floor((size + offset)/divisor)`` for integer ``offset``, positive integer ``divisor``.
+
+    When ``size`` is ``floor(N/M) + B`` the result is the single floor
+    ``floor((N + M*(B + offset))/(M*divisor))``, by
+    ``floor((floor(y) + c)/S) = floor((y + c)/S)``.
+
+    >>> n = size_symbol("n")
+    >>> floor_divide(floor_divide(n, -1, 2) + 1, -1, 2) + 1
+    floor(n/4 - 1/4) + 1
+    """
+    parts = split_floor(size)
+    if parts is not None:
+        numerator, modulus, coefficient, rest = parts
+        if coefficient == 1 or modulus == 1:
+            numerator = sp.expand(coefficient * numerator)
+            total = sp.expand(numerator + modulus * (rest + offset))
+            return sp.floor(total / (modulus * divisor))
+    return sp.floor((size + offset) / divisor)
+
+
+def ceil_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
+    """``ceil((size + offset)/divisor)``, as the floor ``floor((size + offset + divisor - 1)/divisor)``."""
+    return floor_divide(size, offset + divisor - 1, divisor)
+
+
+def is_true(condition: sp.Basic) -> bool | None:
+    """Decide a condition with sympy's assumptions: True, False, or None (undecided)."""
+    if condition in (sp.true, True):
+        return True
+    if condition in (sp.false, False):
+        return False
+    if isinstance(condition, sp.Rel):
+        difference = sp.expand(condition.lhs - condition.rhs)
+        tests = {
+            sp.GreaterThan: difference.is_nonnegative,
+            sp.StrictGreaterThan: difference.is_positive,
+            sp.LessThan: difference.is_nonpositive,
+            sp.StrictLessThan: difference.is_negative,
+            sp.Equality: difference.is_zero,
+            sp.Unequality: None if difference.is_zero is None else not difference.is_zero,
+        }
+        return tests.get(type(condition))
+    return None
+
+
+def at_least(size: sp.Expr, bound: sp.Expr) -> sp.Basic:
+    """The condition ``size >= bound``, with a floor in normal form removed.
+
+    ``floor(N/M) + B >= t`` holds exactly when ``N >= M*(t - B)`` for integer
+    ``t - B``, which sympy can often decide where it cannot decide the floor.
+    """
+    parts = split_floor(size)
+    if parts is not None:
+        numerator, modulus, coefficient, rest = parts
+        if coefficient == 1 and (bound - rest).is_integer:
+            return sp.Ge(numerator, sp.expand(modulus * (bound - rest)))
+    return sp.Ge(size, bound)
+
+
+def is_integer_valued(expr: sp.Expr) -> bool | None:
+    """Whether ``expr`` is an integer for every value of its symbols (None: unknown)."""
+    return sp.sympify(expr).is_integer

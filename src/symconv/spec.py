@@ -1,0 +1,289 @@
+"""Spec files: YAML in, a :class:`~symconv.network.Network` out, errors that point at the line.
+
+The YAML is composed with PyYAML's safe loader and walked node by node, so
+every value keeps its line. Sizes go through :func:`symconv.sizes.parse_size`;
+nothing a spec holds is evaluated.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from symconv.errors import SpecError, SymconvError, Where
+from symconv.layers import KINDS, Layer
+from symconv.network import Concat, Network, Repeat, Residual
+from symconv.sizes import DOMAINS, parse_size
+
+MAX_NODES = 100_000
+TOP_LEVEL = ("name", "input", "symbols", "layers", "description")
+
+
+class Located:
+    """A YAML value with the line it starts on (1-based)."""
+
+    __slots__ = ("value", "line")
+
+    def __init__(self, value: Any, line: int) -> None:
+        self.value = value
+        self.line = line
+
+
+def _walk(loader: yaml.SafeLoader, node: yaml.Node, budget: list[int], file: str | None) -> Located:
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise SpecError(f"spec too large (more than {MAX_NODES} YAML nodes, aliases included)", Where(file))
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        mapping: dict[Any, Located] = {}
+        for key_node, value_node in node.value:
+            key = _walk(loader, key_node, budget, file)
+            if not isinstance(key.value, (str, int)):
+                raise SpecError("mapping keys must be plain names", Where(file, key.line))
+            if key.value in mapping:
+                raise SpecError(f"duplicate key {key.value!r}", Where(file, key.line))
+            mapping[key.value] = _walk(loader, value_node, budget, file)
+        return Located(mapping, line)
+    if isinstance(node, yaml.SequenceNode):
+        return Located([_walk(loader, child, budget, file) for child in node.value], line)
+    return Located(loader.construct_object(node), line)
+
+
+def read_yaml(text: str, file: str | None = None) -> Located:
+    """Parse YAML text into :class:`Located` values; syntax errors name their line."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            raise SpecError("the spec is empty", Where(file))
+        return _walk(loader, node, [MAX_NODES], file)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = mark.line + 1 if mark else None
+        raise SpecError(f"YAML syntax error: {error.problem or error}", Where(file, line)) from None
+    except yaml.YAMLError as error:
+        raise SpecError(f"YAML error: {error}", Where(file)) from None
+    except RecursionError:
+        raise SpecError("YAML nested too deeply", Where(file)) from None
+    finally:
+        loader.dispose()
+
+
+class _SpecReader:
+    def __init__(self, file: str | None) -> None:
+        self.file = file
+        self.domains: dict[str, str] = {}
+
+    def where(self, located: Located, field: str) -> Where:
+        return Where(self.file, located.line, field)
+
+    def mapping(self, located: Located, field: str) -> dict[Any, Located]:
+        if not isinstance(located.value, dict):
+            raise SpecError(f"expected a mapping, got {_describe(located.value)}", self.where(located, field))
+        return located.value
+
+    def sequence(self, located: Located, field: str) -> list[Located]:
+        if not isinstance(located.value, list):
+            raise SpecError(f"expected a list, got {_describe(located.value)}", self.where(located, field))
+        return located.value
+
+    def network(self, root: Located) -> Network:
+        top = self.mapping(root, "spec")
+        for key, value in top.items():
+            if key not in TOP_LEVEL:
+                raise SpecError(
+                    f"unknown key {key!r}; expected one of {', '.join(TOP_LEVEL)}", self.where(value, str(key))
+                )
+        legend = self.symbols(top["symbols"]) if "symbols" in top else {}
+        if "input" not in top:
+            raise SpecError("missing 'input' (e.g. input: [1, n, m])", self.where(root, "input"))
+        if "layers" not in top:
+            raise SpecError("missing 'layers'", self.where(root, "layers"))
+        input_shape = [
+            parse_size(d.value, self.domains, self.where(d, f"input[{i}]"))
+            for i, d in enumerate(self.sequence(top["input"], "input"))
+        ]
+        name = top["name"].value if "name" in top else None
+        if name is not None and not isinstance(name, str):
+            raise SpecError("name must be a string", self.where(top["name"], "name"))
+        layers = self.layers(top["layers"], "layers")
+        try:
+            return Network(input_shape, layers, name=name, legend=legend, where=self.where(top["input"], "input"))
+        except SymconvError as error:
+            if error.where is None:
+                error.where = Where(self.file)
+            raise
+
+    def symbols(self, located: Located) -> dict[str, str]:
+        legend: dict[str, str] = {}
+        for name, entry in self.mapping(located, "symbols").items():
+            field = f"symbols.{name}"
+            parse_size(str(name), where=self.where(entry, field))  # a valid name
+            if isinstance(entry.value, str):
+                legend[str(name)] = entry.value
+                continue
+            details = self.mapping(entry, field)
+            unknown = set(details) - {"meaning", "domain"}
+            if unknown:
+                raise SpecError(f"unknown keys {sorted(unknown)}; use meaning and domain", self.where(entry, field))
+            if "domain" in details:
+                domain = details["domain"].value
+                if domain not in DOMAINS:
+                    raise SpecError(
+                        f"domain must be one of {', '.join(DOMAINS)}, got {domain!r}",
+                        self.where(details["domain"], f"{field}.domain"),
+                    )
+                self.domains[str(name)] = domain
+            if "meaning" in details:
+                legend[str(name)] = str(details["meaning"].value)
+        return legend
+
+    def layers(self, located: Located, field: str) -> list:
+        return [self.item(entry, f"{field}[{i}]") for i, entry in enumerate(self.sequence(located, field))]
+
+    def item(self, entry: Located, field: str) -> Layer | Residual | Concat | Repeat:
+        if isinstance(entry.value, str):
+            kind, arguments, line = entry.value, {}, entry.line
+        else:
+            mapping = self.mapping(entry, field)
+            if len(mapping) != 1:
+                raise SpecError(
+                    f"a layer is one key (its kind) with its arguments, got keys {sorted(map(str, mapping))}",
+                    self.where(entry, field),
+                )
+            (kind, body), = mapping.items()
+            line = body.line
+            arguments = {} if body.value is None else self.mapping(body, f"{field}.{kind}")
+        where = Where(self.file, line, f"{field}.{kind}")
+        name = arguments.pop("name", None) if isinstance(arguments, dict) else None
+        if name is not None and not isinstance(name.value, str):
+            raise SpecError("name must be a string", self.where(name, f"{field}.{kind}.name"))
+        name = None if name is None else name.value
+        if kind == "residual":
+            self.only(arguments, ("body", "shortcut"), where)
+            body = self.layers(arguments["body"], f"{where.field}.body") if "body" in arguments else []
+            shortcut = self.layers(arguments["shortcut"], f"{where.field}.shortcut") if "shortcut" in arguments else []
+            return Residual(tuple(body), tuple(shortcut), name, where)
+        if kind == "concat":
+            self.only(arguments, ("branches",), where)
+            if "branches" not in arguments:
+                raise SpecError("concat needs branches: [[...], [...]]", where)
+            branches = self.sequence(arguments["branches"], f"{where.field}.branches")
+            return Concat(
+                tuple(tuple(self.layers(b, f"{where.field}.branches[{i}]")) for i, b in enumerate(branches)),
+                name, where,
+            )
+        if kind == "repeat":
+            self.only(arguments, ("times", "layers"), where)
+            if "times" not in arguments or "layers" not in arguments:
+                raise SpecError("repeat needs times: N and layers: [...]", where)
+            times = arguments["times"]
+            if type(times.value) is not int or times.value < 1:
+                raise SpecError(
+                    f"times must be a positive integer, got {times.value!r}", self.where(times, f"{where.field}.times")
+                )
+            return Repeat(times.value, tuple(self.layers(arguments["layers"], f"{where.field}.layers")), name, where)
+        return self.layer(str(kind), arguments, where)
+
+    def only(self, arguments: dict, allowed: tuple[str, ...], where: Where) -> None:
+        for key, value in arguments.items():
+            if key not in allowed:
+                raise SpecError(
+                    f"unknown argument {key!r}; expected {', '.join(allowed)} or name",
+                    Where(self.file, value.line, f"{where.field}.{key}"),
+                )
+
+    def layer(self, kind: str, arguments: dict[str, Located], where: Where) -> Layer:
+        if kind not in KINDS:
+            close = difflib.get_close_matches(kind, [*KINDS, "residual", "concat", "repeat"], n=3)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            raise SpecError(f"unknown layer kind {kind!r}{hint}", where)
+        cls = KINDS[kind]
+        fields = {f.name: f for f in dataclasses.fields(cls) if f.name not in ("name", "where")}
+        aliases = getattr(cls, "aliases", {})
+        kwargs: dict[str, Any] = {}
+        lines: dict[str, int] = {}
+        for key, located in arguments.items():
+            target = aliases.get(key, key)
+            field_where = Where(self.file, located.line, f"{where.field}.{key}")
+            if target not in fields:
+                close = difflib.get_close_matches(str(key), list(fields), n=2)
+                hint = f"; did you mean {' or '.join(close)}?" if close else ""
+                raise SpecError(
+                    f"{kind} has no argument {key!r}{hint} (arguments: {', '.join(fields)})", field_where
+                )
+            if target in kwargs:
+                raise SpecError(f"{target} is given twice", field_where)
+            kwargs[target] = self.argument(fields[target].metadata.get("kind"), located.value, field_where)
+            lines[target] = located.line
+        missing = [
+            f.name for f in fields.values()
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and f.name not in kwargs
+        ]
+        if missing:
+            raise SpecError(f"{kind} needs {', '.join(missing)}", where)
+        where = dataclasses.replace(where, field_lines=tuple(lines.items()))
+        try:
+            return cls(**kwargs, name=None, where=where)
+        except SymconvError as error:
+            if error.where is None:
+                error.where = where
+            raise
+
+    def argument(self, kind: str | None, value: Any, where: Where) -> Any:
+        if kind == "size":
+            return None if value is None else parse_size(value, self.domains, where)
+        if kind in ("sizes", "optional_sizes"):
+            if isinstance(value, str) and value in ("same", "valid"):
+                return value
+            if isinstance(value, list):
+                return tuple(self.argument(kind, v.value, where) for v in value)
+            if value is None and kind == "optional_sizes":
+                return None
+            return parse_size(value, self.domains, where)
+        if kind == "flag":
+            if not isinstance(value, bool):
+                raise SpecError(f"expected true or false, got {_describe(value)}", where)
+            return value
+        if kind == "int":
+            if type(value) is not int:
+                raise SpecError(f"expected an integer, got {_describe(value)}", where)
+            return value
+        if kind == "number":
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise SpecError(f"expected a number, got {_describe(value)}", where)
+            return value
+        if not isinstance(value, str):
+            raise SpecError(f"expected a word, got {_describe(value)}", where)
+        return value
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, Located):
+        value = value.value
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{type(value).__name__} {value!r}"
+
+
+def loads(text: str, file: str | None = None) -> Network:
+    """Build a network from spec text; ``file`` names it in error messages."""
+    return _SpecReader(file).network(read_yaml(text, file))
+
+
+def load(path: str | Path) -> Network:
+    """Build a network from a spec file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("no such file", Where(str(path))) from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise SpecError(f"cannot read: {error}", Where(str(path))) from None
+    return loads(text, str(path))
