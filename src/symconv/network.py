@@ -174,7 +174,7 @@ class Network:
         for index, node in enumerate(self.graph):
             layer = node.layer
             inputs = tuple(shapes[i] for i in node.inputs)
-            for requirement in layer.requirements(*inputs):
+            for requirement in (*layer.argument_requirements(), *layer.requirements(*inputs)):
                 decided = is_true(requirement.condition)
                 if decided is False:
                     raise ShapeError(
@@ -233,8 +233,26 @@ class Network:
         return self.report.assumptions
 
     def at(self, **values: int | str | sp.Rational) -> Report:
-        """The report with values substituted, e.g. ``net.at(n=28, m=28)``."""
+        """The report with values substituted, e.g. ``net.at(n=28, m=28)``.
+
+        Decimal strings are exact (``alpha="0.75"`` is 3/4); assumptions are
+        re-checked at the values and an impossible layer is refused by name.
+        """
         return self.report.at(values)
+
+    evaluate = at
+
+    def sweep(self, quantity: str = "macs", **arrays: object) -> object:
+        """A total evaluated exactly for arrays of values (see :func:`symconv.evaluate.sweep`)."""
+        from symconv.evaluate import sweep
+
+        return sweep(self.report, quantity, **arrays)
+
+    def check(self, samples: int = 3, seed: int = 0, mode: str = "auto", **values: object) -> object:
+        """Run the NumPy backend and compare every formula (see :func:`symconv.check.check_network`)."""
+        from symconv.check import check_network
+
+        return check_network(self, values, samples=samples, seed=seed, mode=mode)
 
     def __repr__(self) -> str:
         shape = ", ".join(map(str, self.input_shape))

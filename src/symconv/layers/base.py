@@ -57,14 +57,14 @@ def as_sizes(value: Any, dims: int, name: str) -> tuple[sp.Expr, ...]:
     return (as_size(value, name),) * dims
 
 
-def size_arg(default: Any = dataclasses.MISSING, **kw: Any) -> Any:
-    """A dataclass field holding one size expression."""
-    return field(default=default, metadata={"kind": "size"}, **kw)
+def size_arg(default: Any = dataclasses.MISSING, minimum: int = 1) -> Any:
+    """A dataclass field holding one size expression of at least ``minimum``."""
+    return field(default=default, metadata={"kind": "size", "minimum": minimum})
 
 
-def sizes_arg(default: Any = dataclasses.MISSING) -> Any:
-    """A dataclass field holding one size per spatial axis."""
-    return field(default=default, metadata={"kind": "sizes"})
+def sizes_arg(default: Any = dataclasses.MISSING, minimum: int = 1) -> Any:
+    """A dataclass field holding one size per spatial axis, each at least ``minimum``."""
+    return field(default=default, metadata={"kind": "sizes", "minimum": minimum})
 
 
 def flag_arg(default: bool) -> Any:
@@ -106,6 +106,26 @@ class Layer:
                 raise SpecError(f"{f.name}: expected one of {options}, got {value!r}", self.where)
 
     spatial_dims: ClassVar[int] = 0
+
+    def size_fields(self) -> list[tuple[str, sp.Expr]]:
+        """Every size-valued argument, one entry per axis value."""
+        found = []
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if f.metadata.get("kind") in ("size", "sizes", "optional_sizes") and value is not None:
+                values = value if isinstance(value, tuple) else (value,)
+                found.extend((f.name, v) for v in values if isinstance(v, sp.Basic))
+        return found
+
+    def argument_requirements(self) -> tuple[Requirement, ...]:
+        """Every size argument is an integer of at least its field's minimum."""
+        minimums = {f.name: f.metadata.get("minimum", 1) for f in dataclasses.fields(self)}
+        found = []
+        for name, value in self.size_fields():
+            found.append(Requirement(sp.Ge(value, minimums[name]), f"{name} is {value}; it must be at least {minimums[name]}", name))
+            if value.is_integer is not True:
+                found.append(Requirement(sp.Eq(sp.Mod(value, 1), 0), f"{name} = {value} must be an integer", name))
+        return tuple(found)
 
     # --- the rules -----------------------------------------------------------
     def requirements(self, *inputs: Shape) -> tuple[Requirement, ...]:

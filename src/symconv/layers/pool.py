@@ -56,7 +56,7 @@ class PoolNd(Layer):
 
     kernel_size: tuple[sp.Expr, ...] = sizes_arg()
     stride: tuple[sp.Expr, ...] | None = sizes_arg(None)
-    padding: tuple[sp.Expr, ...] = sizes_arg(0)
+    padding: tuple[sp.Expr, ...] = sizes_arg(0, minimum=0)
     ceil_mode: bool = flag_arg(False)
 
     def __post_init__(self) -> None:
@@ -154,7 +154,7 @@ class AvgPool3d(AvgPoolNd):
 class AdaptivePoolNd(Layer):
     """Adaptive pooling to a requested output size (``None`` keeps an axis)."""
 
-    output_size: tuple[sp.Expr | None, ...] = field(default=1, metadata={"kind": "optional_sizes"})
+    output_size: tuple[sp.Expr | None, ...] = field(default=1, metadata={"kind": "optional_sizes", "minimum": 1})
     mode: ClassVar[str] = "avg"
 
     def __post_init__(self) -> None:

@@ -1,0 +1,238 @@
+"""The NumPy reference backend: run every layer for real and measure what it did.
+
+:func:`run` executes a network at concrete values of its symbols: it builds
+each layer with its arguments evaluated, allocates the weights the layer
+declares, runs the forward pass and records, per node, the output shape, the
+number of parameters allocated and the multiply-accumulates counted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import singledispatch
+
+import numpy as np
+import sympy as sp
+
+from symconv.errors import ShapeError
+from symconv.layers import (
+    Add,
+    ChannelConcat,
+    DepthwiseConv2d,
+    Flatten,
+    Layer,
+    Linear,
+    SeparableConv2d,
+)
+from symconv.layers.conv import ConvNd, ConvTransposeNd
+from symconv.layers.elementwise import (
+    ELU,
+    GELU,
+    Elementwise,
+    Hardsigmoid,
+    Hardswish,
+    LeakyReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Tanh,
+)
+from symconv.layers.norm import BatchNormNd
+from symconv.layers.pool import AdaptivePoolNd, PoolNd
+from symconv.network import Network
+from symconv.numeric.conv import conv_forward, conv_transpose_forward
+from symconv.numeric.counting import MacCounter
+from symconv.numeric.pool import adaptive_pool_forward, pool_forward
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What running one node measured."""
+
+    name: str
+    output_shape: tuple[int, ...]
+    params: int
+    macs: int
+
+
+@dataclass(frozen=True)
+class Run:
+    """A whole forward pass: measurements per node, and the arrays (for comparisons)."""
+
+    measurements: tuple[Measurement, ...]
+    outputs: tuple[np.ndarray, ...]
+    weights: tuple[dict[str, np.ndarray], ...]
+
+
+def _integer(value: sp.Expr, name: str, layer: Layer) -> int:
+    value = sp.sympify(value)
+    if not value.is_Integer:
+        raise ShapeError(f"{layer.kind}: {name} = {value} is not an integer at these values", layer.where)
+    return int(value)
+
+
+def concrete(layer: Layer, values: dict[sp.Symbol, sp.Expr]) -> Layer:
+    """The layer with every size argument evaluated to an integer."""
+    changes = {}
+    for f in dataclasses.fields(layer):
+        kind = f.metadata.get("kind")
+        value = getattr(layer, f.name)
+        if kind in ("size", "sizes", "optional_sizes") and value is not None and not isinstance(value, str):
+            if isinstance(value, tuple):
+                changes[f.name] = tuple(
+                    None if v is None else sp.Integer(_integer(v.xreplace(values), f.name, layer)) for v in value
+                )
+            else:
+                changes[f.name] = sp.Integer(_integer(value.xreplace(values), f.name, layer))
+    return dataclasses.replace(layer, **changes)
+
+
+@singledispatch
+def forward(layer: Layer, inputs: list[np.ndarray], weights: dict[str, np.ndarray],
+            counter: MacCounter) -> np.ndarray:
+    raise TypeError(f"the NumPy backend has no forward pass for {type(layer).__name__} ({layer.kind})")
+
+
+@forward.register
+def _(layer: ConvNd, inputs, weights, counter):
+    return conv_forward(layer, inputs[0], weights["weight"], weights.get("bias"), counter)
+
+
+@forward.register
+def _(layer: ConvTransposeNd, inputs, weights, counter):
+    return conv_transpose_forward(layer, inputs[0], weights["weight"], weights.get("bias"), counter)
+
+
+@forward.register
+def _(layer: DepthwiseConv2d, inputs, weights, counter):
+    shape = tuple(sp.Integer(s) for s in inputs[0].shape)
+    return forward(layer.as_conv(shape), inputs, weights, counter)
+
+
+@forward.register
+def _(layer: SeparableConv2d, inputs, weights, counter):
+    shape = tuple(sp.Integer(s) for s in inputs[0].shape)
+    depthwise, pointwise = layer.parts(shape)
+    middle = conv_forward(depthwise, inputs[0], weights["depthwise_weight"], None, counter)
+    return conv_forward(pointwise, middle, weights["pointwise_weight"], weights.get("bias"), counter)
+
+
+@forward.register
+def _(layer: PoolNd, inputs, weights, counter):
+    return pool_forward(layer, inputs[0])
+
+
+@forward.register
+def _(layer: AdaptivePoolNd, inputs, weights, counter):
+    return adaptive_pool_forward(layer, inputs[0])
+
+
+@forward.register
+def _(layer: BatchNormNd, inputs, weights, counter):
+    x = inputs[0]
+    # evaluation mode with running statistics (buffers, not parameters): mean 0, variance 1
+    scale = 1.0 / np.sqrt(1.0 + float(layer.eps))
+    shape = (-1, *([1] * (x.ndim - 1)))
+    if layer.affine:
+        return x * scale * weights["weight"].reshape(shape) + weights["bias"].reshape(shape)
+    return x * scale
+
+
+@forward.register
+def _(layer: Linear, inputs, weights, counter):
+    x = inputs[0]
+    flat = x.reshape(-1, x.shape[-1])
+    if counter.enumerating:
+        w = weights["weight"].tolist()
+        rows = flat.tolist()
+        result = np.array([[counter.dot(list(zip(row, w_out, strict=True))) for w_out in w] for row in rows])
+    else:
+        result = counter.matmul(flat, weights["weight"].T)
+    if "bias" in weights:
+        result = result + weights["bias"]
+    return result.reshape(*x.shape[:-1], -1)
+
+
+@forward.register
+def _(layer: Flatten, inputs, weights, counter):
+    x = inputs[0]
+    first, last = layer.axes(tuple(x.shape))
+    return x.reshape(*x.shape[:first], -1, *x.shape[last:])
+
+
+@forward.register
+def _(layer: Add, inputs, weights, counter):
+    return sum(inputs[1:], inputs[0].copy())
+
+
+@forward.register
+def _(layer: ChannelConcat, inputs, weights, counter):
+    return np.concatenate(inputs, axis=0)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    from math import erf
+
+    return np.vectorize(erf)(x)
+
+
+ACTIVATIONS = {
+    ReLU: lambda layer, x: np.maximum(x, 0.0),
+    ReLU6: lambda layer, x: np.clip(x, 0.0, 6.0),
+    LeakyReLU: lambda layer, x: np.where(x >= 0, x, x * float(layer.negative_slope)),
+    ELU: lambda layer, x: np.where(x > 0, x, float(layer.alpha) * np.expm1(np.minimum(x, 0))),
+    GELU: lambda layer, x: 0.5 * x * (1.0 + _erf(x / np.sqrt(2.0))),
+    SiLU: lambda layer, x: x * _sigmoid(x),
+    Sigmoid: lambda layer, x: _sigmoid(x),
+    Tanh: lambda layer, x: np.tanh(x),
+    Hardswish: lambda layer, x: x * np.clip(x + 3.0, 0.0, 6.0) / 6.0,
+    Hardsigmoid: lambda layer, x: np.clip(x / 6.0 + 0.5, 0.0, 1.0),
+    Softmax: lambda layer, x: np.exp(x - x.max(axis=0)) / np.exp(x - x.max(axis=0)).sum(axis=0),
+}
+"""Elementwise layers with a formula; the others (identity, dropout in evaluation mode) pass through."""
+
+
+@forward.register
+def _(layer: Elementwise, inputs, weights, counter):
+    rule = ACTIVATIONS.get(type(layer))
+    return inputs[0].copy() if rule is None else rule(layer, inputs[0])
+
+
+def run(network: Network, values: dict[sp.Symbol, sp.Expr], mode: str = "fast", seed: int = 0,
+        inputs: np.ndarray | None = None, weights: list[dict[str, np.ndarray]] | None = None) -> Run:
+    """Run ``network`` at ``values`` (every symbol given) and measure every node.
+
+    ``inputs`` and ``weights`` may be given (e.g. to compare with PyTorch);
+    otherwise they are drawn from a seeded normal distribution.
+    """
+    rng = np.random.default_rng(seed)
+    input_shape = tuple(_integer(sp.sympify(d).xreplace(values), "input", Layer()) for d in network.input_shape)
+    arrays: dict[int, np.ndarray] = {-1: rng.standard_normal(input_shape) if inputs is None else inputs}
+    measurements, outputs, all_weights = [], [], []
+    for index, node in enumerate(network.graph):
+        layer = concrete(node.layer, values)
+        args = [arrays[i] for i in node.inputs]
+        shapes = tuple(tuple(sp.Integer(s) for s in a.shape) for a in args)
+        if weights is not None:
+            allocated = weights[index]
+        else:
+            allocated = {
+                name: rng.standard_normal(tuple(_integer(s, name, layer) for s in shape))
+                for name, shape in layer.weight_shapes(*shapes).items()
+            }
+        counter = MacCounter(mode)
+        result = forward(layer, args, allocated, counter)
+        arrays[index] = result
+        outputs.append(result)
+        all_weights.append(allocated)
+        measurements.append(
+            Measurement(node.name, tuple(result.shape), sum(int(a.size) for a in allocated.values()), counter.macs)
+        )
+    return Run(tuple(measurements), tuple(outputs), tuple(all_weights))
