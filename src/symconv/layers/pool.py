@@ -146,8 +146,22 @@ class AvgPool2d(AvgPoolNd):
 
 @dataclass(frozen=True)
 class AvgPool3d(AvgPoolNd):
+    """3-D average pooling; PyTorch also requires the unpadded input to be at least the kernel."""
+
     kind: ClassVar[str] = "avgpool3d"
     spatial_dims: ClassVar[int] = 3
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        unpadded = tuple(
+            Requirement(
+                sp.Ge(n, k),
+                f"input {n} is smaller than the kernel {k} on spatial axis {axis} "
+                "(PyTorch's avg_pool3d refuses this even with padding)",
+                "kernel_size",
+            )
+            for axis, (n, k) in enumerate(zip(x[1:], self.kernel_size, strict=True))
+        )
+        return (*super().requirements(x), *unpadded)
 
 
 @dataclass(frozen=True)
