@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 from symconv import Network, symbols
 from symconv.layers import KINDS
 from symconv.numeric import run
-
 from torch_reference import layer_stacks, torch_module, torch_weights
 
 torch = pytest.importorskip("torch")
@@ -37,8 +36,15 @@ def torch_measure(channels, spatial, layers, x):
             current = module(current)
         flops = counter.get_total_flops()
         assert flops % 2 == 0
-        found.append((tuple(current.shape[1:]), sum(p.numel() for p in module.parameters()), flops // 2,
-                      current[0].numpy().copy(), torch_weights(kind, module)))
+        found.append(
+            (
+                tuple(current.shape[1:]),
+                sum(p.numel() for p in module.parameters()),
+                flops // 2,
+                current[0].numpy().copy(),
+                torch_weights(kind, module),
+            )
+        )
         c = out_c if out_c is not None else c
     return found
 

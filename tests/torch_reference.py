@@ -9,8 +9,20 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-ACTIVATIONS = ["relu", "relu6", "leaky_relu", "elu", "gelu", "silu", "sigmoid", "tanh",
-               "hardswish", "hardsigmoid", "identity", "dropout"]
+ACTIVATIONS = [
+    "relu",
+    "relu6",
+    "leaky_relu",
+    "elu",
+    "gelu",
+    "silu",
+    "sigmoid",
+    "tanh",
+    "hardswish",
+    "hardsigmoid",
+    "identity",
+    "dropout",
+]
 
 
 def conv_out(n, k, s, p, d):
@@ -57,20 +69,49 @@ def layer_stacks(draw, dims, max_layers=5, max_size=14):
             if kind == "conv":
                 groups = draw(st.sampled_from(divisors(c)))
                 out_c = groups * draw(st.integers(1, 3))
-                args = {"out_channels": out_c, "kernel_size": k, "stride": s, "padding": padding,
-                        "dilation": d, "groups": groups, "bias": draw(st.booleans())}
+                args = {
+                    "out_channels": out_c,
+                    "kernel_size": k,
+                    "stride": s,
+                    "padding": padding,
+                    "dilation": d,
+                    "groups": groups,
+                    "bias": draw(st.booleans()),
+                }
                 layers.append((f"conv{dims}d", args))
             elif kind == "depthwise_conv2d":
                 dm = draw(st.integers(1, 2))
                 out_c = c * dm
-                layers.append((kind, {"kernel_size": k, "depth_multiplier": dm, "stride": s,
-                                      "padding": padding, "dilation": d, "bias": draw(st.booleans())}))
+                layers.append(
+                    (
+                        kind,
+                        {
+                            "kernel_size": k,
+                            "depth_multiplier": dm,
+                            "stride": s,
+                            "padding": padding,
+                            "dilation": d,
+                            "bias": draw(st.booleans()),
+                        },
+                    )
+                )
             else:
                 dm = draw(st.integers(1, 2))
                 out_c = draw(st.integers(1, 4))
-                layers.append((kind, {"out_channels": out_c, "kernel_size": k, "depth_multiplier": dm,
-                                      "stride": s, "padding": padding, "dilation": d,
-                                      "bias": draw(st.booleans())}))
+                layers.append(
+                    (
+                        kind,
+                        {
+                            "out_channels": out_c,
+                            "kernel_size": k,
+                            "depth_multiplier": dm,
+                            "stride": s,
+                            "padding": padding,
+                            "dilation": d,
+                            "bias": draw(st.booleans()),
+                        },
+                    )
+                )
             shape = [out_c, *out]
         elif kind == "conv_transpose":
             k, s, d = draw(st.integers(1, 3)), draw(st.integers(1, 3)), draw(st.integers(1, 2))
@@ -81,9 +122,21 @@ def layer_stacks(draw, dims, max_layers=5, max_size=14):
                 continue
             groups = draw(st.sampled_from(divisors(c)))
             out_c = groups * draw(st.integers(1, 2))
-            layers.append((f"conv_transpose{dims}d", {"out_channels": out_c, "kernel_size": k, "stride": s,
-                                                       "padding": p, "output_padding": op, "groups": groups,
-                                                       "dilation": d, "bias": draw(st.booleans())}))
+            layers.append(
+                (
+                    f"conv_transpose{dims}d",
+                    {
+                        "out_channels": out_c,
+                        "kernel_size": k,
+                        "stride": s,
+                        "padding": p,
+                        "output_padding": op,
+                        "groups": groups,
+                        "dilation": d,
+                        "bias": draw(st.booleans()),
+                    },
+                )
+            )
             shape = [out_c, *out]
         elif kind in ("maxpool", "avgpool"):
             k = draw(st.integers(1, 3))
@@ -138,8 +191,13 @@ def torch_module(kind: str, args: dict, in_channels: int):
         dm, out, bias = args.pop("depth_multiplier"), args.pop("out_channels"), args.pop("bias")
         depthwise = nn.Conv2d(in_channels, in_channels * dm, groups=in_channels, bias=False, **args)
         return nn.Sequential(depthwise, nn.Conv2d(in_channels * dm, out, 1, bias=bias)), out
-    pools = {"maxpool": "MaxPool", "avgpool": "AvgPool", "adaptive_avgpool": "AdaptiveAvgPool",
-             "adaptive_maxpool": "AdaptiveMaxPool", "batchnorm": "BatchNorm"}
+    pools = {
+        "maxpool": "MaxPool",
+        "avgpool": "AvgPool",
+        "adaptive_avgpool": "AdaptiveAvgPool",
+        "adaptive_maxpool": "AdaptiveMaxPool",
+        "batchnorm": "BatchNorm",
+    }
     for prefix, name in pools.items():
         if kind[:-2] == prefix:
             cls = getattr(nn, f"{name}{kind[-2:]}")
@@ -150,9 +208,20 @@ def torch_module(kind: str, args: dict, in_channels: int):
         return nn.Flatten(), None
     if kind == "linear":
         return nn.LazyLinear(args["out_features"], bias=args["bias"]), None
-    simple = {"relu": nn.ReLU, "relu6": nn.ReLU6, "leaky_relu": nn.LeakyReLU, "elu": nn.ELU, "gelu": nn.GELU,
-              "silu": nn.SiLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "hardswish": nn.Hardswish,
-              "hardsigmoid": nn.Hardsigmoid, "identity": nn.Identity, "dropout": nn.Dropout}
+    simple = {
+        "relu": nn.ReLU,
+        "relu6": nn.ReLU6,
+        "leaky_relu": nn.LeakyReLU,
+        "elu": nn.ELU,
+        "gelu": nn.GELU,
+        "silu": nn.SiLU,
+        "sigmoid": nn.Sigmoid,
+        "tanh": nn.Tanh,
+        "hardswish": nn.Hardswish,
+        "hardsigmoid": nn.Hardsigmoid,
+        "identity": nn.Identity,
+        "dropout": nn.Dropout,
+    }
     return simple[kind](), in_channels
 
 

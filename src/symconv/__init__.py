@@ -18,6 +18,18 @@ from symconv.sizes import parse_size, symbols
 __version__ = "0.1.0"
 
 __all__ = [
-    *_layer_names, "Concat", "LayerRow", "Network", "Repeat", "Report", "Residual", "ShapeError",
-    "SpecError", "SymconvError", "UnsafeExpression", "ValueSpecError", "parse_size", "symbols",
+    *_layer_names,
+    "Concat",
+    "LayerRow",
+    "Network",
+    "Repeat",
+    "Report",
+    "Residual",
+    "ShapeError",
+    "SpecError",
+    "SymconvError",
+    "UnsafeExpression",
+    "ValueSpecError",
+    "parse_size",
+    "symbols",
 ]

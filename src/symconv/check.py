@@ -102,8 +102,9 @@ def sample_assignments(network: Network, fixed: dict, count: int, seed: int) -> 
     return found
 
 
-def check_network(network: Network, fixed: dict | None = None, samples: int = 3, seed: int = 0,
-                  mode: str = "auto") -> CheckResult:
+def check_network(
+    network: Network, fixed: dict | None = None, samples: int = 3, seed: int = 0, mode: str = "auto"
+) -> CheckResult:
     """Compare every formula with the NumPy backend's measurement at sampled values."""
     fixed = network.report.resolve(fixed or {})
     assignments = sample_assignments(network, fixed, samples, seed)
@@ -119,12 +120,17 @@ def check_network(network: Network, fixed: dict | None = None, samples: int = 3,
             network.report.rows, expected.rows, measured.measurements, strict=True
         ):
             pairs = {
-                "output_shape": (symbolic.output_shape, tuple(int(d) for d in evaluated.output_shape),
-                                 measurement.output_shape),
+                "output_shape": (
+                    symbolic.output_shape,
+                    tuple(int(d) for d in evaluated.output_shape),
+                    measurement.output_shape,
+                ),
                 "params": (symbolic.params, int(evaluated.params), measurement.params),
                 "macs": (symbolic.macs, int(evaluated.macs), measurement.macs),
             }
             for quantity in QUANTITIES:
                 formula, want, got = pairs[quantity]
                 checks.append(Check(symbolic.name, quantity, formula, want, got, want == got, key, chosen))
-    return CheckResult(tuple(checks), tuple(tuple(sorted(a.items(), key=lambda i: i[0].name)) for a in assignments), seed)
+    return CheckResult(
+        tuple(checks), tuple(tuple(sorted(a.items(), key=lambda i: i[0].name)) for a in assignments), seed
+    )

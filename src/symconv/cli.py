@@ -71,8 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--at", help="values for symbols; symbols left free are sampled")
     check.add_argument("--samples", type=int, default=3, help="random assignments of the free symbols")
     check.add_argument("--seed", type=int, default=0, help="seed of the sampler (recorded in the report)")
-    check.add_argument("--mode", choices=("auto", "enumerate", "fast"), default="auto",
-                       help="count by visiting every multiply-add, or from the products executed")
+    check.add_argument(
+        "--mode",
+        choices=("auto", "enumerate", "fast"),
+        default="auto",
+        help="count by visiting every multiply-add, or from the products executed",
+    )
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.set_defaults(run=run_check)
     return parser

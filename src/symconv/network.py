@@ -183,7 +183,8 @@ class Network:
                     )
                 if decided is None:
                     assumption = Assumption(
-                        requirement.condition, f"{node.name}: {requirement.message}",
+                        requirement.condition,
+                        f"{node.name}: {requirement.message}",
                         _located(layer, requirement.field),
                     )
                     if all(a.condition != assumption.condition for a in assumptions):
@@ -193,14 +194,22 @@ class Network:
             fields[index] = layer.receptive(*(fields[i] for i in node.inputs))
             rows.append(
                 LayerRow(
-                    name=node.name, kind=layer.kind, input_shapes=inputs, output_shape=output,
-                    params=tidy(layer.params(*inputs)), macs=tidy(layer.macs(*inputs)),
-                    activations=tidy(sp.Mul(*output)), receptive=fields[index],
+                    name=node.name,
+                    kind=layer.kind,
+                    input_shapes=inputs,
+                    output_shape=output,
+                    params=tidy(layer.params(*inputs)),
+                    macs=tidy(layer.macs(*inputs)),
+                    activations=tidy(sp.Mul(*output)),
+                    receptive=fields[index],
                 )
             )
         return Report(
-            name=self.name, input_shape=self.input_shape, rows=tuple(rows),
-            assumptions=tuple(assumptions), legend=tuple(self.legend.items()),
+            name=self.name,
+            input_shape=self.input_shape,
+            rows=tuple(rows),
+            assumptions=tuple(assumptions),
+            legend=tuple(self.legend.items()),
         )
 
     # Convenience views on the report, as design.md promises them.

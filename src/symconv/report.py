@@ -74,7 +74,9 @@ class LayerRow:
             self,
             input_shapes=tuple(tuple(map(sub, s)) for s in self.input_shapes),
             output_shape=tuple(map(sub, self.output_shape)),
-            params=sub(self.params), macs=sub(self.macs), activations=sub(self.activations),
+            params=sub(self.params),
+            macs=sub(self.macs),
+            activations=sub(self.activations),
             receptive=receptive,
         )
 
@@ -158,7 +160,9 @@ class Report:
             decided = is_true(condition)
             if decided is False:
                 shown = ", ".join(f"{k}={v}" for k, v in resolved.items())
-                raise ShapeError(f"at {shown}: {assumption.message}", assumption.where)
+                raise ShapeError(
+                    f"at {shown}: {assumption.message} (needs {assumption.condition})", assumption.where
+                )
             if decided is None:
                 remaining.append(replace(assumption, condition=condition))
         return replace(

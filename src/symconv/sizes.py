@@ -29,6 +29,7 @@ MAX_TEXT_LENGTH = 2000
 MAX_DEPTH = 50
 MAX_LITERAL = 10**18
 MAX_EXPONENT = 64
+MAX_DEGREE = 64
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 
 
@@ -79,6 +80,37 @@ class _Builder:
         return UnsafeExpression(message, self.where)
 
     def build(self, node: ast.AST, depth: int = 0) -> sp.Expr:
+        expr, degree = self.build_bounded(node, depth)
+        return expr
+
+    def build_bounded(self, node: ast.AST, depth: int) -> tuple[sp.Expr, int]:
+        """The expression and a bound on its polynomial degree, both kept small."""
+        expr = self.build_node(node, depth)
+        if expr.is_Number and abs(expr) > MAX_LITERAL:
+            raise self.fail(f"constant larger than {MAX_LITERAL}")
+        degree = self.degree(node, depth)
+        if degree > MAX_DEGREE:
+            raise self.fail(f"expression of degree above {MAX_DEGREE}")
+        return expr, degree
+
+    def degree(self, node: ast.AST, depth: int) -> int:
+        if isinstance(node, ast.Name):
+            return 1
+        if isinstance(node, ast.UnaryOp):
+            return self.degree(node.operand, depth + 1)
+        if isinstance(node, ast.BinOp):
+            left = self.degree(node.left, depth + 1)
+            if isinstance(node.op, ast.Pow):
+                return left * node.right.value
+            right = self.degree(node.right, depth + 1)
+            return (
+                left + right if isinstance(node.op, (ast.Mult, ast.Div, ast.FloorDiv)) else max(left, right)
+            )
+        if isinstance(node, ast.Call):
+            return max((self.degree(a, depth + 1) for a in node.args), default=0)
+        return 0
+
+    def build_node(self, node: ast.AST, depth: int = 0) -> sp.Expr:
         if depth > MAX_DEPTH:
             raise self.fail(f"expression nested deeper than {MAX_DEPTH} levels")
         if isinstance(node, ast.Constant):
@@ -133,34 +165,32 @@ class _Builder:
         if not isinstance(node.func, ast.Name) or node.keywords:
             raise self.fail("only floor(x), ceil(x), min(...), max(...) may be called")
         name = node.func.id
-        args = [self.build(a, depth + 1) for a in node.args]
+        if name not in (*functions, "min", "max"):
+            raise self.fail(f"function {name!r} is not allowed; use floor, ceil, min or max")
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise self.fail("starred arguments are not allowed")
+        args = [self.build(a, depth + 1) for a in node.args]
         if name in functions:
             if len(args) != 1:
                 raise self.fail(f"{name}() takes exactly one argument")
             return functions[name](args[0])
-        if name in ("min", "max"):
-            if not args:
-                raise self.fail(f"{name}() needs at least one argument")
-            return (sp.Min if name == "min" else sp.Max)(*args)
-        raise self.fail(f"function {name!r} is not allowed; use floor, ceil, min or max")
+        if not args:
+            raise self.fail(f"{name}() needs at least one argument")
+        return (sp.Min if name == "min" else sp.Max)(*args)
 
 
-def parse_size(
-    text: str | int, domains: dict[str, str] | None = None, where: Where | None = None
-) -> sp.Expr:
+def parse_size(text: str | int, domains: dict[str, str] | None = None, where: Where | None = None) -> sp.Expr:
     """Read a size expression written by a user, without ``eval``.
 
     Accepted: integer literals, names, ``+ - * / // % **`` (exponent an integer
     literal up to 64), ``floor``, ``ceil``, ``min``, ``max``.
 
-    >>> parse_size("floor((n + 2*P - K)/S) + 1")
-    floor((2*P - K + n)/S) + 1
+    >>> parse_size("(n - 1)//2 + 1")
+    floor(n/2 - 1/2) + 1
     >>> parse_size("__import__('os')")
     Traceback (most recent call last):
     ...
-    symconv.errors.UnsafeExpression: function '__import__' is not allowed; use floor, ceil, min or max
+    symconv.errors.UnsafeExpression: "__import__('os')": function '__import__' is not allowed; use floor, ceil, min or max
     """
     domains = domains or {}
     if isinstance(text, bool):
@@ -181,11 +211,15 @@ def parse_size(
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        raise UnsafeExpression(f"cannot read {text!r} as an expression: {error}", where) from None
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        raise UnsafeExpression(f"cannot read {shown!r} as an expression: {error}", where) from None
+    shown = text.strip() if len(text.strip()) <= 60 else text.strip()[:57] + "..."
     try:
         expr = _Builder(domains, where).build(tree.body)
     except RecursionError:
-        raise UnsafeExpression("expression nested too deeply", where) from None
+        raise UnsafeExpression(f"{shown!r}: expression nested too deeply", where) from None
+    except UnsafeExpression as error:
+        raise UnsafeExpression(f"{shown!r}: {error.message}", where) from None
     if expr.has(sp.zoo, sp.nan, sp.oo, -sp.oo):
         raise UnsafeExpression(f"{text!r} is undefined (division by zero)", where)
     return expr

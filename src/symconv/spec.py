@@ -26,11 +26,12 @@ TOP_LEVEL = ("name", "input", "symbols", "layers", "description")
 class Located:
     """A YAML value with the line it starts on (1-based)."""
 
-    __slots__ = ("value", "line")
+    __slots__ = ("value", "line", "key_lines")
 
-    def __init__(self, value: Any, line: int) -> None:
+    def __init__(self, value: Any, line: int, key_lines: dict | None = None) -> None:
         self.value = value
         self.line = line
+        self.key_lines = key_lines or {}
 
 
 def _walk(loader: yaml.SafeLoader, node: yaml.Node, budget: list[int], file: str | None) -> Located:
@@ -40,6 +41,7 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, budget: list[int], file: str
     line = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         mapping: dict[Any, Located] = {}
+        key_lines: dict[Any, int] = {}
         for key_node, value_node in node.value:
             key = _walk(loader, key_node, budget, file)
             if not isinstance(key.value, (str, int)):
@@ -47,7 +49,8 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, budget: list[int], file: str
             if key.value in mapping:
                 raise SpecError(f"duplicate key {key.value!r}", Where(file, key.line))
             mapping[key.value] = _walk(loader, value_node, budget, file)
-        return Located(mapping, line)
+            key_lines[key.value] = key.line
+        return Located(mapping, line, key_lines)
     if isinstance(node, yaml.SequenceNode):
         return Located([_walk(loader, child, budget, file) for child in node.value], line)
     return Located(loader.construct_object(node), line)
@@ -64,7 +67,10 @@ def read_yaml(text: str, file: str | None = None) -> Located:
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
-        raise SpecError(f"YAML syntax error: {error.problem or error}", Where(file, line)) from None
+        context = ""
+        if error.context and error.context_mark and error.context_mark.line + 1 != line:
+            context = f" ({error.context} that starts on line {error.context_mark.line + 1})"
+        raise SpecError(f"YAML syntax error: {error.problem or error}{context}", Where(file, line)) from None
     except yaml.YAMLError as error:
         raise SpecError(f"YAML error: {error}", Where(file)) from None
     except RecursionError:
@@ -96,7 +102,8 @@ class _SpecReader:
         for key, value in top.items():
             if key not in TOP_LEVEL:
                 raise SpecError(
-                    f"unknown key {key!r}; expected one of {', '.join(TOP_LEVEL)}", self.where(value, str(key))
+                    f"unknown key {key!r}; expected one of {', '.join(TOP_LEVEL)}",
+                    Where(self.file, root.key_lines.get(key, value.line), str(key)),
                 )
         legend = self.symbols(top["symbols"]) if "symbols" in top else {}
         if "input" not in top:
@@ -112,7 +119,9 @@ class _SpecReader:
             raise SpecError("name must be a string", self.where(top["name"], "name"))
         layers = self.layers(top["layers"], "layers")
         try:
-            return Network(input_shape, layers, name=name, legend=legend, where=self.where(top["input"], "input"))
+            return Network(
+                input_shape, layers, name=name, legend=legend, where=self.where(top["input"], "input")
+            )
         except SymconvError as error:
             if error.where is None:
                 error.where = Where(self.file)
@@ -129,7 +138,9 @@ class _SpecReader:
             details = self.mapping(entry, field)
             unknown = set(details) - {"meaning", "domain"}
             if unknown:
-                raise SpecError(f"unknown keys {sorted(unknown)}; use meaning and domain", self.where(entry, field))
+                raise SpecError(
+                    f"unknown keys {sorted(unknown)}; use meaning and domain", self.where(entry, field)
+                )
             if "domain" in details:
                 domain = details["domain"].value
                 if domain not in DOMAINS:
@@ -155,8 +166,8 @@ class _SpecReader:
                     f"a layer is one key (its kind) with its arguments, got keys {sorted(map(str, mapping))}",
                     self.where(entry, field),
                 )
-            (kind, body), = mapping.items()
-            line = body.line
+            ((kind, body),) = mapping.items()
+            line = entry.key_lines.get(kind, body.line)
             arguments = {} if body.value is None else self.mapping(body, f"{field}.{kind}")
         where = Where(self.file, line, f"{field}.{kind}")
         name = arguments.pop("name", None) if isinstance(arguments, dict) else None
@@ -166,7 +177,11 @@ class _SpecReader:
         if kind == "residual":
             self.only(arguments, ("body", "shortcut"), where)
             body = self.layers(arguments["body"], f"{where.field}.body") if "body" in arguments else []
-            shortcut = self.layers(arguments["shortcut"], f"{where.field}.shortcut") if "shortcut" in arguments else []
+            shortcut = (
+                self.layers(arguments["shortcut"], f"{where.field}.shortcut")
+                if "shortcut" in arguments
+                else []
+            )
             return Residual(tuple(body), tuple(shortcut), name, where)
         if kind == "concat":
             self.only(arguments, ("branches",), where)
@@ -175,7 +190,8 @@ class _SpecReader:
             branches = self.sequence(arguments["branches"], f"{where.field}.branches")
             return Concat(
                 tuple(tuple(self.layers(b, f"{where.field}.branches[{i}]")) for i, b in enumerate(branches)),
-                name, where,
+                name,
+                where,
             )
         if kind == "repeat":
             self.only(arguments, ("times", "layers"), where)
@@ -184,10 +200,13 @@ class _SpecReader:
             times = arguments["times"]
             if type(times.value) is not int or times.value < 1:
                 raise SpecError(
-                    f"times must be a positive integer, got {times.value!r}", self.where(times, f"{where.field}.times")
+                    f"times must be a positive integer, got {times.value!r}",
+                    self.where(times, f"{where.field}.times"),
                 )
-            return Repeat(times.value, tuple(self.layers(arguments["layers"], f"{where.field}.layers")), name, where)
-        return self.layer(str(kind), arguments, where)
+            return Repeat(
+                times.value, tuple(self.layers(arguments["layers"], f"{where.field}.layers")), name, where
+            )
+        return self.layer(str(kind), arguments, where, name)
 
     def only(self, arguments: dict, allowed: tuple[str, ...], where: Where) -> None:
         for key, value in arguments.items():
@@ -197,7 +216,7 @@ class _SpecReader:
                     Where(self.file, value.line, f"{where.field}.{key}"),
                 )
 
-    def layer(self, kind: str, arguments: dict[str, Located], where: Where) -> Layer:
+    def layer(self, kind: str, arguments: dict[str, Located], where: Where, name: str | None) -> Layer:
         if kind not in KINDS:
             close = difflib.get_close_matches(kind, [*KINDS, "residual", "concat", "repeat"], n=3)
             hint = f"; did you mean {' or '.join(close)}?" if close else ""
@@ -221,14 +240,17 @@ class _SpecReader:
             kwargs[target] = self.argument(fields[target].metadata.get("kind"), located.value, field_where)
             lines[target] = located.line
         missing = [
-            f.name for f in fields.values()
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING and f.name not in kwargs
+            f.name
+            for f in fields.values()
+            if f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+            and f.name not in kwargs
         ]
         if missing:
             raise SpecError(f"{kind} needs {', '.join(missing)}", where)
         where = dataclasses.replace(where, field_lines=tuple(lines.items()))
         try:
-            return cls(**kwargs, name=None, where=where)
+            return cls(**kwargs, name=name, where=where)
         except SymconvError as error:
             if error.where is None:
                 error.where = where

@@ -122,9 +122,17 @@ class Layer:
         minimums = {f.name: f.metadata.get("minimum", 1) for f in dataclasses.fields(self)}
         found = []
         for name, value in self.size_fields():
-            found.append(Requirement(sp.Ge(value, minimums[name]), f"{name} is {value}; it must be at least {minimums[name]}", name))
+            found.append(
+                Requirement(
+                    sp.Ge(value, minimums[name]),
+                    f"{name} is {value}; it must be at least {minimums[name]}",
+                    name,
+                )
+            )
             if value.is_integer is not True:
-                found.append(Requirement(sp.Eq(sp.Mod(value, 1), 0), f"{name} = {value} must be an integer", name))
+                found.append(
+                    Requirement(sp.Eq(sp.Mod(value, 1), 0), f"{name} = {value} must be an integer", name)
+                )
         return tuple(found)
 
     # --- the rules -----------------------------------------------------------
@@ -166,7 +174,9 @@ def product(values: tuple[sp.Expr, ...] | list[sp.Expr]) -> sp.Expr:
 
 
 def spatial_receptive(
-    previous: Receptive | None, kernel: tuple[sp.Expr, ...], stride: tuple[sp.Expr, ...],
+    previous: Receptive | None,
+    kernel: tuple[sp.Expr, ...],
+    stride: tuple[sp.Expr, ...],
     dilation: tuple[sp.Expr, ...],
 ) -> Receptive | None:
     """``r' = r + d(K - 1) j`` and ``j' = j S`` per axis (Dumoulin & Visin, 2016; Araujo et al., 2019)."""

@@ -195,9 +195,7 @@ class ConvTransposeNd(Layer):
                     "in_channels",
                 )
             )
-        for axis, (op, s, d) in enumerate(
-            zip(self.output_padding, self.stride, self.dilation, strict=True)
-        ):
+        for axis, (op, s, d) in enumerate(zip(self.output_padding, self.stride, self.dilation, strict=True)):
             found.append(
                 Requirement(
                     sp.Or(sp.Lt(op, s), sp.Lt(op, d)),
@@ -279,8 +277,14 @@ class DepthwiseConv2d(Layer):
     def as_conv(self, x: Shape) -> Conv2d:
         """The equivalent grouped PyTorch convolution for an input of ``x[0]`` channels."""
         return Conv2d(
-            x[0] * self.depth_multiplier, self.kernel_size, self.stride, self.padding,
-            self.dilation, x[0], self.bias, where=self.where,
+            x[0] * self.depth_multiplier,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            x[0],
+            self.bias,
+            where=self.where,
         )
 
     def requirements(self, x: Shape) -> tuple[Requirement, ...]:
@@ -310,7 +314,10 @@ class SeparableConv2d(Layer):
     kind: ClassVar[str] = "separable_conv2d"
     spatial_dims: ClassVar[int] = 2
     aliases: ClassVar[dict[str, str]] = {
-        "use_bias": "bias", "filters": "out_channels", "strides": "stride", "dilation_rate": "dilation",
+        "use_bias": "bias",
+        "filters": "out_channels",
+        "strides": "stride",
+        "dilation_rate": "dilation",
     }
     out_channels: sp.Expr = size_arg()
     kernel_size: tuple[sp.Expr, ...] = sizes_arg()
@@ -323,8 +330,14 @@ class SeparableConv2d(Layer):
     def parts(self, x: Shape) -> tuple[Conv2d, Conv2d]:
         """The depthwise and the pointwise convolution this layer is made of."""
         depthwise = Conv2d(
-            x[0] * self.depth_multiplier, self.kernel_size, self.stride, self.padding,
-            self.dilation, x[0], False, where=self.where,
+            x[0] * self.depth_multiplier,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            x[0],
+            False,
+            where=self.where,
         )
         pointwise = Conv2d(self.out_channels, 1, bias=self.bias, where=self.where)
         return depthwise, pointwise
@@ -360,6 +373,14 @@ class SeparableConv2d(Layer):
 
 
 __all__ = [
-    "Conv1d", "Conv2d", "Conv3d", "ConvNd", "ConvTranspose1d", "ConvTranspose2d",
-    "ConvTranspose3d", "ConvTransposeNd", "DepthwiseConv2d", "SeparableConv2d",
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvNd",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+    "ConvTransposeNd",
+    "DepthwiseConv2d",
+    "SeparableConv2d",
 ]

@@ -72,7 +72,9 @@ class Flatten(Layer):
                 self.where,
             )
         if type(self.end_dim) is not int or (self.end_dim != -1 and self.end_dim < self.start_dim):
-            raise SpecError(f"end_dim: expected -1 or an integer >= start_dim, got {self.end_dim!r}", self.where)
+            raise SpecError(
+                f"end_dim: expected -1 or an integer >= start_dim, got {self.end_dim!r}", self.where
+            )
 
     def axes(self, x: Shape) -> tuple[int, int]:
         """The batchless axes ``[first, last)`` that are merged."""

@@ -35,9 +35,7 @@ from symconv.layers.base import (
 from symconv.sizes import at_least, floor_divide
 
 
-def pool_output_size(
-    n: sp.Expr, k: sp.Expr, s: sp.Expr, p: sp.Expr, d: sp.Expr, ceil_mode: bool
-) -> sp.Expr:
+def pool_output_size(n: sp.Expr, k: sp.Expr, s: sp.Expr, p: sp.Expr, d: sp.Expr, ceil_mode: bool) -> sp.Expr:
     """Output length of a pooling window along one axis, exactly as PyTorch computes it.
 
     With ``ceil_mode`` PyTorch takes ``ceil((n + 2P - d(K-1) - 1)/S) + 1`` windows
@@ -89,8 +87,12 @@ class PoolNd(Layer):
 
     def output_size(self, n: sp.Expr, axis: int) -> sp.Expr:
         return pool_output_size(
-            n, self.kernel_size[axis], self.stride[axis], self.padding[axis],
-            self.dilations()[axis], self.ceil_mode,
+            n,
+            self.kernel_size[axis],
+            self.stride[axis],
+            self.padding[axis],
+            self.dilations()[axis],
+            self.ceil_mode,
         )
 
     def output_shape(self, x: Shape) -> Shape:
@@ -168,7 +170,9 @@ class AvgPool3d(AvgPoolNd):
 class AdaptivePoolNd(Layer):
     """Adaptive pooling to a requested output size (``None`` keeps an axis)."""
 
-    output_size: tuple[sp.Expr | None, ...] = field(default=1, metadata={"kind": "optional_sizes", "minimum": 1})
+    output_size: tuple[sp.Expr | None, ...] = field(
+        default=1, metadata={"kind": "optional_sizes", "minimum": 1}
+    )
     mode: ClassVar[str] = "avg"
 
     def __post_init__(self) -> None:
@@ -237,7 +241,16 @@ class AdaptiveMaxPool3d(AdaptivePoolNd):
 
 
 __all__ = [
-    "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
-    "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "AvgPool1d", "AvgPool2d", "AvgPool3d",
-    "MaxPool1d", "MaxPool2d", "MaxPool3d",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "AvgPool3d",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MaxPool3d",
 ]

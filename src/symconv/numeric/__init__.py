@@ -83,7 +83,8 @@ def concrete(layer: Layer, values: dict[sp.Symbol, sp.Expr]) -> Layer:
         if kind in ("size", "sizes", "optional_sizes") and value is not None and not isinstance(value, str):
             if isinstance(value, tuple):
                 changes[f.name] = tuple(
-                    None if v is None else sp.Integer(_integer(v.xreplace(values), f.name, layer)) for v in value
+                    None if v is None else sp.Integer(_integer(v.xreplace(values), f.name, layer))
+                    for v in value
                 )
             else:
                 changes[f.name] = sp.Integer(_integer(value.xreplace(values), f.name, layer))
@@ -91,8 +92,9 @@ def concrete(layer: Layer, values: dict[sp.Symbol, sp.Expr]) -> Layer:
 
 
 @singledispatch
-def forward(layer: Layer, inputs: list[np.ndarray], weights: dict[str, np.ndarray],
-            counter: MacCounter) -> np.ndarray:
+def forward(
+    layer: Layer, inputs: list[np.ndarray], weights: dict[str, np.ndarray], counter: MacCounter
+) -> np.ndarray:
     raise TypeError(f"the NumPy backend has no forward pass for {type(layer).__name__} ({layer.kind})")
 
 
@@ -205,15 +207,23 @@ def _(layer: Elementwise, inputs, weights, counter):
     return inputs[0].copy() if rule is None else rule(layer, inputs[0])
 
 
-def run(network: Network, values: dict[sp.Symbol, sp.Expr], mode: str = "fast", seed: int = 0,
-        inputs: np.ndarray | None = None, weights: list[dict[str, np.ndarray]] | None = None) -> Run:
+def run(
+    network: Network,
+    values: dict[sp.Symbol, sp.Expr],
+    mode: str = "fast",
+    seed: int = 0,
+    inputs: np.ndarray | None = None,
+    weights: list[dict[str, np.ndarray]] | None = None,
+) -> Run:
     """Run ``network`` at ``values`` (every symbol given) and measure every node.
 
     ``inputs`` and ``weights`` may be given (e.g. to compare with PyTorch);
     otherwise they are drawn from a seeded normal distribution.
     """
     rng = np.random.default_rng(seed)
-    input_shape = tuple(_integer(sp.sympify(d).xreplace(values), "input", Layer()) for d in network.input_shape)
+    input_shape = tuple(
+        _integer(sp.sympify(d).xreplace(values), "input", Layer()) for d in network.input_shape
+    )
     arrays: dict[int, np.ndarray] = {-1: rng.standard_normal(input_shape) if inputs is None else inputs}
     measurements, outputs, all_weights = [], [], []
     for index, node in enumerate(network.graph):
@@ -233,6 +243,8 @@ def run(network: Network, values: dict[sp.Symbol, sp.Expr], mode: str = "fast", 
         outputs.append(result)
         all_weights.append(allocated)
         measurements.append(
-            Measurement(node.name, tuple(result.shape), sum(int(a.size) for a in allocated.values()), counter.macs)
+            Measurement(
+                node.name, tuple(result.shape), sum(int(a.size) for a in allocated.values()), counter.macs
+            )
         )
     return Run(tuple(measurements), tuple(outputs), tuple(all_weights))

@@ -31,8 +31,13 @@ def conv_padding(layer: ConvNd, spatial: tuple[int, ...]) -> list[tuple[int, int
     return pads
 
 
-def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
-            dilation: tuple[int, ...], out: tuple[int, ...]) -> np.ndarray:
+def windows(
+    x: np.ndarray,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+    out: tuple[int, ...],
+) -> np.ndarray:
     """View of shape ``(C, *out, *kernel)``: every window of the (already padded) input."""
     dims = len(kernel)
     extent = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
@@ -42,8 +47,9 @@ def windows(x: np.ndarray, kernel: tuple[int, ...], stride: tuple[int, ...],
     return view[(slice(None), *positions, *taps)]
 
 
-def conv_forward(layer: ConvNd, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None,
-                 counter: MacCounter) -> np.ndarray:
+def conv_forward(
+    layer: ConvNd, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, counter: MacCounter
+) -> np.ndarray:
     spatial = x.shape[1:]
     pads = conv_padding(layer, spatial)
     mode = PAD_MODES[layer.padding_mode]
@@ -66,11 +72,11 @@ def conv_forward(layer: ConvNd, x: np.ndarray, weight: np.ndarray, bias: np.ndar
         taps = int(np.prod(kernel, dtype=np.int64))
         positions = int(np.prod(out, dtype=np.int64))
         for g in range(groups):
-            block = view[g * c_in_g : (g + 1) * c_in_g]                 # (Cg, *out, *K)
-            block = np.moveaxis(block, 0, len(out))                       # (*out, Cg, *K)
+            block = view[g * c_in_g : (g + 1) * c_in_g]  # (Cg, *out, *K)
+            block = np.moveaxis(block, 0, len(out))  # (*out, Cg, *K)
             columns = block.reshape(positions, c_in_g * taps)
             w = weight[g * c_out_g : (g + 1) * c_out_g].reshape(c_out_g, c_in_g * taps)
-            product = counter.matmul(columns, w.T)                        # (positions, Cout_g)
+            product = counter.matmul(columns, w.T)  # (positions, Cout_g)
             result[g * c_out_g : (g + 1) * c_out_g] = product.T.reshape(c_out_g, *out)
     if bias is not None:
         result += bias.reshape(-1, *([1] * len(out)))
@@ -93,14 +99,17 @@ def _conv_enumerate(padded, weight, out, stride, dilation, groups, c_in_g, c_out
             pairs = []
             for ci in range(c_in_g):
                 for tap in itertools.product(*(range(k) for k in kernel)):
-                    index = tuple(p * s + t * d for p, s, t, d in zip(position, stride, tap, dilation, strict=True))
+                    index = tuple(
+                        p * s + t * d for p, s, t, d in zip(position, stride, tap, dilation, strict=True)
+                    )
                     pairs.append((at(data, (g * c_in_g + ci, *index)), at(w, (co, ci, *tap))))
             result[(co, *position)] = counter.dot(pairs)
     return result
 
 
-def conv_transpose_forward(layer: ConvTransposeNd, x: np.ndarray, weight: np.ndarray,
-                           bias: np.ndarray | None, counter: MacCounter) -> np.ndarray:
+def conv_transpose_forward(
+    layer: ConvTransposeNd, x: np.ndarray, weight: np.ndarray, bias: np.ndarray | None, counter: MacCounter
+) -> np.ndarray:
     """Scatter every input element through the kernel, then crop the padding."""
     spatial = x.shape[1:]
     kernel = tuple(int(k) for k in layer.kernel_size)
@@ -132,13 +141,15 @@ def conv_transpose_forward(layer: ConvTransposeNd, x: np.ndarray, weight: np.nda
                         tap_weight = w[ci][co]
                         for i in tap:
                             tap_weight = tap_weight[i]
-                        index = tuple(p * s + t * d for p, s, t, d in zip(position, stride, tap, dilation, strict=True))
+                        index = tuple(
+                            p * s + t * d for p, s, t, d in zip(position, stride, tap, dilation, strict=True)
+                        )
                         canvas[(g * c_out_g + co, *index)] += counter.dot([(value, tap_weight)])
     else:
         positions = int(np.prod(spatial, dtype=np.int64))
         taps = int(np.prod(kernel, dtype=np.int64))
         for g in range(groups):
-            rows = x[g * c_in_g : (g + 1) * c_in_g].reshape(c_in_g, positions).T      # (P, Cg)
+            rows = x[g * c_in_g : (g + 1) * c_in_g].reshape(c_in_g, positions).T  # (P, Cg)
             w = weight[g * c_in_g : (g + 1) * c_in_g].reshape(c_in_g, c_out_g * taps)
             columns = counter.matmul(rows, w).reshape(*spatial, c_out_g, *kernel)
             for tap in itertools.product(*(range(k) for k in kernel)):

@@ -16,7 +16,15 @@ def _values(values) -> str:
 
 def render_text(result: CheckResult) -> str:
     rows = [
-        [c.layer, c.quantity, cell(c.formula), cell(c.expected), cell(c.measured), c.mode, "ok" if c.ok else "FAIL"]
+        [
+            c.layer,
+            c.quantity,
+            cell(c.formula),
+            cell(c.expected),
+            cell(c.measured),
+            c.mode,
+            "ok" if c.ok else "FAIL",
+        ]
         for c in result.checks
     ]
     parts = []
@@ -41,9 +49,14 @@ def render_json(result: CheckResult) -> str:
         "samples": [{str(s): value(v) for s, v in values} for values in result.assignments],
         "checks": [
             {
-                "layer": c.layer, "quantity": c.quantity, "formula": value(c.formula),
-                "expected": value(c.expected), "measured": value(c.measured), "ok": c.ok,
-                "at": {str(s): value(v) for s, v in c.values}, "mode": c.mode,
+                "layer": c.layer,
+                "quantity": c.quantity,
+                "formula": value(c.formula),
+                "expected": value(c.expected),
+                "measured": value(c.measured),
+                "ok": c.ok,
+                "at": {str(s): value(v) for s, v in c.values},
+                "mode": c.mode,
             }
             for c in result.checks
         ],

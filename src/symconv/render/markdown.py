@@ -27,15 +27,23 @@ def render_report(report: Report) -> str:
     if report.name:
         lines += [f"### {report.name}", ""]
     lines += [f"Input {math(report.input_shape)} (channels first).", ""]
-    lines += ["| layer | type | output shape | params | MACs | receptive field |", "|---|---|---|---|---|---|"]
+    lines += [
+        "| layer | type | output shape | params | MACs | receptive field |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in report.rows:
         lines.append(
             f"| `{row.name}` | {row.kind} | {math(row.output_shape)} | {math(row.params)} | "
             f"{math(row.macs)} | {math(row.receptive_field)} |"
         )
-    lines.append(f"| **total** | | {math(report.output_shape)} | {math(report.params)} | {math(report.macs)} | |")
+    lines.append(
+        f"| **total** | | {math(report.output_shape)} | {math(report.params)} | {math(report.macs)} | |"
+    )
     if report.legend:
-        lines += ["", "Symbols: " + "; ".join(f"${to_latex(sp.Symbol(s))}$: {m}" for s, m in report.legend) + "."]
+        lines += [
+            "",
+            "Symbols: " + "; ".join(f"${to_latex(sp.Symbol(s))}$: {m}" for s, m in report.legend) + ".",
+        ]
     if report.assumptions:
         lines += ["", "Assuming:", ""]
         lines += [f"- ${to_latex(a.condition)}$ ({a.message})" for a in report.assumptions]

@@ -34,7 +34,14 @@ def table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def render_report(report: Report) -> str:
     rows = [
-        [row.name, row.kind, cell(row.output_shape), cell(row.params), cell(row.macs), cell(row.receptive_field)]
+        [
+            row.name,
+            row.kind,
+            cell(row.output_shape),
+            cell(row.params),
+            cell(row.macs),
+            cell(row.receptive_field),
+        ]
         for row in report.rows
     ]
     parts = []

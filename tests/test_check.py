@@ -1,0 +1,76 @@
+"""The checker compares formulas with measurements, and catches wrong formulas."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from symconv import AvgPool2d, Conv2d, ConvTranspose2d, Flatten, Linear, MaxPool2d, Network, symbols
+from symconv.layers.conv import ConvNd
+from symconv.numeric import run
+
+n, k = symbols("n k")
+
+
+def test_symbolic_network_checks_ok_at_samples():
+    net = Network(
+        input=(2, n, n),
+        layers=[Conv2d(k, 3, stride=2, padding=1), MaxPool2d(2, ceil_mode=True), Flatten(), Linear(3)],
+    )
+    result = net.check(samples=4, seed=1)
+    assert result.ok and len(result.assignments) == 4
+    assert {c.quantity for c in result.checks} == {"output_shape", "params", "macs"}
+
+
+def test_a_corrupted_rule_is_reported(monkeypatch):
+    net = Network(input=(1, n, n), layers=[Conv2d(3, 3, padding=1), Conv2d(2, 3, stride=2)])
+    original = ConvNd.macs
+    # off by one output row: the kind of slip a hand derivation makes
+    monkeypatch.setattr(ConvNd, "macs", lambda self, x: original(self, x) + self.out_channels * 9 * x[0])
+    net = Network(input=(1, n, n), layers=[Conv2d(3, 3, padding=1), Conv2d(2, 3, stride=2)])
+    result = net.check(samples=3)
+    assert not result.ok
+    failing = [c for c in result.checks if not c.ok]
+    assert {c.quantity for c in failing} == {"macs"}
+    assert result.smallest_failure is not None
+
+
+@pytest.mark.parametrize(
+    "layers",
+    [
+        [Conv2d(4, 3, stride=2, padding=1, groups=2)],
+        [Conv2d(4, 2, padding="same", dilation=2)],
+        [ConvTranspose2d(3, 3, stride=2, padding=1, output_padding=1)],
+        [AvgPool2d(3, stride=2, padding=1, ceil_mode=True, count_include_pad=False)],
+        [Flatten(), Linear(5)],
+    ],
+)
+def test_both_counting_modes_agree(layers):
+    net = Network(input=(2, 7, 6), layers=layers)
+    slow = run(net, {}, "enumerate", seed=3)
+    fast = run(net, {}, "fast", seed=3)
+    for a, b, x, y in zip(slow.measurements, fast.measurements, slow.outputs, fast.outputs, strict=True):
+        assert a == b
+        np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
+
+
+def test_enumerating_mode_counts_every_tap_including_padding():
+    # 1 channel 3x3 input, 3x3 kernel, padding 1: 9 outputs x 9 taps = 81, padding taps included
+    net = Network(input=(1, 3, 3), layers=[Conv2d(1, 3, padding=1)])
+    assert run(net, {}, "enumerate").measurements[0].macs == 81
+
+
+def test_keras_example_measured_macs():
+    net = Network(input=(1, 28, 28), layers=[Conv2d(40, 3), Conv2d(8, 3), Flatten(), Linear(10)])
+    measured = run(net, {}, "fast")
+    assert sum(m.macs for m in measured.measurements) == 1_948_320
+    assert [m.params for m in measured.measurements] == [400, 2888, 0, 46090]
+
+
+def test_check_at_fixed_values_with_rational_width():
+    alpha = symbols("alpha")
+    net = Network(input=(3, n, n), layers=[Conv2d(8 * alpha, 3, padding=1)])
+    result = net.check(samples=2, alpha=sp.Rational(1, 2))
+    assert result.ok
+    assert all(dict(values)[alpha] == sp.Rational(1, 2) for values in result.assignments)

@@ -1,0 +1,158 @@
+"""Safe parsing of size expressions and floors in normal form."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from symconv.errors import UnsafeExpression, ValueSpecError
+from symconv.sizes import (
+    at_least,
+    floor_divide,
+    is_true,
+    parse_assignment,
+    parse_size,
+    size_symbol,
+    symbols,
+)
+
+n = size_symbol("n")
+
+HOSTILE = [
+    "__import__('os').system('echo pwned')",
+    "().__class__.__bases__[0].__subclasses__()",
+    "n.__class__",
+    "(lambda: 1)()",
+    "[x for x in range(3)]",
+    "floor.__globals__",
+    "eval('1')",
+    "exec('import os')",
+    "open('/etc/passwd')",
+    "1 if n else 2",
+    "f'{n}'",
+    "9**9**9**9",
+    "n**n",
+    "2**65",
+    "1e400",
+    "1.5",
+    "'abc'",
+    "floor(n, base=2)",
+    "x" * 3000,
+    "-" * 500 + "1",
+    "(" * 300 + "1" + ")" * 300,
+    "Symbol('n')",
+    "n; import os",
+    "_n",
+    "n[0]",
+    "n < 3",
+    "getattr(n, 'x')",
+    "10**19 * 10**19",
+    "*n",
+    "",
+    "n / 0",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_hostile_expressions_are_refused(text):
+    with pytest.raises(UnsafeExpression):
+        parse_size(text)
+
+
+def test_hostile_expression_runs_nothing(tmp_path, monkeypatch):
+    marker = tmp_path / "ran"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UnsafeExpression):
+        parse_size(f"__import__('os').system('touch {marker}')")
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("n", n),
+        ("2*n + 1", 2 * n + 1),
+        ("(n - 1)//2 + 1", sp.floor((n - 1) / 2) + 1),
+        (
+            "floor((n + 2*P - K)/S) + 1",
+            sp.floor((n + 2 * size_symbol("P") - size_symbol("K")) / size_symbol("S")) + 1,
+        ),
+        ("ceil(n/3)", sp.ceiling(n / 3)),
+        ("min(n, 7) + max(n, 2)", sp.Min(n, 7) + sp.Max(n, 2)),
+        ("n % 4", sp.Mod(n, 4)),
+        ("n**2", n**2),
+        (28, sp.Integer(28)),
+    ],
+)
+def test_valid_expressions(text, expected):
+    assert parse_size(text) == expected
+
+
+def test_names_carry_assumptions():
+    # sympify("n") would give a plain Symbol, unequal to the positive-integer n
+    assert parse_size("n") == symbols("n")
+    assert parse_size("n").is_integer and parse_size("n").is_positive
+    assert parse_size("alpha").is_rational and parse_size("alpha").is_integer is None
+    assert parse_size("alpha", {"alpha": "integer"}).is_integer
+
+
+def test_decimal_values_are_exact_rationals():
+    alpha, k = size_symbol("alpha"), size_symbol("k")
+    assert parse_assignment("alpha=0.75,k=40") == {alpha: sp.Rational(3, 4), k: 40}
+    with pytest.raises(ValueSpecError):
+        parse_assignment("k=2.5")
+    with pytest.raises(ValueSpecError):
+        parse_assignment("k=-3")
+    with pytest.raises(ValueSpecError):
+        parse_assignment("k=__import__('os')")
+
+
+def test_five_strided_layers_give_one_floor():
+    # hand derivation: each 3x3 s2 p1 layer maps x -> floor((x - 1)/2) + 1, and
+    # floor((floor((n-1)/2^i) + 1 - 1)/2) = floor((n-1)/2^(i+1))
+    size = n
+    for _ in range(5):
+        size = floor_divide(size, 2 * 1 - 3, 2) + 1
+    assert size == sp.floor((n - 1) / 32) + 1
+    assert size.count(sp.floor) == 1
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(1, 7), st.integers(1, 4), st.integers(0, 3), st.integers(1, 3)),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_composed_floor_equals_integer_loop(layers):
+    size = n
+    for k, s, p, d in layers:
+        size = floor_divide(size, 2 * p - d * (k - 1) - 1, s) + 1
+    assert size.count(sp.floor) <= 1
+    for value in range(1, 200):
+        loop = value
+        for k, s, p, d in layers:
+            loop = (loop + 2 * p - d * (k - 1) - 1) // s + 1
+        assert size.xreplace({n: value}) == loop
+
+
+def test_symbolic_strides_compose_into_one_floor():
+    K1, S1, P1, K2, S2, P2 = symbols("K1 S1 P1 K2 S2 P2")
+    first = floor_divide(n, 2 * P1 - K1, S1) + 1
+    second = floor_divide(first, 2 * P2 - K2, S2) + 1
+    assert second.count(sp.floor) == 1
+    for values in [(3, 2, 1, 3, 2, 1), (5, 3, 2, 2, 2, 0), (7, 2, 3, 3, 3, 1)]:
+        k1, s1, p1, k2, s2, p2 = values
+        for v in range(8, 60):
+            loop = (((v + 2 * p1 - k1) // s1 + 1) + 2 * p2 - k2) // s2 + 1
+            got = second.xreplace(dict(zip((K1, S1, P1, K2, S2, P2, n), (*values, v), strict=True)))
+            assert got == loop
+
+
+def test_at_least_removes_the_floor():
+    size = sp.floor((n - 1) / 4) + 1
+    assert is_true(at_least(size, 1)) is True
+    assert is_true(at_least(size, 3)) is None  # needs n >= 9
+    assert at_least(size, 3) == sp.Ge(n - 1, 8)
