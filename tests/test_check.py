@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from symconv import AvgPool2d, Conv2d, ConvTranspose2d, Flatten, Linear, MaxPool2d, Network, symbols
+from symconv.layers import KINDS
 from symconv.layers.conv import ConvNd
 from symconv.numeric import run
+
+from torch_reference import layer_stacks
 
 n, k = symbols("n k")
 
@@ -74,3 +79,38 @@ def test_check_at_fixed_values_with_rational_width():
     result = net.check(samples=2, alpha=sp.Rational(1, 2))
     assert result.ok
     assert all(dict(values)[alpha] == sp.Rational(1, 2) for values in result.assignments)
+
+
+@pytest.mark.parametrize("dims", [1, 2, 3])
+@given(data=st.data())
+def test_every_layer_kind_counts_the_same_in_both_modes(dims, data):
+    (channels, spatial), layers = data.draw(layer_stacks(dims, max_layers=3, max_size=6 if dims < 3 else 4))
+    net = Network(input=(channels, *spatial), layers=[KINDS[kind](**args) for kind, args in layers])
+    slow = run(net, {}, "enumerate", seed=5)
+    fast = run(net, {}, "fast", seed=5)
+    report = net.report
+    for row, a, b, x, y in zip(
+        report.rows, slow.measurements, fast.measurements, slow.outputs, fast.outputs, strict=True
+    ):
+        assert a == b, row.name
+        np.testing.assert_allclose(x, y, rtol=1e-10, atol=1e-10, err_msg=row.name)
+        # formula == measurement, every quantity
+        assert (tuple(int(d) for d in row.output_shape), int(row.params), int(row.macs)) == (
+            a.output_shape,
+            a.params,
+            a.macs,
+        ), row.name
+
+
+def test_layer_stacks_cover_every_kind():
+    # the property tests above and in test_against_torch.py reach every layer kind
+    seen = set()
+
+    @settings(max_examples=400, database=None)
+    @given(data=st.data())
+    def collect(data):
+        for dims in (1, 2, 3):
+            seen.update(kind for kind, _ in data.draw(layer_stacks(dims))[1])
+
+    collect()
+    assert seen == set(KINDS)

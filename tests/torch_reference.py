@@ -22,6 +22,8 @@ ACTIVATIONS = [
     "hardsigmoid",
     "identity",
     "dropout",
+    "dropout2d",
+    "softmax",
 ]
 
 
@@ -221,7 +223,10 @@ def torch_module(kind: str, args: dict, in_channels: int):
         "hardsigmoid": nn.Hardsigmoid,
         "identity": nn.Identity,
         "dropout": nn.Dropout,
+        "dropout2d": nn.Dropout2d,
     }
+    if kind == "softmax":
+        return nn.Softmax(dim=1), in_channels  # the channel axis, counting the batch axis
     return simple[kind](), in_channels
 
 

@@ -11,7 +11,7 @@
 from symconv.errors import ShapeError, SpecError, SymconvError, UnsafeExpression, ValueSpecError
 from symconv.layers import *  # noqa: F403 - the layer classes are the public API
 from symconv.layers import __all__ as _layer_names
-from symconv.network import Concat, Network, Repeat, Residual
+from symconv.network import Concat, Network, Repeat, Residual, Sequential
 from symconv.report import LayerRow, Report
 from symconv.sizes import parse_size, symbols
 
@@ -25,6 +25,7 @@ __all__ = [
     "Repeat",
     "Report",
     "Residual",
+    "Sequential",
     "ShapeError",
     "SpecError",
     "SymconvError",

@@ -44,6 +44,17 @@ class Concat:
 
 
 @dataclass(frozen=True)
+class Sequential:
+    """A named group of layers applied in order; its children are named under it."""
+
+    layers: tuple = ()
+    name: str | None = None
+    where: Where | None = field(default=None, compare=False, repr=False)
+
+    kind = "sequential"
+
+
+@dataclass(frozen=True)
 class Repeat:
     """``layers`` applied ``times`` times in sequence."""
 
@@ -55,7 +66,7 @@ class Repeat:
     kind = "repeat"
 
 
-Item = Layer | Residual | Concat | Repeat
+Item = Layer | Residual | Concat | Repeat | Sequential
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,7 @@ class _GraphBuilder:
     def sequence(self, items: Sequence[Item], source: int, prefix: str) -> int:
         counters: dict[str, int] = {}
         for item in items:
-            if not isinstance(item, (Layer, Residual, Concat, Repeat)):
+            if not isinstance(item, (Layer, Residual, Concat, Repeat, Sequential)):
                 raise SpecError(f"{item!r} is not a layer or a block")
             counters[item.kind] = counters.get(item.kind, 0) + 1
             local = item.name or f"{item.kind}_{counters[item.kind]}"
@@ -100,6 +111,8 @@ class _GraphBuilder:
             body = self.sequence(item.body, source, f"{name}.")
             shortcut = self.sequence(item.shortcut, source, f"{name}.shortcut.")
             return self.add(f"{name}.add", Add(where=item.where), (body, shortcut))
+        if isinstance(item, Sequential):
+            return self.sequence(item.layers, source, f"{name}.")
         if isinstance(item, Concat):
             if len(item.branches) < 2:
                 raise SpecError("concat needs at least two branches", item.where)

@@ -16,7 +16,7 @@ import yaml
 
 from symconv.errors import SpecError, SymconvError, Where
 from symconv.layers import KINDS, Layer
-from symconv.network import Concat, Network, Repeat, Residual
+from symconv.network import Concat, Network, Repeat, Residual, Sequential
 from symconv.sizes import DOMAINS, parse_size
 
 MAX_NODES = 100_000
@@ -156,7 +156,7 @@ class _SpecReader:
     def layers(self, located: Located, field: str) -> list:
         return [self.item(entry, f"{field}[{i}]") for i, entry in enumerate(self.sequence(located, field))]
 
-    def item(self, entry: Located, field: str) -> Layer | Residual | Concat | Repeat:
+    def item(self, entry: Located, field: str) -> Layer | Residual | Concat | Repeat | Sequential:
         if isinstance(entry.value, str):
             kind, arguments, line = entry.value, {}, entry.line
         else:
@@ -193,6 +193,11 @@ class _SpecReader:
                 name,
                 where,
             )
+        if kind == "sequential":
+            self.only(arguments, ("layers",), where)
+            if "layers" not in arguments:
+                raise SpecError("sequential needs layers: [...]", where)
+            return Sequential(tuple(self.layers(arguments["layers"], f"{where.field}.layers")), name, where)
         if kind == "repeat":
             self.only(arguments, ("times", "layers"), where)
             if "times" not in arguments or "layers" not in arguments:
@@ -218,7 +223,9 @@ class _SpecReader:
 
     def layer(self, kind: str, arguments: dict[str, Located], where: Where, name: str | None) -> Layer:
         if kind not in KINDS:
-            close = difflib.get_close_matches(kind, [*KINDS, "residual", "concat", "repeat"], n=3)
+            close = difflib.get_close_matches(
+                kind, [*KINDS, "residual", "concat", "repeat", "sequential"], n=3
+            )
             hint = f"; did you mean {' or '.join(close)}?" if close else ""
             raise SpecError(f"unknown layer kind {kind!r}{hint}", where)
         cls = KINDS[kind]
