@@ -17,6 +17,7 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -107,17 +108,17 @@ def bench_numeric():
     rng = np.random.default_rng(0)
     total_ours, total_peer, macs = 0.0, 0.0, 0
     threads = torch.get_num_threads() if torch is not None else None
-    for name, layer, shape in convolutions:
+    for _, layer, shape in convolutions:
         x = rng.standard_normal(shape).astype(np.float32)
         c_out, k = int(layer.out_channels), int(layer.kernel_size[0])
         w = rng.standard_normal((c_out, shape[0], k, k)).astype(np.float32)
         counter = MacCounter("fast")
-        total_ours += best_of(lambda: conv_forward(layer, x, w, None, counter), 3)
+        total_ours += best_of(partial(conv_forward, layer, x, w, None, counter), 3)
         if torch is not None:
             tx, tw = torch.from_numpy(x)[None], torch.from_numpy(w)
             s, p = int(layer.stride[0]), int(layer.padding[0])
             with torch.no_grad():
-                total_peer += best_of(lambda: F.conv2d(tx, tw, stride=s, padding=p), 3)
+                total_peer += best_of(partial(F.conv2d, tx, tw, stride=s, padding=p), 3)
         macs += c_out * shape[0] * k * k
     print(
         f"numeric: ResNet-50's {len(convolutions)} convolutions at 224x224, float32: {total_ours * 1e3:.0f} ms"

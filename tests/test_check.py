@@ -12,7 +12,6 @@ from symconv import AvgPool2d, Conv2d, ConvTranspose2d, Flatten, Linear, MaxPool
 from symconv.layers import KINDS
 from symconv.layers.conv import ConvNd
 from symconv.numeric import run
-
 from torch_reference import layer_stacks
 
 n, k = symbols("n k")
