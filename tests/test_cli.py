@@ -125,3 +125,13 @@ def test_spec_from_standard_input():
         text=True,
     )
     assert done.returncode == 0 and json.loads(done.stdout)["params"] == 400
+
+
+def test_check_exits_1_and_shows_the_smallest_failure(capsys, monkeypatch):
+    from symconv.layers.conv import ConvNd
+
+    original = ConvNd.params
+    monkeypatch.setattr(ConvNd, "params", lambda self, x: original(self, x) + 1)
+    status, out, _ = run_cli(capsys, "check", str(EXAMPLES / "two_convolutions.yaml"), "--samples", "3")
+    assert status == 1
+    assert "FAIL" in out and "smallest failing assignment:" in out

@@ -225,6 +225,40 @@ def parse_size(text: str | int, domains: dict[str, str] | None = None, where: Wh
     return expr
 
 
+RELATIONS = {
+    ast.Eq: "==", ast.NotEq: "!=", ast.LtE: "<=", ast.Lt: "<", ast.GtE: ">=", ast.Gt: ">",
+}
+
+
+def parse_claim(
+    text: str, domains: dict[str, str] | None = None, where: Where | None = None
+) -> tuple[sp.Expr, str, sp.Expr]:
+    """Read ``lhs OP rhs`` (OP one of ``== != <= < >= >``) with the size-expression whitelist.
+
+    >>> parse_claim("2*floor(n/2) == n")
+    (2*floor(n/2), '==', n)
+    """
+    if not isinstance(text, str) or len(text) > MAX_TEXT_LENGTH:
+        raise UnsafeExpression(f"a claim is a string of at most {MAX_TEXT_LENGTH} characters", where)
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        raise UnsafeExpression(f"cannot read {text[:60]!r} as a claim: {error}", where) from None
+    node = tree.body
+    if not isinstance(node, ast.Compare) or len(node.ops) != 1 or type(node.ops[0]) not in RELATIONS:
+        raise UnsafeExpression(
+            f"{text[:60]!r}: a claim is one comparison, LHS == RHS (or !=, <=, <, >=, >)", where
+        )
+    builder = _Builder(domains or {}, where)
+    try:
+        left, right = builder.build(node.left), builder.build(node.comparators[0])
+    except RecursionError:
+        raise UnsafeExpression("claim nested too deeply", where) from None
+    except UnsafeExpression as error:
+        raise UnsafeExpression(f"{text[:60]!r}: {error.message}", where) from None
+    return left, RELATIONS[type(node.ops[0])], right
+
+
 def parse_value(text: str, symbol: sp.Symbol, where: Where | None = None) -> sp.Rational:
     """An exact value for a symbol: ``28`` or a decimal such as ``0.75`` (= 3/4)."""
     text = text.strip()
