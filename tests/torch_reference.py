@@ -44,18 +44,19 @@ def divisors(c):
 
 
 @st.composite
-def layer_stacks(draw, dims, max_layers=5, max_size=14):
+def layer_stacks(draw, dims, max_layers=5, max_size=14, readings=False):
+    """``readings`` adds layers no framework has (the seed's shared-kernel reading)."""
     channels = draw(st.integers(1, 4))
     spatial = [draw(st.integers(1, max_size)) for _ in range(dims)]
     shape = [channels, *spatial]
     layers = []
     kinds = ["conv", "conv", "conv_transpose", "maxpool", "avgpool", "adaptive", "batchnorm", "activation"]
     if dims == 2:
-        kinds += ["depthwise_conv2d", "separable_conv2d"]
+        kinds += ["depthwise_conv2d", "separable_conv2d"] + (["shared_kernel_conv2d"] if readings else [])
     for _ in range(draw(st.integers(1, max_layers))):
         kind = draw(st.sampled_from(kinds))
         c, sizes = shape[0], shape[1:]
-        if kind in ("conv", "depthwise_conv2d", "separable_conv2d"):
+        if kind in ("conv", "depthwise_conv2d", "separable_conv2d", "shared_kernel_conv2d"):
             k = draw(st.integers(1, 4))
             s = draw(st.integers(1, 3))
             d = draw(st.integers(1, 2))
@@ -68,7 +69,11 @@ def layer_stacks(draw, dims, max_layers=5, max_size=14):
                 out = [conv_out(n, k, s, p, d) for n in sizes]
             if min(out) < 1:
                 continue
-            if kind == "conv":
+            if kind == "shared_kernel_conv2d":
+                out_c = draw(st.integers(1, 3))
+                layers.append((kind, {"out_channels": out_c, "kernel_size": k, "stride": s, "padding": padding,
+                                      "dilation": d, "bias": draw(st.booleans())}))
+            elif kind == "conv":
                 groups = draw(st.sampled_from(divisors(c)))
                 out_c = groups * draw(st.integers(1, 3))
                 args = {

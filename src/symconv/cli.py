@@ -54,6 +54,30 @@ def run_check(args: argparse.Namespace) -> int:
     return 0 if result.ok else 1
 
 
+def run_explain(args: argparse.Namespace) -> int:
+    from symconv.derive import explain
+    from symconv.render.reasoning import DERIVATION_FORMATS
+
+    network = load_spec(args.spec)
+    derivations = explain(network, args.layer, args.quantity)
+    print(DERIVATION_FORMATS[args.format](derivations, network.report.legend), end="")
+    return 0
+
+
+def run_prove(args: argparse.Namespace) -> int:
+    from symconv.prove import prove
+    from symconv.render.reasoning import PROOF_FORMATS
+
+    where = Where(field="CLAIM")
+    try:
+        proof = prove(args.claim, assume=tuple(args.assume or ()))
+    except SymconvError as error:
+        error.where = error.where or where
+        raise
+    print(PROOF_FORMATS[args.format](proof), end="\n" if args.format != "markdown" else "")
+    return 0 if proof.status == "proved" else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="symconv", description="Derive and check the arithmetic of convolutional networks, exactly."
@@ -79,6 +103,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.set_defaults(run=run_check)
+
+    explain = commands.add_parser("explain", help="derivations: each formula from its general rule, with sources")
+    explain.add_argument("spec", help="a YAML spec file, or - for standard input")
+    explain.add_argument("--layer", help="only this layer (its name as derive prints it)")
+    explain.add_argument("--quantity", choices=("shape", "params", "macs"), help="only this quantity")
+    explain.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    explain.set_defaults(run=run_explain)
+
+    prove = commands.add_parser("prove", help="prove a claim about sizes for all positive integers, or refute it")
+    prove.add_argument("claim", help='e.g. "floor(floor((n - 1)/2)/2) == floor((n - 1)/4)"')
+    prove.add_argument("--assume", action="append", help='an assumption such as "n>=3" (repeatable)')
+    prove.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    prove.set_defaults(run=run_prove)
     return parser
 
 

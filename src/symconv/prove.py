@@ -211,13 +211,24 @@ def prove(left: sp.Expr | str, right: sp.Expr | str | None = None, relation: str
     rounding = (sp.floor, sp.ceiling)
     if not filters and not (work_left - work_right).has(*rounding, sp.Min, sp.Max, sp.Mod):
         decided = _decide(relation, work_left, work_right)
+        if decided and relation == "==":
+            (num_l, den_l), (num_r, den_r) = sp.fraction(sp.together(work_left)), sp.fraction(sp.together(work_right))
+            if den_l != 1 or den_r != 1:
+                steps.append(ProofStep(work_left, "=", num_l / den_l, "left side over one denominator"))
+                steps.append(ProofStep(work_right, "=", num_r / den_r, "right side over one denominator"))
+            steps.append(ProofStep(sp.expand(num_l * den_r), "=", sp.expand(num_r * den_l),
+                                   "cross-multiplied, both sides expand to the same polynomial"))
+        elif decided:
+            difference = work_left - work_right if relation in (">=", ">") else work_right - work_left
+            numerator, denominator = sp.fraction(sp.together(difference))
+            steps.append(ProofStep(sp.together(difference), ">" if relation in (">", "<") else ">=", 0,
+                                   "the difference over one denominator; the denominator is positive"))
+            shift = {t: sp.Symbol(f"{t.name}_shift", integer=True, nonnegative=True) + 1
+                     for t in numerator.free_symbols if t.is_integer and t.is_positive}
+            steps.append(ProofStep(sp.expand(numerator.xreplace(shift)), ">" if relation in (">", "<") else ">=", 0,
+                                   "write each symbol s as s_shift + 1 (s_shift >= 0): every coefficient is "
+                                   "non-negative" + (" and the constant term positive" if relation in (">", "<") else "")))
         if decided:
-            numerator, denominator = sp.fraction(sp.together(work_left - work_right))
-            steps.append(ProofStep(sp.together(work_left - work_right), relation, 0,
-                                   "move everything to one side, over one denominator"))
-            rule = ("the numerator expands to 0" if relation == "==" else
-                    "every symbol is positive, so the sign is fixed")
-            steps.append(ProofStep(sp.expand(numerator), relation if relation != "==" else "=", 0, rule))
             return finish("proved", "identity" if relation == "==" else "sign of a polynomial")
     modulus = _rounding_modulus(work_left - work_right)
     has_rounding = (work_left - work_right).has(*rounding)
@@ -225,9 +236,11 @@ def prove(left: sp.Expr | str, right: sp.Expr | str | None = None, relation: str
             and all(s.is_integer for s in symbols) and not (work_left - work_right).has(sp.Min, sp.Max, sp.Mod):
         before = len(steps)
         quotients = {s: sp.Symbol(f"q_{s.name}", integer=True, nonnegative=True) for s in symbols}
+        residue = sp.Symbol("r", integer=True)
         steps.append(ProofStep(
-            sp.Tuple(*symbols), "=",
-            sp.Tuple(*(modulus * quotients[s] + sp.Symbol("r", integer=True) for s in symbols)),
+            symbols[0] if len(symbols) == 1 else sp.Tuple(*symbols), "=",
+            modulus * quotients[symbols[0]] + residue if len(symbols) == 1
+            else sp.Tuple(*(modulus * quotients[s] + residue for s in symbols)),
             f"residue case split: r = 1..{modulus}, q >= 0 covers every positive integer", SOURCE_FLOOR,
         ))
         all_cases = True
@@ -238,7 +251,8 @@ def prove(left: sp.Expr | str, right: sp.Expr | str | None = None, relation: str
                 all_cases = False
                 break
             shown = ", ".join(f"{s} = {modulus}*{quotients[s]} + {r}" for s, r in zip(symbols, residues, strict=True))
-            steps.append(ProofStep(a, relation if relation != "==" else "=", b, f"case {shown}"))
+            steps.append(ProofStep(a, relation if relation != "==" else "=", b,
+                                   f"case {shown}: every floor is a polynomial in q"))
         if all_cases:
             return finish("proved", "residue case split")
         del steps[before:]

@@ -243,7 +243,8 @@ def parse_claim(
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        raise UnsafeExpression(f"cannot read {text[:60]!r} as a claim: {error}", where) from None
+        hint = "; write equality as ==" if re.search(r"(?<![=!<>])=(?!=)", text) else ""
+        raise UnsafeExpression(f"cannot read {text[:60]!r} as a claim: {error}{hint}", where) from None
     node = tree.body
     if not isinstance(node, ast.Compare) or len(node.ops) != 1 or type(node.ops[0]) not in RELATIONS:
         raise UnsafeExpression(

@@ -16,6 +16,7 @@ from symconv.layers.conv import (
     ConvTranspose3d,
     DepthwiseConv2d,
     SeparableConv2d,
+    SharedKernelConv2d,
 )
 from symconv.layers.elementwise import (
     ELU,
@@ -62,6 +63,7 @@ KINDS: dict[str, type[Layer]] = {
         ConvTranspose3d,
         DepthwiseConv2d,
         SeparableConv2d,
+        SharedKernelConv2d,
         MaxPool1d,
         MaxPool2d,
         MaxPool3d,
@@ -138,7 +140,7 @@ __all__ = [
     "ReLU",
     "ReLU6",
     "Requirement",
-    "SeparableConv2d",
+    "SeparableConv2d", "SharedKernelConv2d",
     "Shape",
     "Sigmoid",
     "SiLU",

@@ -22,6 +22,7 @@ import sympy as sp
 
 from symconv.errors import SpecError
 from symconv.layers.base import (
+    ONE,
     ZERO,
     Layer,
     Receptive,
@@ -367,6 +368,53 @@ class SeparableConv2d(Layer):
             "depthwise_weight": depthwise.weight_shapes(x)["weight"],
             "pointwise_weight": pointwise.weight_shapes(depthwise.output_shape(x))["weight"],
         }
+        if self.bias:
+            shapes["bias"] = (self.out_channels,)
+        return shapes
+
+
+@dataclass(frozen=True)
+class SharedKernelConv2d(Layer):
+    """One 2-D kernel per filter, shared by every input channel ("type 2.1" of the seed question).
+
+    Each output map is ``w * x_1 + ... + w * x_C`` with the same ``K x K``
+    kernel ``w`` for all ``C`` input maps. No framework implements this
+    reading: it is here so that its parameters and cost can be compared with
+    the standard convolution (``conv2d``), which learns a ``C x K x K``
+    kernel per filter.
+    """
+
+    kind: ClassVar[str] = "shared_kernel_conv2d"
+    spatial_dims: ClassVar[int] = 2
+    out_channels: sp.Expr = size_arg()
+    kernel_size: tuple[sp.Expr, ...] = sizes_arg()
+    stride: tuple[sp.Expr, ...] = sizes_arg(1)
+    padding: tuple[sp.Expr, ...] | str = sizes_arg(0, minimum=0)
+    dilation: tuple[sp.Expr, ...] = sizes_arg(1)
+    bias: bool = flag_arg(True)
+
+    def as_conv(self) -> Conv2d:
+        """The standard convolution with the same geometry (its weights would be tied across channels)."""
+        return Conv2d(self.out_channels, self.kernel_size, self.stride, self.padding, self.dilation,
+                      bias=self.bias, where=self.where)
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        return self.as_conv().requirements(x)
+
+    def output_shape(self, x: Shape) -> Shape:
+        return self.as_conv().output_shape(x)
+
+    def params(self, x: Shape) -> sp.Expr:
+        return self.out_channels * product(self.kernel_size) + (self.out_channels if self.bias else ZERO)
+
+    def macs(self, x: Shape) -> sp.Expr:
+        return self.as_conv().macs(x)
+
+    def receptive(self, previous: Receptive | None) -> Receptive | None:
+        return spatial_receptive(previous, self.kernel_size, self.stride, self.dilation)
+
+    def weight_shapes(self, x: Shape) -> dict[str, Shape]:
+        shapes = {"weight": (self.out_channels, ONE, *self.kernel_size)}
         if self.bias:
             shapes["bias"] = (self.out_channels,)
         return shapes

@@ -24,6 +24,7 @@ from symconv.layers import (
     Layer,
     Linear,
     SeparableConv2d,
+    SharedKernelConv2d,
 )
 from symconv.layers.conv import ConvNd, ConvTransposeNd
 from symconv.layers.elementwise import (
@@ -120,6 +121,13 @@ def _(layer: SeparableConv2d, inputs, weights, counter):
     depthwise, pointwise = layer.parts(shape)
     middle = conv_forward(depthwise, inputs[0], weights["depthwise_weight"], None, counter)
     return conv_forward(pointwise, middle, weights["pointwise_weight"], weights.get("bias"), counter)
+
+
+@forward.register
+def _(layer: SharedKernelConv2d, inputs, weights, counter):
+    x = inputs[0]
+    tied = np.broadcast_to(weights["weight"], (weights["weight"].shape[0], x.shape[0], *weights["weight"].shape[2:]))
+    return conv_forward(layer.as_conv(), x, np.ascontiguousarray(tied), weights.get("bias"), counter)
 
 
 @forward.register

@@ -1,0 +1,135 @@
+"""Rendering of derivations and proofs: text, Markdown (with math) and JSON."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+
+import sympy as sp
+
+from symconv.derive import Derivation
+from symconv.prove import Proof
+from symconv.render.expressions import to_latex, to_text
+from symconv.render.json import value
+
+QUANTITY_NAMES = {"shape": "output shape", "params": "parameters", "macs": "multiply-accumulates"}
+LATEX_RELATIONS = {"==": "=", "=": "=", "!=": r"\neq", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
+
+
+def _legend(legend: Sequence[tuple[str, str]]) -> list[str]:
+    return [f"{symbol}: {meaning}" for symbol, meaning in legend]
+
+
+def derivations_text(derivations: Sequence[Derivation], legend: Sequence[tuple[str, str]] = ()) -> str:
+    parts = []
+    for derivation in derivations:
+        parts.append(f"{derivation.layer} ({derivation.kind}): {QUANTITY_NAMES.get(derivation.quantity, derivation.quantity)}")
+        for index, step in enumerate(derivation.steps):
+            left = to_text(step.left) if index == 0 else " " * len(to_text(step.left))
+            parts.append(f"  {left} = {to_text(step.right)}")
+            note = step.rule + (f"  [{step.source}]" if step.source else "")
+            parts.append(f"      by {note}" + (f"; checked: {step.checked}" if step.checked else ""))
+        parts.append("")
+    if legend:
+        parts.append("symbols: " + "; ".join(_legend(legend)))
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def derivations_markdown(derivations: Sequence[Derivation], legend: Sequence[tuple[str, str]] = ()) -> str:
+    parts = []
+    for derivation in derivations:
+        parts.append(f"**`{derivation.layer}`** ({derivation.kind}), {QUANTITY_NAMES.get(derivation.quantity)}:")
+        parts.append("")
+        parts.append("$$")
+        parts.append(r"\begin{aligned}")
+        rows = []
+        for index, step in enumerate(derivation.steps):
+            left = to_latex(step.left) if index == 0 else ""
+            rows.append(f"{left} &= {to_latex(step.right)}")
+        parts.append(" \\\\\n".join(rows))
+        parts.append(r"\end{aligned}")
+        parts.append("$$")
+        parts.append("")
+        for index, step in enumerate(derivation.steps, start=1):
+            source = f" — {step.source}" if step.source else ""
+            checked = f" (checked: {step.checked})" if step.checked and step.checked != "definition" else ""
+            parts.append(f"{index}. {step.rule}{source}{checked}")
+        parts.append("")
+    if legend:
+        parts.append("Symbols: " + "; ".join(f"${to_latex(sp.Symbol(s))}$: {m}" for s, m in legend) + ".")
+    return "\n".join(parts).rstrip() + "\n"
+
+
+def derivations_json(derivations: Sequence[Derivation], legend: Sequence[tuple[str, str]] = ()) -> str:
+    data = {
+        "derivations": [
+            {
+                "layer": d.layer, "type": d.kind, "quantity": d.quantity, "result": value(d.result),
+                "steps": [
+                    {"left": value(s.left), "right": value(s.right), "rule": s.rule, "source": s.source,
+                     "checked": s.checked}
+                    for s in d.steps
+                ],
+            }
+            for d in derivations
+        ],
+        "symbols": dict(legend),
+    }
+    return json.dumps(data, indent=2)
+
+
+def _claim_text(proof: Proof) -> str:
+    return f"{to_text(proof.left)} {proof.relation} {to_text(proof.right)}"
+
+
+def proof_text(proof: Proof) -> str:
+    lines = [f"claim: {_claim_text(proof)}"]
+    if proof.assumptions:
+        lines.append("assuming: " + ", ".join(to_text(a) for a in proof.assumptions))
+    lines.append(f"status: {proof.status} ({proof.method})")
+    for step in proof.steps:
+        source = f"  [{step.source}]" if step.source else ""
+        lines.append(f"  {to_text(step.left)} {step.relation} {to_text(step.right)}    -- {step.rule}{source}")
+    if proof.counterexample:
+        lines.append("counterexample: " + ", ".join(f"{s} = {v}" for s, v in proof.counterexample))
+    if proof.evidence:
+        lines.append(f"evidence (not a proof): {proof.evidence}")
+    return "\n".join(lines)
+
+
+def proof_markdown(proof: Proof) -> str:
+    relation = LATEX_RELATIONS[proof.relation]
+    lines = [f"**Claim.** ${to_latex(proof.left)} {relation} {to_latex(proof.right)}$", ""]
+    lines.append(f"**Status:** {proof.status} ({proof.method}).")
+    lines.append("")
+    for step in proof.steps:
+        source = f" — {step.source}" if step.source else ""
+        lines.append(f"- ${to_latex(step.left)} {LATEX_RELATIONS.get(step.relation, step.relation)} "
+                     f"{to_latex(step.right)}$: {step.rule}{source}")
+    if proof.counterexample:
+        lines += ["", "**Counterexample:** " + ", ".join(f"${s} = {v}$" for s, v in proof.counterexample) + "."]
+    if proof.evidence:
+        lines += ["", f"**Evidence, not a proof:** {proof.evidence}."]
+    return "\n".join(lines) + "\n"
+
+
+def proof_json(proof: Proof) -> str:
+    data = {
+        "claim": _claim_text(proof),
+        "status": proof.status,
+        "method": proof.method,
+        "steps": [
+            {"left": value(s.left), "relation": s.relation, "right": value(s.right), "rule": s.rule, "source": s.source}
+            for s in proof.steps
+        ],
+        "counterexample": None if proof.counterexample is None else {str(s): value(v) for s, v in proof.counterexample},
+        "evidence": proof.evidence,
+        "assumptions": [to_text(a) for a in proof.assumptions],
+    }
+    return json.dumps(data, indent=2)
+
+
+DERIVATION_FORMATS: dict[str, Callable] = {
+    "text": derivations_text, "markdown": derivations_markdown, "json": derivations_json,
+}
+PROOF_FORMATS: dict[str, Callable[[Proof], str]] = {"text": proof_text, "markdown": proof_markdown, "json": proof_json}
