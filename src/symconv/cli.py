@@ -78,6 +78,17 @@ def run_prove(args: argparse.Namespace) -> int:
     return 0 if proof.status == "proved" else 1
 
 
+def run_scale(args: argparse.Namespace) -> int:
+    from symconv.render.scaling import SCALING_FORMATS
+    from symconv.scaling import scale
+
+    network = load_spec(args.spec)
+    names = [name.strip() for name in args.symbols.split(",") if name.strip()]
+    result = scale(network, names, args.factor, values_from(args.at, network))
+    print(SCALING_FORMATS[args.format](result), end="" if args.format == "markdown" else "\n")
+    return 0 if all(m.macs == m.expected_macs for m in result.measured) else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="symconv", description="Derive and check the arithmetic of convolutional networks, exactly."
@@ -116,6 +127,14 @@ def build_parser() -> argparse.ArgumentParser:
     prove.add_argument("--assume", action="append", help='an assumption such as "n>=3" (repeatable)')
     prove.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     prove.set_defaults(run=run_prove)
+
+    scale = commands.add_parser("scale", help="why is it quadratic: growth of every quantity when widths scale")
+    scale.add_argument("spec", help="a YAML spec file, or - for standard input")
+    scale.add_argument("--symbols", required=True, help="the widths to scale, e.g. k1,k2")
+    scale.add_argument("--factor", default="alpha", help="name of the factor (default alpha)")
+    scale.add_argument("--at", help="base values for the measured table (free symbols get small defaults)")
+    scale.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    scale.set_defaults(run=run_scale)
     return parser
 
 

@@ -33,6 +33,7 @@ from symconv.layers.elementwise import Elementwise
 from symconv.layers.norm import BatchNormNd
 from symconv.layers.pool import AdaptivePoolNd, PoolNd
 from symconv.network import Network
+from symconv.render.expressions import to_text
 from symconv.report import LayerRow, tidy
 
 QUANTITIES = ("shape", "params", "macs")
@@ -74,6 +75,7 @@ class Step:
     rule: str
     source: str | None = None
     checked: str = ""
+    written: tuple[str, str] | None = None  # the general formula as textbooks write it: (text, LaTeX)
 
 
 @dataclass(frozen=True)
@@ -99,15 +101,32 @@ class Template:
     bindings: dict
     rule: str
     source: str
+    written: tuple[str, str] | None = None
 
 
-def _axis_templates(layer: Layer, x, general, extra_bindings, rule: str, source: str) -> list[Template]:
+WRITTEN = {
+    "conv": ("floor((n + 2*P - d*(K - 1) - 1)/S) + 1",
+             r"\left\lfloor \frac{n + 2P - d(K - 1) - 1}{S} \right\rfloor + 1"),
+    "same": ("ceiling(n/S)", r"\left\lceil \frac{n}{S} \right\rceil"),
+    "transpose": ("(n - 1)*S - 2*P + d*(K - 1) + p_out + 1", r"(n - 1)S - 2P + d(K - 1) + p_{out} + 1"),
+    "ceil": ("floor((n + P - 1 + min(0, P + S - d*(K - 1) - 1))/S) + 1",
+             r"\left\lfloor \frac{n + P - 1 + \min(0,\ P + S - d(K - 1) - 1)}{S} \right\rfloor + 1"),
+}
+
+
+def _axis_templates(layer: Layer, x, general, extra_bindings, rule: str, source: str,
+                    written: str | None = None) -> list[Template]:
     names = AXES[len(x) - 1]
     found = []
     for axis, size in enumerate(x[1:]):
         axis_input = textbook(f"{names[axis]}_in")
         bindings = {axis_input: size, **{symbol: values[axis] for symbol, values in extra_bindings.items()}}
-        found.append(Template(textbook(f"{names[axis]}_out"), general.xreplace({n_in: axis_input}), bindings, rule, source))
+        shown = None
+        if written:
+            text, latex = WRITTEN[written]
+            shown = (text.replace("n", f"{names[axis]}_in", 1), latex.replace("n", f"{names[axis]}_{{in}}", 1))
+        found.append(Template(textbook(f"{names[axis]}_out"), general.xreplace({n_in: axis_input}), bindings, rule,
+                              source, shown))
     return found
 
 
@@ -124,11 +143,11 @@ def _(layer: ConvNd, inputs, quantity):
     if quantity == "shape":
         if layer.same:
             general = sp.ceiling(n_in / S)
-            return _axis_templates(layer, x, general, {S: layer.stride}, "padding 'same'", TF_SAME)
+            return _axis_templates(layer, x, general, {S: layer.stride}, "padding 'same'", TF_SAME, "same")
         general = sp.floor((n_in + 2 * P - d * (K - 1) - 1) / S) + 1
         binds = {K: layer.kernel_size, S: layer.stride, P: layer.padding, d: layer.dilation}
         return _axis_templates(layer, x, general, binds, "output size of a convolution",
-                               f"{TORCH_CONV}; {DUMOULIN}")
+                               f"{TORCH_CONV}; {DUMOULIN}", "conv")
     if quantity == "params":
         general = C_out * (C_in / g) * taps + (C_out if layer.bias else 0)
         rule = "one (C_in/g) x kernel filter per output channel" + (", plus one bias each" if layer.bias else "")
@@ -153,7 +172,7 @@ def _(layer: ConvTransposeNd, inputs, quantity):
         general = (n_in - 1) * S - 2 * P + d * (K - 1) + op + 1
         binds = {K: layer.kernel_size, S: layer.stride, P: layer.padding, d: layer.dilation, op: layer.output_padding}
         return _axis_templates(layer, x, general, binds, "output size of a transposed convolution",
-                               f"{TORCH_TRANSPOSE}; {DUMOULIN_TRANSPOSE}")
+                               f"{TORCH_TRANSPOSE}; {DUMOULIN_TRANSPOSE}", "transpose")
     if quantity == "params":
         general = C_in * (C_out / g) * taps + (C_out if layer.bias else 0)
         return [Template(textbook("params"), general, {C_out: layer.out_channels, C_in: x[0], g: layer.groups, **kernel},
@@ -216,7 +235,8 @@ def _(layer: PoolNd, inputs, quantity):
             general = sp.floor((n_in + 2 * P - d * (K - 1) - 1) / S) + 1
             rule = "output size of a pooling window"
         binds = {K: layer.kernel_size, S: layer.stride, P: layer.padding, d: dilation}
-        return _axis_templates(layer, x, general, binds, rule, f"{TORCH_POOL}; {DUMOULIN}")
+        return _axis_templates(layer, x, general, binds, rule, f"{TORCH_POOL}; {DUMOULIN}",
+                               "ceil" if layer.ceil_mode else "conv")
     return [_nothing(quantity, "pooling acts on each feature map separately and learns nothing"
                      if quantity == "params" else "pooling takes maxima or means, no weights")]
 
@@ -341,15 +361,15 @@ def layer_derivations(row: LayerRow, layer: Layer, quantity: str, seed: int = 0)
             expected = _shape_entry(row, template, index)
         else:
             expected = results[quantity]
-        steps = [Step(template.left, template.general, template.rule, template.source, "definition")]
+        steps = [Step(template.left, template.general, template.rule, template.source, "definition", template.written)]
         substituted = sp.sympify(template.general.xreplace(template.bindings))
         # the general formula, filled in, must agree with symconv's own rule for the layer
         agreement = _verify(substituted, sp.sympify(expected), rng)
         if template.bindings:
-            shown = ", ".join(f"{k} = {v}" for k, v in template.bindings.items())
+            shown = ", ".join(f"{k} = {to_text(v)}" for k, v in template.bindings.items())
             same = substituted == sp.sympify(expected)
             steps.append(Step(template.left, substituted, f"substitute {shown}", None,
-                              f"agrees with the layer's rule: {agreement}" if same else "substitution"))
+                              f"agrees with the layer's rule: {agreement}" if same else ""))
         if substituted != sp.sympify(expected):
             composed = substituted.count(sp.floor) > sp.sympify(expected).count(sp.floor)
             steps.append(Step(template.left, expected, "compose the floors into one" if composed else "simplify",

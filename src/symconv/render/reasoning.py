@@ -26,9 +26,11 @@ def derivations_text(derivations: Sequence[Derivation], legend: Sequence[tuple[s
         parts.append(f"{derivation.layer} ({derivation.kind}): {QUANTITY_NAMES.get(derivation.quantity, derivation.quantity)}")
         for index, step in enumerate(derivation.steps):
             left = to_text(step.left) if index == 0 else " " * len(to_text(step.left))
-            parts.append(f"  {left} = {to_text(step.right)}")
+            right = step.written[0] if step.written else to_text(step.right)
+            parts.append(f"  {left} = {right}")
             note = step.rule + (f"  [{step.source}]" if step.source else "")
-            parts.append(f"      by {note}" + (f"; checked: {step.checked}" if step.checked else ""))
+            checked = step.checked if step.checked not in ("", "definition") else ""
+            parts.append(f"      by {note}" + (f"; checked: {checked}" if checked else ""))
         parts.append("")
     if legend:
         parts.append("symbols: " + "; ".join(_legend(legend)))
@@ -45,7 +47,8 @@ def derivations_markdown(derivations: Sequence[Derivation], legend: Sequence[tup
         rows = []
         for index, step in enumerate(derivation.steps):
             left = to_latex(step.left) if index == 0 else ""
-            rows.append(f"{left} &= {to_latex(step.right)}")
+            right = step.written[1] if step.written else to_latex(step.right)
+            rows.append(f"{left} &= {right}")
         parts.append(" \\\\\n".join(rows))
         parts.append(r"\end{aligned}")
         parts.append("$$")
@@ -66,8 +69,8 @@ def derivations_json(derivations: Sequence[Derivation], legend: Sequence[tuple[s
             {
                 "layer": d.layer, "type": d.kind, "quantity": d.quantity, "result": value(d.result),
                 "steps": [
-                    {"left": value(s.left), "right": value(s.right), "rule": s.rule, "source": s.source,
-                     "checked": s.checked}
+                    {"left": value(s.left), "right": s.written[0] if s.written else value(s.right), "rule": s.rule,
+                     "source": s.source, "checked": s.checked}
                     for s in d.steps
                 ],
             }
