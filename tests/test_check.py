@@ -83,7 +83,9 @@ def test_check_at_fixed_values_with_rational_width():
 @pytest.mark.parametrize("dims", [1, 2, 3])
 @given(data=st.data())
 def test_every_layer_kind_counts_the_same_in_both_modes(dims, data):
-    (channels, spatial), layers = data.draw(layer_stacks(dims, max_layers=3, max_size=6 if dims < 3 else 4, readings=True))
+    (channels, spatial), layers = data.draw(
+        layer_stacks(dims, max_layers=3, max_size=6 if dims < 3 else 4, readings=True)
+    )
     net = Network(input=(channels, *spatial), layers=[KINDS[kind](**args) for kind, args in layers])
     slow = run(net, {}, "enumerate", seed=5)
     fast = run(net, {}, "fast", seed=5)

@@ -71,8 +71,19 @@ def layer_stacks(draw, dims, max_layers=5, max_size=14, readings=False):
                 continue
             if kind == "shared_kernel_conv2d":
                 out_c = draw(st.integers(1, 3))
-                layers.append((kind, {"out_channels": out_c, "kernel_size": k, "stride": s, "padding": padding,
-                                      "dilation": d, "bias": draw(st.booleans())}))
+                layers.append(
+                    (
+                        kind,
+                        {
+                            "out_channels": out_c,
+                            "kernel_size": k,
+                            "stride": s,
+                            "padding": padding,
+                            "dilation": d,
+                            "bias": draw(st.booleans()),
+                        },
+                    )
+                )
             elif kind == "conv":
                 groups = draw(st.sampled_from(divisors(c)))
                 out_c = groups * draw(st.integers(1, 3))

@@ -89,6 +89,17 @@ def run_scale(args: argparse.Namespace) -> int:
     return 0 if all(m.macs == m.expected_macs for m in result.measured) else 1
 
 
+def run_exercise(args: argparse.Namespace) -> int:
+    from symconv.exercises import exercise
+    from symconv.render.exercise import EXERCISE_FORMATS
+
+    print(
+        EXERCISE_FORMATS[args.format](exercise(args.kind, args.seed)),
+        end="" if args.format == "markdown" else "\n",
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="symconv", description="Derive and check the arithmetic of convolutional networks, exactly."
@@ -115,26 +126,40 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--format", choices=("text", "json"), default="text")
     check.set_defaults(run=run_check)
 
-    explain = commands.add_parser("explain", help="derivations: each formula from its general rule, with sources")
+    explain = commands.add_parser(
+        "explain", help="derivations: each formula from its general rule, with sources"
+    )
     explain.add_argument("spec", help="a YAML spec file, or - for standard input")
     explain.add_argument("--layer", help="only this layer (its name as derive prints it)")
     explain.add_argument("--quantity", choices=("shape", "params", "macs"), help="only this quantity")
     explain.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     explain.set_defaults(run=run_explain)
 
-    prove = commands.add_parser("prove", help="prove a claim about sizes for all positive integers, or refute it")
+    prove = commands.add_parser(
+        "prove", help="prove a claim about sizes for all positive integers, or refute it"
+    )
     prove.add_argument("claim", help='e.g. "floor(floor((n - 1)/2)/2) == floor((n - 1)/4)"')
     prove.add_argument("--assume", action="append", help='an assumption such as "n>=3" (repeatable)')
     prove.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     prove.set_defaults(run=run_prove)
 
-    scale = commands.add_parser("scale", help="why is it quadratic: growth of every quantity when widths scale")
+    scale = commands.add_parser(
+        "scale", help="why is it quadratic: growth of every quantity when widths scale"
+    )
     scale.add_argument("spec", help="a YAML spec file, or - for standard input")
     scale.add_argument("--symbols", required=True, help="the widths to scale, e.g. k1,k2")
     scale.add_argument("--factor", default="alpha", help="name of the factor (default alpha)")
     scale.add_argument("--at", help="base values for the measured table (free symbols get small defaults)")
     scale.add_argument("--format", choices=("text", "json", "markdown"), default="text")
     scale.set_defaults(run=run_scale)
+
+    from symconv.exercises import KINDS as EXERCISES
+
+    exercise = commands.add_parser("exercise", help="a generated exercise with a worked, checked solution")
+    exercise.add_argument("kind", choices=EXERCISES)
+    exercise.add_argument("--seed", type=int, default=0, help="the same seed gives the same exercise")
+    exercise.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    exercise.set_defaults(run=run_exercise)
     return parser
 
 

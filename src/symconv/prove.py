@@ -26,13 +26,17 @@ from math import lcm
 import sympy as sp
 
 from symconv.errors import SpecError
-from symconv.sizes import is_true, parse_claim
+from symconv.sizes import parse_claim
 
 MAX_CASES = 4096
 SEARCH_POINTS = 5_000
-RATIONAL_TRIALS = tuple(sp.Rational(p, q) for p, q in ((1, 4), (1, 3), (1, 2), (2, 3), (3, 4), (1, 1), (3, 2), (2, 1)))
+RATIONAL_TRIALS = tuple(
+    sp.Rational(p, q) for p, q in ((1, 4), (1, 3), (1, 2), (2, 3), (3, 4), (1, 1), (3, 2), (2, 1))
+)
 OPERATORS = {"==": sp.Eq, "!=": sp.Ne, "<=": sp.Le, "<": sp.Lt, ">=": sp.Ge, ">": sp.Gt}
-SOURCE_FLOOR = "Graham, Knuth & Patashnik, Concrete Mathematics, eq. (3.6): floor(x + m) = floor(x) + m, m integer"
+SOURCE_FLOOR = (
+    "Graham, Knuth & Patashnik, Concrete Mathematics, eq. (3.6): floor(x + m) = floor(x) + m, m integer"
+)
 
 
 @dataclass(frozen=True)
@@ -86,8 +90,10 @@ def _rounding_modulus(expr: sp.Expr) -> int | None:
 
 def _without_mod(expr: sp.Expr) -> sp.Expr:
     """``Mod(a, b)`` as ``a - b*floor(a/b)`` for constant ``b``."""
-    return expr.replace(lambda e: isinstance(e, sp.Mod) and e.args[1].is_Integer,
-                        lambda e: e.args[0] - e.args[1] * sp.floor(e.args[0] / e.args[1]))
+    return expr.replace(
+        lambda e: isinstance(e, sp.Mod) and e.args[1].is_Integer,
+        lambda e: e.args[0] - e.args[1] * sp.floor(e.args[0] / e.args[1]),
+    )
 
 
 def _sign_proof(difference: sp.Expr, strict: bool) -> bool:
@@ -104,8 +110,11 @@ def _sign_proof(difference: sp.Expr, strict: bool) -> bool:
         return True
     if not denominator.is_positive or not numerator.is_polynomial():
         return False
-    shifted = {s: sp.Symbol(f"{s.name}_shift", integer=True, nonnegative=True) + 1
-               for s in numerator.free_symbols if s.is_integer and s.is_positive}
+    shifted = {
+        s: sp.Symbol(f"{s.name}_shift", integer=True, nonnegative=True) + 1
+        for s in numerator.free_symbols
+        if s.is_integer and s.is_positive
+    }
     if set(shifted) != numerator.free_symbols:
         return False
     polynomial = sp.expand(numerator.xreplace(shifted))
@@ -141,8 +150,10 @@ def _search(left, relation, right, symbols, conditions) -> tuple[dict | None, in
     tried = 0
     for values in grid:
         for extra in itertools.product(RATIONAL_TRIALS, repeat=len(rationals)):
-            assignment = {**dict(zip(integers, map(sp.Integer, values), strict=True)),
-                          **dict(zip(rationals, extra, strict=True))}
+            assignment = {
+                **dict(zip(integers, map(sp.Integer, values), strict=True)),
+                **dict(zip(rationals, extra, strict=True)),
+            }
             if not all(bool(c.xreplace(assignment)) for c in conditions):
                 continue
             a, b = left.xreplace(assignment), right.xreplace(assignment)
@@ -158,8 +169,12 @@ def _shift(assumptions: tuple[sp.Basic, ...]) -> tuple[dict[sp.Symbol, sp.Expr],
     """Bounds ``n >= c`` become ``n = n' + c - 1`` (n' a positive integer); other assumptions filter."""
     shifts, others = {}, []
     for condition in assumptions:
-        if isinstance(condition, (sp.GreaterThan, sp.StrictGreaterThan)) and isinstance(condition.lhs, sp.Symbol) \
-                and condition.lhs.is_integer and condition.rhs.is_Integer:
+        if (
+            isinstance(condition, (sp.GreaterThan, sp.StrictGreaterThan))
+            and isinstance(condition.lhs, sp.Symbol)
+            and condition.lhs.is_integer
+            and condition.rhs.is_Integer
+        ):
             low = int(condition.rhs) + (1 if isinstance(condition, sp.StrictGreaterThan) else 0)
             if low > 1:
                 shifts[condition.lhs] = condition.lhs + (low - 1)
@@ -168,8 +183,12 @@ def _shift(assumptions: tuple[sp.Basic, ...]) -> tuple[dict[sp.Symbol, sp.Expr],
     return shifts, others
 
 
-def prove(left: sp.Expr | str, right: sp.Expr | str | None = None, relation: str = "==",
-          assume: tuple[str | sp.Basic, ...] = ()) -> Proof:
+def prove(
+    left: sp.Expr | str,
+    right: sp.Expr | str | None = None,
+    relation: str = "==",
+    assume: tuple[str | sp.Basic, ...] = (),
+) -> Proof:
     """Prove or disprove ``left RELATION right`` for all positive-integer values of the symbols.
 
     >>> prove("floor(floor((n - 1)/2)/2)", "floor((n - 1)/4)").status
@@ -201,48 +220,92 @@ def prove(left: sp.Expr | str, right: sp.Expr | str | None = None, relation: str
     steps: list[ProofStep] = []
     if shifts:
         for symbol, shifted in shifts.items():
-            steps.append(ProofStep(symbol, "=", shifted, f"assumption {symbol} >= {shifted.xreplace({symbol: 1})}: "
-                                   f"write {symbol} as a positive integer plus {shifted - symbol}"))
+            steps.append(
+                ProofStep(
+                    symbol,
+                    "=",
+                    shifted,
+                    f"assumption {symbol} >= {shifted.xreplace({symbol: 1})}: "
+                    f"write {symbol} as a positive integer plus {shifted - symbol}",
+                )
+            )
         steps.append(ProofStep(work_left, relation, work_right, "substitution"))
 
     def finish(status, method, counterexample=None, evidence=None):
-        return Proof(left, relation, right, status, method, tuple(steps), counterexample, evidence, conditions)
+        return Proof(
+            left, relation, right, status, method, tuple(steps), counterexample, evidence, conditions
+        )
 
     rounding = (sp.floor, sp.ceiling)
     if not filters and not (work_left - work_right).has(*rounding, sp.Min, sp.Max, sp.Mod):
         decided = _decide(relation, work_left, work_right)
         if decided and relation == "==":
-            (num_l, den_l), (num_r, den_r) = sp.fraction(sp.together(work_left)), sp.fraction(sp.together(work_right))
+            (num_l, den_l), (num_r, den_r) = (
+                sp.fraction(sp.together(work_left)),
+                sp.fraction(sp.together(work_right)),
+            )
             if den_l != 1 or den_r != 1:
                 steps.append(ProofStep(work_left, "=", num_l / den_l, "left side over one denominator"))
                 steps.append(ProofStep(work_right, "=", num_r / den_r, "right side over one denominator"))
-            steps.append(ProofStep(sp.expand(num_l * den_r), "=", sp.expand(num_r * den_l),
-                                   "cross-multiplied, both sides expand to the same polynomial"))
+            steps.append(
+                ProofStep(
+                    sp.expand(num_l * den_r),
+                    "=",
+                    sp.expand(num_r * den_l),
+                    "cross-multiplied, both sides expand to the same polynomial",
+                )
+            )
         elif decided:
             difference = work_left - work_right if relation in (">=", ">") else work_right - work_left
             numerator, denominator = sp.fraction(sp.together(difference))
-            steps.append(ProofStep(sp.together(difference), ">" if relation in (">", "<") else ">=", 0,
-                                   "the difference over one denominator; the denominator is positive"))
-            shift = {t: sp.Symbol(f"{t.name}_shift", integer=True, nonnegative=True) + 1
-                     for t in numerator.free_symbols if t.is_integer and t.is_positive}
-            steps.append(ProofStep(sp.expand(numerator.xreplace(shift)), ">" if relation in (">", "<") else ">=", 0,
-                                   "write each symbol s as s_shift + 1 (s_shift >= 0): every coefficient is "
-                                   "non-negative" + (" and the constant term positive" if relation in (">", "<") else "")))
+            steps.append(
+                ProofStep(
+                    sp.together(difference),
+                    ">" if relation in (">", "<") else ">=",
+                    0,
+                    "the difference over one denominator; the denominator is positive",
+                )
+            )
+            shift = {
+                t: sp.Symbol(f"{t.name}_shift", integer=True, nonnegative=True) + 1
+                for t in numerator.free_symbols
+                if t.is_integer and t.is_positive
+            }
+            steps.append(
+                ProofStep(
+                    sp.expand(numerator.xreplace(shift)),
+                    ">" if relation in (">", "<") else ">=",
+                    0,
+                    "write each symbol s as s_shift + 1 (s_shift >= 0): every coefficient is "
+                    "non-negative" + (" and the constant term positive" if relation in (">", "<") else ""),
+                )
+            )
         if decided:
             return finish("proved", "identity" if relation == "==" else "sign of a polynomial")
     modulus = _rounding_modulus(work_left - work_right)
     has_rounding = (work_left - work_right).has(*rounding)
-    if not filters and has_rounding and modulus is not None and modulus ** max(1, len(symbols)) <= MAX_CASES \
-            and all(s.is_integer for s in symbols) and not (work_left - work_right).has(sp.Min, sp.Max, sp.Mod):
+    if (
+        not filters
+        and has_rounding
+        and modulus is not None
+        and modulus ** max(1, len(symbols)) <= MAX_CASES
+        and all(s.is_integer for s in symbols)
+        and not (work_left - work_right).has(sp.Min, sp.Max, sp.Mod)
+    ):
         before = len(steps)
         quotients = {s: sp.Symbol(f"q_{s.name}", integer=True, nonnegative=True) for s in symbols}
         residue = sp.Symbol("r", integer=True)
-        steps.append(ProofStep(
-            symbols[0] if len(symbols) == 1 else sp.Tuple(*symbols), "=",
-            modulus * quotients[symbols[0]] + residue if len(symbols) == 1
-            else sp.Tuple(*(modulus * quotients[s] + residue for s in symbols)),
-            f"residue case split: r = 1..{modulus}, q >= 0 covers every positive integer", SOURCE_FLOOR,
-        ))
+        steps.append(
+            ProofStep(
+                symbols[0] if len(symbols) == 1 else sp.Tuple(*symbols),
+                "=",
+                modulus * quotients[symbols[0]] + residue
+                if len(symbols) == 1
+                else sp.Tuple(*(modulus * quotients[s] + residue for s in symbols)),
+                f"residue case split: r = 1..{modulus}, q >= 0 covers every positive integer",
+                SOURCE_FLOOR,
+            )
+        )
         all_cases = True
         for residues in itertools.product(range(1, modulus + 1), repeat=len(symbols)):
             case = {s: modulus * quotients[s] + r for s, r in zip(symbols, residues, strict=True)}
@@ -250,9 +313,17 @@ def prove(left: sp.Expr | str, right: sp.Expr | str | None = None, relation: str
             if (a - b).has(*rounding) or not _decide(relation, a, b):
                 all_cases = False
                 break
-            shown = ", ".join(f"{s} = {modulus}*{quotients[s]} + {r}" for s, r in zip(symbols, residues, strict=True))
-            steps.append(ProofStep(a, relation if relation != "==" else "=", b,
-                                   f"case {shown}: every floor is a polynomial in q"))
+            shown = ", ".join(
+                f"{s} = {modulus}*{quotients[s]} + {r}" for s, r in zip(symbols, residues, strict=True)
+            )
+            steps.append(
+                ProofStep(
+                    a,
+                    relation if relation != "==" else "=",
+                    b,
+                    f"case {shown}: every floor is a polynomial in q",
+                )
+            )
         if all_cases:
             return finish("proved", "residue case split")
         del steps[before:]
@@ -260,8 +331,14 @@ def prove(left: sp.Expr | str, right: sp.Expr | str | None = None, relation: str
     if counterexample is not None:
         values = tuple(sorted(counterexample.items(), key=lambda item: item[0].name))
         a, b = left.xreplace(counterexample), right.xreplace(counterexample)
-        steps.append(ProofStep(a, {"==": "!=", "!=": "==", "<=": ">", "<": ">=", ">=": "<", ">": "<="}[relation], b,
-                               "exact evaluation at " + ", ".join(f"{s} = {v}" for s, v in values)))
+        steps.append(
+            ProofStep(
+                a,
+                {"==": "!=", "!=": "==", "<=": ">", "<": ">=", ">=": "<", ">": "<="}[relation],
+                b,
+                "exact evaluation at " + ", ".join(f"{s} = {v}" for s, v in values),
+            )
+        )
         return finish("disproved", "counterexample search", values)
     evidence = f"no counterexample among {tried} assignments with integer symbols from 1 to {bound}"
     return finish("unknown", "numeric evidence only", evidence=evidence)

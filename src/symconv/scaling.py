@@ -122,15 +122,23 @@ def _defaults(network: Network, scaled: tuple[sp.Symbol, ...], fixed: dict) -> d
     return values
 
 
-def scale(network: Network, names: list[str] | tuple[str, ...], factor: str = "alpha",
-          at: dict | None = None, factors: tuple[int, ...] = MEASURED_FACTORS, seed: int = 0) -> Scaling:
+def scale(
+    network: Network,
+    names: list[str] | tuple[str, ...],
+    factor: str = "alpha",
+    at: dict | None = None,
+    factors: tuple[int, ...] = MEASURED_FACTORS,
+    seed: int = 0,
+) -> Scaling:
     """Widen ``names`` by ``factor`` and report every layer's growth, with measurements."""
     report = network.report
     known = {s.name: s for s in report.free_symbols()}
     unknown = [name for name in names if name not in known]
     if not names or unknown:
-        raise SpecError(f"--symbols: {', '.join(unknown) or '(none)'} not among this network's symbols "
-                        f"({', '.join(sorted(known)) or 'none'})")
+        raise SpecError(
+            f"--symbols: {', '.join(unknown) or '(none)'} not among this network's symbols "
+            f"({', '.join(sorted(known)) or 'none'})"
+        )
     scaled = tuple(known[name] for name in names)
     alpha = size_symbol(factor, "rational")
     if alpha.name in known:
@@ -138,13 +146,24 @@ def scale(network: Network, names: list[str] | tuple[str, ...], factor: str = "a
     substitution = {s: alpha * s for s in scaled}
     rows = []
     for row in report.rows:
-        rows.append(ScaledRow(
-            row.name, row.kind, growth(row.params, substitution, alpha), growth(row.macs, substitution, alpha),
-            growth(row.activations, substitution, alpha),
-            tuple(s for s in scaled if sp.sympify(row.macs).has(s)),
-        ))
-    total = ScaledRow("total", "network", growth(report.params, substitution, alpha),
-                      growth(report.macs, substitution, alpha), growth(report.activations, substitution, alpha), scaled)
+        rows.append(
+            ScaledRow(
+                row.name,
+                row.kind,
+                growth(row.params, substitution, alpha),
+                growth(row.macs, substitution, alpha),
+                growth(row.activations, substitution, alpha),
+                tuple(s for s in scaled if sp.sympify(row.macs).has(s)),
+            )
+        )
+    total = ScaledRow(
+        "total",
+        "network",
+        growth(report.params, substitution, alpha),
+        growth(report.macs, substitution, alpha),
+        growth(report.activations, substitution, alpha),
+        scaled,
+    )
     base = _defaults(network, scaled, report.resolve(at or {}))
     measured = []
     run(network, base, "fast", seed=seed)  # warm-up, so the first timing is not an outlier
@@ -154,5 +173,7 @@ def scale(network: Network, names: list[str] | tuple[str, ...], factor: str = "a
         start = time.perf_counter()
         counted = sum(m.macs for m in run(network, values, "fast", seed=seed).measurements)
         seconds = time.perf_counter() - start
-        measured.append(Measured(f, tuple(sorted(values.items(), key=lambda i: i[0].name)), counted, expected, seconds))
+        measured.append(
+            Measured(f, tuple(sorted(values.items(), key=lambda i: i[0].name)), counted, expected, seconds)
+        )
     return Scaling(alpha, scaled, tuple(rows), total, tuple(measured), _explain(tuple(rows), total, alpha))

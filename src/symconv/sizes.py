@@ -226,7 +226,12 @@ def parse_size(text: str | int, domains: dict[str, str] | None = None, where: Wh
 
 
 RELATIONS = {
-    ast.Eq: "==", ast.NotEq: "!=", ast.LtE: "<=", ast.Lt: "<", ast.GtE: ">=", ast.Gt: ">",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.LtE: "<=",
+    ast.Lt: "<",
+    ast.GtE: ">=",
+    ast.Gt: ">",
 }
 
 

@@ -395,8 +395,15 @@ class SharedKernelConv2d(Layer):
 
     def as_conv(self) -> Conv2d:
         """The standard convolution with the same geometry (its weights would be tied across channels)."""
-        return Conv2d(self.out_channels, self.kernel_size, self.stride, self.padding, self.dilation,
-                      bias=self.bias, where=self.where)
+        return Conv2d(
+            self.out_channels,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            bias=self.bias,
+            where=self.where,
+        )
 
     def requirements(self, x: Shape) -> tuple[Requirement, ...]:
         return self.as_conv().requirements(x)

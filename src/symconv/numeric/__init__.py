@@ -126,7 +126,9 @@ def _(layer: SeparableConv2d, inputs, weights, counter):
 @forward.register
 def _(layer: SharedKernelConv2d, inputs, weights, counter):
     x = inputs[0]
-    tied = np.broadcast_to(weights["weight"], (weights["weight"].shape[0], x.shape[0], *weights["weight"].shape[2:]))
+    tied = np.broadcast_to(
+        weights["weight"], (weights["weight"].shape[0], x.shape[0], *weights["weight"].shape[2:])
+    )
     return conv_forward(layer.as_conv(), x, np.ascontiguousarray(tied), weights.get("bias"), counter)
 
 

@@ -23,7 +23,9 @@ def _legend(legend: Sequence[tuple[str, str]]) -> list[str]:
 def derivations_text(derivations: Sequence[Derivation], legend: Sequence[tuple[str, str]] = ()) -> str:
     parts = []
     for derivation in derivations:
-        parts.append(f"{derivation.layer} ({derivation.kind}): {QUANTITY_NAMES.get(derivation.quantity, derivation.quantity)}")
+        parts.append(
+            f"{derivation.layer} ({derivation.kind}): {QUANTITY_NAMES.get(derivation.quantity, derivation.quantity)}"
+        )
         for index, step in enumerate(derivation.steps):
             left = to_text(step.left) if index == 0 else " " * len(to_text(step.left))
             right = step.written[0] if step.written else to_text(step.right)
@@ -40,7 +42,9 @@ def derivations_text(derivations: Sequence[Derivation], legend: Sequence[tuple[s
 def derivations_markdown(derivations: Sequence[Derivation], legend: Sequence[tuple[str, str]] = ()) -> str:
     parts = []
     for derivation in derivations:
-        parts.append(f"**`{derivation.layer}`** ({derivation.kind}), {QUANTITY_NAMES.get(derivation.quantity)}:")
+        parts.append(
+            f"**`{derivation.layer}`** ({derivation.kind}), {QUANTITY_NAMES.get(derivation.quantity)}:"
+        )
         parts.append("")
         parts.append("$$")
         parts.append(r"\begin{aligned}")
@@ -67,10 +71,18 @@ def derivations_json(derivations: Sequence[Derivation], legend: Sequence[tuple[s
     data = {
         "derivations": [
             {
-                "layer": d.layer, "type": d.kind, "quantity": d.quantity, "result": value(d.result),
+                "layer": d.layer,
+                "type": d.kind,
+                "quantity": d.quantity,
+                "result": value(d.result),
                 "steps": [
-                    {"left": value(s.left), "right": s.written[0] if s.written else value(s.right), "rule": s.rule,
-                     "source": s.source, "checked": s.checked}
+                    {
+                        "left": value(s.left),
+                        "right": s.written[0] if s.written else value(s.right),
+                        "rule": s.rule,
+                        "source": s.source,
+                        "checked": s.checked,
+                    }
                     for s in d.steps
                 ],
             }
@@ -92,7 +104,9 @@ def proof_text(proof: Proof) -> str:
     lines.append(f"status: {proof.status} ({proof.method})")
     for step in proof.steps:
         source = f"  [{step.source}]" if step.source else ""
-        lines.append(f"  {to_text(step.left)} {step.relation} {to_text(step.right)}    -- {step.rule}{source}")
+        lines.append(
+            f"  {to_text(step.left)} {step.relation} {to_text(step.right)}    -- {step.rule}{source}"
+        )
     if proof.counterexample:
         lines.append("counterexample: " + ", ".join(f"{s} = {v}" for s, v in proof.counterexample))
     if proof.evidence:
@@ -107,10 +121,15 @@ def proof_markdown(proof: Proof) -> str:
     lines.append("")
     for step in proof.steps:
         source = f" — {step.source}" if step.source else ""
-        lines.append(f"- ${to_latex(step.left)} {LATEX_RELATIONS.get(step.relation, step.relation)} "
-                     f"{to_latex(step.right)}$: {step.rule}{source}")
+        lines.append(
+            f"- ${to_latex(step.left)} {LATEX_RELATIONS.get(step.relation, step.relation)} "
+            f"{to_latex(step.right)}$: {step.rule}{source}"
+        )
     if proof.counterexample:
-        lines += ["", "**Counterexample:** " + ", ".join(f"${s} = {v}$" for s, v in proof.counterexample) + "."]
+        lines += [
+            "",
+            "**Counterexample:** " + ", ".join(f"${s} = {v}$" for s, v in proof.counterexample) + ".",
+        ]
     if proof.evidence:
         lines += ["", f"**Evidence, not a proof:** {proof.evidence}."]
     return "\n".join(lines) + "\n"
@@ -122,10 +141,18 @@ def proof_json(proof: Proof) -> str:
         "status": proof.status,
         "method": proof.method,
         "steps": [
-            {"left": value(s.left), "relation": s.relation, "right": value(s.right), "rule": s.rule, "source": s.source}
+            {
+                "left": value(s.left),
+                "relation": s.relation,
+                "right": value(s.right),
+                "rule": s.rule,
+                "source": s.source,
+            }
             for s in proof.steps
         ],
-        "counterexample": None if proof.counterexample is None else {str(s): value(v) for s, v in proof.counterexample},
+        "counterexample": None
+        if proof.counterexample is None
+        else {str(s): value(v) for s, v in proof.counterexample},
         "evidence": proof.evidence,
         "assumptions": [to_text(a) for a in proof.assumptions],
     }
@@ -133,6 +160,12 @@ def proof_json(proof: Proof) -> str:
 
 
 DERIVATION_FORMATS: dict[str, Callable] = {
-    "text": derivations_text, "markdown": derivations_markdown, "json": derivations_json,
+    "text": derivations_text,
+    "markdown": derivations_markdown,
+    "json": derivations_json,
 }
-PROOF_FORMATS: dict[str, Callable[[Proof], str]] = {"text": proof_text, "markdown": proof_markdown, "json": proof_json}
+PROOF_FORMATS: dict[str, Callable[[Proof], str]] = {
+    "text": proof_text,
+    "markdown": proof_markdown,
+    "json": proof_json,
+}

@@ -8,16 +8,20 @@ from collections.abc import Callable
 from symconv.render.expressions import to_latex
 from symconv.render.json import value
 from symconv.render.text import cell, table
-from symconv.scaling import Scaling, ScaledRow
+from symconv.scaling import ScaledRow, Scaling
 
 
 def _row_data(row: ScaledRow) -> dict:
     return {
         "name": row.name,
-        "params_ratio": value(row.params.ratio), "params_degree": row.params.degree,
-        "macs_ratio": value(row.macs.ratio), "macs_degree": row.macs.degree,
-        "activations_ratio": value(row.activations.ratio), "activations_degree": row.activations.degree,
-        "macs_before": value(row.macs.before), "macs_after": value(row.macs.after),
+        "params_ratio": value(row.params.ratio),
+        "params_degree": row.params.degree,
+        "macs_ratio": value(row.macs.ratio),
+        "macs_degree": row.macs.degree,
+        "activations_ratio": value(row.activations.ratio),
+        "activations_degree": row.activations.degree,
+        "macs_before": value(row.macs.before),
+        "macs_after": value(row.macs.after),
     }
 
 
@@ -28,8 +32,13 @@ def scaling_json(result: Scaling) -> str:
         "layers": [_row_data(r) for r in result.layers],
         "total": _row_data(result.total),
         "measured": [
-            {"factor": m.factor, "macs": m.macs, "expected_macs": m.expected_macs, "seconds": round(m.seconds, 6),
-             "at": {str(s): value(v) for s, v in m.values}}
+            {
+                "factor": m.factor,
+                "macs": m.macs,
+                "expected_macs": m.expected_macs,
+                "seconds": round(m.seconds, 6),
+                "at": {str(s): value(v) for s, v in m.values},
+            }
             for m in result.measured
         ],
         "explanation": list(result.explanation),
@@ -40,8 +49,14 @@ def scaling_json(result: Scaling) -> str:
 def _measured_rows(result: Scaling) -> list[list[str]]:
     first = result.measured[0]
     return [
-        [str(m.factor), f"{m.macs:,}", f"{m.macs / first.macs:.3f}" if first.macs else "-",
-         f"{m.factor ** 2}", f"{m.seconds * 1e3:.2f} ms", "ok" if m.macs == m.expected_macs else "MISMATCH"]
+        [
+            str(m.factor),
+            f"{m.macs:,}",
+            f"{m.macs / first.macs:.3f}" if first.macs else "-",
+            f"{m.factor**2}",
+            f"{m.seconds * 1e3:.2f} ms",
+            "ok" if m.macs == m.expected_macs else "MISMATCH",
+        ]
         for m in result.measured
     ]
 
@@ -49,30 +64,54 @@ def _measured_rows(result: Scaling) -> list[list[str]]:
 def scaling_text(result: Scaling) -> str:
     alpha = result.factor
     header = ["layer", "params ratio", "deg", "MACs ratio", "deg"]
-    rows = [[r.name, cell(r.params.ratio), cell(r.params.degree), cell(r.macs.ratio), cell(r.macs.degree)]
-            for r in (*result.layers, result.total)]
+    rows = [
+        [r.name, cell(r.params.ratio), cell(r.params.degree), cell(r.macs.ratio), cell(r.macs.degree)]
+        for r in (*result.layers, result.total)
+    ]
     widened = ", ".join(f"{s} -> {alpha}*{s}" for s in result.scaled)
-    parts = [f"widening {widened}", table(header, rows), "", *result.explanation, "",
-             "measured by the NumPy backend (counted MACs, fast mode):",
-             table(["factor", "MACs", "ratio", "factor**2", "time", "formula"], _measured_rows(result))]
+    parts = [
+        f"widening {widened}",
+        table(header, rows),
+        "",
+        *result.explanation,
+        "",
+        "measured by the NumPy backend (counted MACs, fast mode):",
+        table(["factor", "MACs", "ratio", "factor**2", "time", "formula"], _measured_rows(result)),
+    ]
     return "\n".join(parts)
 
 
 def scaling_markdown(result: Scaling) -> str:
     alpha = to_latex(result.factor)
     widened = ", ".join(f"${to_latex(s)} \\to {alpha} {to_latex(s)}$" for s in result.scaled)
-    lines = [f"Widening {widened}:", "", "| layer | params ratio | degree | MACs ratio | degree |", "|---|---|---|---|---|"]
+    lines = [
+        f"Widening {widened}:",
+        "",
+        "| layer | params ratio | degree | MACs ratio | degree |",
+        "|---|---|---|---|---|",
+    ]
     for r in (*result.layers, result.total):
+
         def show(x):
             return "–" if x is None else f"${to_latex(x)}$"
-        lines.append(f"| `{r.name}` | {show(r.params.ratio)} | {cell(r.params.degree)} | {show(r.macs.ratio)} | "
-                     f"{cell(r.macs.degree)} |")
-    lines += ["", *[f"- {sentence}" for sentence in result.explanation], "",
-              "| factor | counted MACs | ratio | factor² | time | formula |", "|---|---|---|---|---|---|"]
+
+        lines.append(
+            f"| `{r.name}` | {show(r.params.ratio)} | {cell(r.params.degree)} | {show(r.macs.ratio)} | "
+            f"{cell(r.macs.degree)} |"
+        )
+    lines += [
+        "",
+        *[f"- {sentence}" for sentence in result.explanation],
+        "",
+        "| factor | counted MACs | ratio | factor² | time | formula |",
+        "|---|---|---|---|---|---|",
+    ]
     lines += ["| " + " | ".join(row) + " |" for row in _measured_rows(result)]
     return "\n".join(lines) + "\n"
 
 
 SCALING_FORMATS: dict[str, Callable[[Scaling], str]] = {
-    "text": scaling_text, "json": scaling_json, "markdown": scaling_markdown,
+    "text": scaling_text,
+    "json": scaling_json,
+    "markdown": scaling_markdown,
 }
