@@ -7,8 +7,11 @@ never a traceback).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from collections.abc import Sequence
+from pathlib import Path
 
 from symconv.errors import SpecError, SymconvError, Where
 from symconv.network import Network
@@ -24,6 +27,32 @@ def load_spec(spec: str) -> Network:
     return load(spec)
 
 
+def emit(text: str, args: argparse.Namespace, title: str | None = None) -> None:
+    """Print, or write ``-o FILE`` atomically; LaTeX with ``--standalone`` becomes a whole document."""
+    if getattr(args, "standalone", False):
+        if args.format != "latex":
+            raise SpecError("--standalone goes with --format latex", Where(field="--standalone"))
+        from symconv.render.latex import standalone
+
+        text = standalone(text, title)
+    if not text.endswith("\n"):
+        text += "\n"
+    output = getattr(args, "output", None)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    target = Path(output)
+    try:
+        handle, temporary = tempfile.mkstemp(
+            dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}."
+        )
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, target)
+    except OSError as error:
+        raise SpecError(f"cannot write: {error.strerror or error}", Where(str(target))) from None
+
+
 def values_from(text: str | None, network: Network) -> dict:
     if not text:
         return {}
@@ -34,9 +63,14 @@ def values_from(text: str | None, network: Network) -> dict:
 def run_derive(args: argparse.Namespace) -> int:
     network = load_spec(args.spec)
     report = network.report
-    if args.at:
-        report = report.at(values_from(args.at, network))
-    print(REPORT_FORMATS[args.format](report), end="" if args.format == "markdown" else "\n")
+    values = report.at(values_from(args.at, network)) if args.at else None
+    if args.format == "latex":
+        from symconv.render.latex import report_table
+
+        text = report_table(report, values=values)
+    else:
+        text = REPORT_FORMATS[args.format](values if values is not None else report)
+    emit(text, args, network.name)
     return 0
 
 
@@ -60,7 +94,13 @@ def run_explain(args: argparse.Namespace) -> int:
 
     network = load_spec(args.spec)
     derivations = explain(network, args.layer, args.quantity)
-    print(DERIVATION_FORMATS[args.format](derivations, network.report.legend), end="")
+    if args.format == "latex":
+        from symconv.render.latex import derivations as latex_derivations
+
+        text = latex_derivations(derivations, network.report.legend)
+    else:
+        text = DERIVATION_FORMATS[args.format](derivations, network.report.legend)
+    emit(text, args, network.name)
     return 0
 
 
@@ -74,7 +114,13 @@ def run_prove(args: argparse.Namespace) -> int:
     except SymconvError as error:
         error.where = error.where or where
         raise
-    print(PROOF_FORMATS[args.format](proof), end="\n" if args.format != "markdown" else "")
+    if args.format == "latex":
+        from symconv.render.latex import proof as latex_proof
+
+        text = latex_proof(proof)
+    else:
+        text = PROOF_FORMATS[args.format](proof)
+    emit(text, args, "Claim")
     return 0 if proof.status == "proved" else 1
 
 
@@ -85,7 +131,13 @@ def run_scale(args: argparse.Namespace) -> int:
     network = load_spec(args.spec)
     names = [name.strip() for name in args.symbols.split(",") if name.strip()]
     result = scale(network, names, args.factor, values_from(args.at, network))
-    print(SCALING_FORMATS[args.format](result), end="" if args.format == "markdown" else "\n")
+    if args.format == "latex":
+        from symconv.render.latex import scaling
+
+        text = scaling(result)
+    else:
+        text = SCALING_FORMATS[args.format](result)
+    emit(text, args, f"Why the cost of {network.name or 'this network'} grows quadratically")
     return 0 if all(m.macs == m.expected_macs for m in result.measured) else 1
 
 
@@ -93,11 +145,20 @@ def run_exercise(args: argparse.Namespace) -> int:
     from symconv.exercises import exercise
     from symconv.render.exercise import EXERCISE_FORMATS
 
-    print(
-        EXERCISE_FORMATS[args.format](exercise(args.kind, args.seed)),
-        end="" if args.format == "markdown" else "\n",
-    )
+    item = exercise(args.kind, args.seed)
+    if args.format == "latex":
+        from symconv.render.latex import exercise as latex_exercise
+
+        text = latex_exercise(item)
+    else:
+        text = EXERCISE_FORMATS[args.format](item)
+    emit(text, args, "Exercise")
     return 0
+
+
+def add_output(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--standalone", action="store_true", help="with --format latex: a complete document")
+    command.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -109,7 +170,8 @@ def build_parser() -> argparse.ArgumentParser:
     derive = commands.add_parser("derive", help="shapes, parameters and MACs of every layer, in closed form")
     derive.add_argument("spec", help="a YAML spec file, or - for standard input")
     derive.add_argument("--at", help="values for symbols, e.g. k1=40,n=28 (decimals are exact: alpha=0.75)")
-    derive.add_argument("--format", choices=sorted(REPORT_FORMATS), default="text")
+    derive.add_argument("--format", choices=[*sorted(REPORT_FORMATS), "latex"], default="text")
+    add_output(derive)
     derive.set_defaults(run=run_derive)
 
     check = commands.add_parser("check", help="run every layer in NumPy and compare with the formulas")
@@ -132,7 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("spec", help="a YAML spec file, or - for standard input")
     explain.add_argument("--layer", help="only this layer (its name as derive prints it)")
     explain.add_argument("--quantity", choices=("shape", "params", "macs"), help="only this quantity")
-    explain.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    explain.add_argument("--format", choices=("text", "markdown", "json", "latex"), default="text")
+    add_output(explain)
     explain.set_defaults(run=run_explain)
 
     prove = commands.add_parser(
@@ -140,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prove.add_argument("claim", help='e.g. "floor(floor((n - 1)/2)/2) == floor((n - 1)/4)"')
     prove.add_argument("--assume", action="append", help='an assumption such as "n>=3" (repeatable)')
-    prove.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    prove.add_argument("--format", choices=("text", "markdown", "json", "latex"), default="text")
+    add_output(prove)
     prove.set_defaults(run=run_prove)
 
     scale = commands.add_parser(
@@ -150,7 +214,8 @@ def build_parser() -> argparse.ArgumentParser:
     scale.add_argument("--symbols", required=True, help="the widths to scale, e.g. k1,k2")
     scale.add_argument("--factor", default="alpha", help="name of the factor (default alpha)")
     scale.add_argument("--at", help="base values for the measured table (free symbols get small defaults)")
-    scale.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    scale.add_argument("--format", choices=("text", "json", "markdown", "latex"), default="text")
+    add_output(scale)
     scale.set_defaults(run=run_scale)
 
     from symconv.exercises import KINDS as EXERCISES
@@ -158,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
     exercise = commands.add_parser("exercise", help="a generated exercise with a worked, checked solution")
     exercise.add_argument("kind", choices=EXERCISES)
     exercise.add_argument("--seed", type=int, default=0, help="the same seed gives the same exercise")
-    exercise.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    exercise.add_argument("--format", choices=("text", "markdown", "json", "latex"), default="text")
+    add_output(exercise)
     exercise.set_defaults(run=run_exercise)
     return parser
 

@@ -93,6 +93,16 @@ class Derivation:
     def result(self) -> sp.Expr:
         return self.steps[-1].right
 
+    def _repr_latex_(self) -> str:
+        from symconv.render.latex import aligned
+
+        return aligned(self)
+
+    def _repr_markdown_(self) -> str:
+        from symconv.render.reasoning import derivations_markdown
+
+        return derivations_markdown([self])
+
 
 @dataclass(frozen=True)
 class Template:
@@ -112,7 +122,10 @@ WRITTEN = {
         r"\left\lfloor \frac{n + 2P - d(K - 1) - 1}{S} \right\rfloor + 1",
     ),
     "same": ("ceiling(n/S)", r"\left\lceil \frac{n}{S} \right\rceil"),
-    "transpose": ("(n - 1)*S - 2*P + d*(K - 1) + p_out + 1", r"(n - 1)S - 2P + d(K - 1) + p_{out} + 1"),
+    "transpose": (
+        "(n - 1)*S - 2*P + d*(K - 1) + p_out + 1",
+        r"(n - 1)S - 2P + d(K - 1) + p_{\mathrm{out}} + 1",
+    ),
     "ceil": (
         "floor((n + P - 1 + min(0, P + S - d*(K - 1) - 1))/S) + 1",
         r"\left\lfloor \frac{n + P - 1 + \min(0,\ P + S - d(K - 1) - 1)}{S} \right\rfloor + 1",
@@ -133,7 +146,7 @@ def _axis_templates(
             text, latex = WRITTEN[written]
             shown = (
                 text.replace("n", f"{names[axis]}_in", 1),
-                latex.replace("n", f"{names[axis]}_{{in}}", 1),
+                latex.replace("n", names[axis] + r"_{\mathrm{in}}", 1),
             )
         found.append(
             Template(

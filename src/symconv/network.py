@@ -276,6 +276,12 @@ class Network:
 
         return check_network(self, values, samples=samples, seed=seed, mode=mode)
 
+    def _repr_latex_(self) -> str:
+        return self.report._repr_latex_()
+
+    def _repr_markdown_(self) -> str:
+        return self.report._repr_markdown_()
+
     def __repr__(self) -> str:
         shape = ", ".join(map(str, self.input_shape))
         return f"Network({self.name or 'unnamed'}: input ({shape}), {len(self.graph)} nodes)"

@@ -68,6 +68,11 @@ class Proof:
     def claim(self) -> sp.Basic:
         return OPERATORS[self.relation](self.left, self.right, evaluate=False)
 
+    def _repr_markdown_(self) -> str:
+        from symconv.render.reasoning import proof_markdown
+
+        return proof_markdown(self)
+
 
 def _holds(relation: str, left: sp.Expr, right: sp.Expr) -> bool:
     return bool(OPERATORS[relation](left, right))

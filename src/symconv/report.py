@@ -119,6 +119,16 @@ class Report:
     def activations(self) -> sp.Expr:
         return tidy(sp.Add(*(r.activations for r in self.rows)))
 
+    def _repr_latex_(self) -> str:
+        from symconv.render.latex import report_array
+
+        return report_array(self)
+
+    def _repr_markdown_(self) -> str:
+        from symconv.render.markdown import render_report
+
+        return render_report(self)
+
     def free_symbols(self) -> set[sp.Symbol]:
         found: set[sp.Symbol] = set()
         for size in self.input_shape:

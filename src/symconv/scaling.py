@@ -64,6 +64,11 @@ class Scaling:
     measured: tuple[Measured, ...]
     explanation: tuple[str, ...]
 
+    def _repr_markdown_(self) -> str:
+        from symconv.render.scaling import scaling_markdown
+
+        return scaling_markdown(self)
+
 
 def growth(before: sp.Expr, substitution: dict, factor: sp.Symbol) -> Growth:
     """Ratio after/before and the (leading) degree of ``after`` in ``factor``."""
