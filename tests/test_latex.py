@@ -123,7 +123,7 @@ def _formulas(text: str) -> list[dict]:
 def test_katex_renders_every_formula(tmp_path, capsys):
     node = need("node")
     formulas = []
-    for name, command in COMMANDS.items():
+    for command in COMMANDS.values():
         for form in ("markdown", "latex"):
             main([*command, "--format", form])
             formulas += _formulas(capsys.readouterr().out)
