@@ -21,10 +21,23 @@ from symconv.spec import load, loads
 
 
 def load_spec(spec: str) -> Network:
-    """A network from a path, or ``-`` for standard input."""
+    """A network from a path, ``-`` for standard input, or ``zoo:NAME``."""
     if spec == "-":
         return loads(sys.stdin.read(), "<stdin>")
+    if spec.startswith("zoo:"):
+        from symconv import zoo
+
+        return zoo.build(spec[4:])
     return load(spec)
+
+
+def run_zoo(args: argparse.Namespace) -> int:
+    from symconv import zoo
+
+    width = max(map(len, zoo.names()))
+    for name in zoo.names():
+        print(f"{name.ljust(width)}  {zoo.ENTRIES[name].source}")
+    return 0
 
 
 def emit(text: str, args: argparse.Namespace, title: str | None = None) -> None:
@@ -168,14 +181,14 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     derive = commands.add_parser("derive", help="shapes, parameters and MACs of every layer, in closed form")
-    derive.add_argument("spec", help="a YAML spec file, or - for standard input")
+    derive.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     derive.add_argument("--at", help="values for symbols, e.g. k1=40,n=28 (decimals are exact: alpha=0.75)")
     derive.add_argument("--format", choices=[*sorted(REPORT_FORMATS), "latex"], default="text")
     add_output(derive)
     derive.set_defaults(run=run_derive)
 
     check = commands.add_parser("check", help="run every layer in NumPy and compare with the formulas")
-    check.add_argument("spec", help="a YAML spec file, or - for standard input")
+    check.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     check.add_argument("--at", help="values for symbols; symbols left free are sampled")
     check.add_argument("--samples", type=int, default=3, help="random assignments of the free symbols")
     check.add_argument("--seed", type=int, default=0, help="seed of the sampler (recorded in the report)")
@@ -191,7 +204,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain = commands.add_parser(
         "explain", help="derivations: each formula from its general rule, with sources"
     )
-    explain.add_argument("spec", help="a YAML spec file, or - for standard input")
+    explain.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     explain.add_argument("--layer", help="only this layer (its name as derive prints it)")
     explain.add_argument("--quantity", choices=("shape", "params", "macs"), help="only this quantity")
     explain.add_argument("--format", choices=("text", "markdown", "json", "latex"), default="text")
@@ -210,7 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     scale = commands.add_parser(
         "scale", help="why is it quadratic: growth of every quantity when widths scale"
     )
-    scale.add_argument("spec", help="a YAML spec file, or - for standard input")
+    scale.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     scale.add_argument("--symbols", required=True, help="the widths to scale, e.g. k1,k2")
     scale.add_argument("--factor", default="alpha", help="name of the factor (default alpha)")
     scale.add_argument("--at", help="base values for the measured table (free symbols get small defaults)")
@@ -226,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     exercise.add_argument("--format", choices=("text", "markdown", "json", "latex"), default="text")
     add_output(exercise)
     exercise.set_defaults(run=run_exercise)
+
+    zoo = commands.add_parser("zoo", help="list the built-in networks (use them as SPEC: zoo:NAME)")
+    zoo.set_defaults(run=run_zoo)
     return parser
 
 

@@ -1,0 +1,76 @@
+"""Classic networks in closed form, with symbolic input height ``H`` and width ``W``.
+
+``build(name)`` returns a :class:`~symconv.network.Network`; ``zoo:NAME`` works
+wherever a spec path does. torchvision's definitions are reproduced layer for
+layer; the papers' definitions are there where they differ.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+from symconv.errors import SpecError
+from symconv.network import Network
+from symconv.zoo.classic import alexnet, squeezenet, vgg
+from symconv.zoo.inception import googlenet
+from symconv.zoo.mobilenet import mobilenet_v1, mobilenet_v2
+from symconv.zoo.resnet import resnet
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A zoo network: its builder and where its definition comes from."""
+
+    builder: Callable[..., Network]
+    source: str
+
+
+TORCHVISION = "torchvision.models"
+ENTRIES: dict[str, Entry] = {
+    "alexnet": Entry(alexnet, f"{TORCHVISION}.alexnet (Krizhevsky et al. 2012, one-GPU variant)"),
+    **{
+        f"{depth}{suffix}": Entry(
+            partial(vgg, depth, suffix == "_bn"),
+            f"{TORCHVISION}.{depth}{suffix} (Simonyan & Zisserman 2014)"
+            + ("; BatchNorm after each convolution" if suffix else ""),
+        )
+        for depth in ("vgg11", "vgg13", "vgg16", "vgg19")
+        for suffix in ("", "_bn")
+    },
+    "googlenet": Entry(
+        googlenet, f"{TORCHVISION}.googlenet without auxiliary heads: BatchNorm, 3x3 '5x5' branches"
+    ),
+    "googlenet_paper": Entry(
+        partial(googlenet, paper=True),
+        "Szegedy et al. 2014, Table 1: biases instead of BatchNorm, true 5x5 branches",
+    ),
+    **{
+        name: Entry(partial(resnet, name), f"{TORCHVISION}.{name} (He et al. 2015; v1.5: stride on the 3x3)")
+        for name in ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+    },
+    "resnet50_paper": Entry(
+        partial(resnet, "resnet50", stride_on_first=True),
+        "He et al. 2015, Table 1: stride on the first 1x1 of a downsampling bottleneck",
+    ),
+    "mobilenet_v1": Entry(mobilenet_v1, "Howard et al. 2017, Table 1, with width multiplier alpha"),
+    "mobilenet_v2": Entry(mobilenet_v2, f"{TORCHVISION}.mobilenet_v2 (Sandler et al. 2018)"),
+    "squeezenet1_0": Entry(partial(squeezenet, "1_0"), f"{TORCHVISION}.squeezenet1_0 (Iandola et al. 2016)"),
+    "squeezenet1_1": Entry(partial(squeezenet, "1_1"), f"{TORCHVISION}.squeezenet1_1 (SqueezeNet v1.1)"),
+}
+
+
+def names() -> list[str]:
+    """The zoo's networks, in a stable order."""
+    return list(ENTRIES)
+
+
+def build(name: str, **options: object) -> Network:
+    """The zoo network ``name`` (options such as ``num_classes=10`` or ``alpha=0.5`` where defined)."""
+    if name not in ENTRIES:
+        raise SpecError(f"no zoo network named {name!r}; `symconv zoo` lists them")
+    try:
+        return ENTRIES[name].builder(**options)
+    except TypeError as error:
+        raise SpecError(f"zoo:{name}: {error}") from None
