@@ -9,6 +9,7 @@
 """
 
 from symconv.errors import ShapeError, SpecError, SymconvError, UnsafeExpression, ValueSpecError
+from symconv.importers.torch import from_torch, to_torch
 from symconv.layers import *  # noqa: F403 - the layer classes are the public API
 from symconv.layers import __all__ as _layer_names
 from symconv.network import Concat, Network, Repeat, Residual, Sequential
@@ -31,6 +32,8 @@ __all__ = [
     "SymconvError",
     "UnsafeExpression",
     "ValueSpecError",
+    "from_torch",
     "parse_size",
     "symbols",
+    "to_torch",
 ]

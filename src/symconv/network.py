@@ -137,6 +137,22 @@ def build_graph(items: Sequence[Item]) -> tuple[Node, ...]:
     return tuple(builder.nodes)
 
 
+def _checked_graph(nodes: Sequence[Node]) -> tuple[Node, ...]:
+    """Nodes given directly (importers): names unique, inputs earlier nodes, arities right."""
+    seen: set[str] = set()
+    for index, node in enumerate(nodes):
+        if node.name in seen:
+            raise SpecError(f"two nodes are named {node.name!r}")
+        seen.add(node.name)
+        if not node.inputs or any(not -1 <= i < index for i in node.inputs):
+            raise SpecError(f"node {node.name!r}: inputs must be earlier nodes (or -1, the network input)")
+        if node.layer.arity == 1 and len(node.inputs) != 1:
+            raise SpecError(f"node {node.name!r}: {node.layer.kind} takes one input, got {len(node.inputs)}")
+    if not nodes:
+        raise SpecError("a network needs at least one layer")
+    return tuple(nodes)
+
+
 def _located(layer: Layer, field_name: str) -> Where | None:
     return layer.where.at(field_name) if layer.where else None
 
@@ -159,12 +175,14 @@ class Network:
     def __init__(
         self,
         input: Sequence[int | str | sp.Expr],
-        layers: Sequence[Item],
+        layers: Sequence[Item] = (),
         *,
         name: str | None = None,
         legend: dict[str, str] | None = None,
         where: Where | None = None,
+        graph: Sequence[Node] | None = None,
     ) -> None:
+        """``layers`` is a sequence of layers and blocks; ``graph`` (instead) gives the nodes directly."""
         if not input:
             raise SpecError("input: expected a shape such as [1, n, m] (channels first)", where)
         self.name = name
@@ -174,7 +192,7 @@ class Network:
             if is_true(sp.Ge(size, 1)) is False:
                 raise ShapeError(f"input axis {axis} has size {size}; sizes must be positive", where)
         self.items = tuple(layers)
-        self.graph = build_graph(self.items)
+        self.graph = build_graph(self.items) if graph is None else _checked_graph(graph)
 
     @cached_property
     def report(self) -> Report:

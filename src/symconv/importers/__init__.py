@@ -1,0 +1,1 @@
+"""Importers and exporters: PyTorch modules (torch.fx) and, in and out, the reverse builders."""

@@ -1,0 +1,108 @@
+"""PyTorch modules in (torch.fx) and out; expected counts from PyTorch itself."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from symconv import SpecError, zoo
+from symconv.importers.torch import from_torch, to_torch
+
+torch = pytest.importorskip("torch")
+nn = torch.nn
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+
+def torch_counts(module, shape):
+    module.eval()
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        out = module(torch.zeros(1, *shape))
+    return sum(p.numel() for p in module.parameters()), counter.get_total_flops() // 2, tuple(out.shape[1:])
+
+
+class Residual(nn.Module):
+    def __init__(self, channels, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, 2 * channels, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(2 * channels)
+        self.conv2 = nn.Conv2d(2 * channels, 2 * channels, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(2 * channels)
+        self.down = nn.Sequential(nn.Conv2d(channels, 2 * channels, 1, stride, bias=False), nn.BatchNorm2d(2 * channels))
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(y)) + self.down(x))
+
+
+class SmallResNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, 8, 7, 2, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
+        self.layer1 = Residual(8, 2)
+        self.layer2 = Residual(16, 2)
+        self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))
+
+    def forward(self, x):
+        return self.head(self.layer2(self.layer1(self.stem(x))))
+
+
+class Inception(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.b1 = nn.Conv2d(12, 8, 1)
+        self.b2 = nn.Sequential(nn.Conv2d(12, 6, 1), nn.ReLU(), nn.Conv2d(6, 10, 3, padding=1))
+        self.b3 = nn.Sequential(nn.Conv2d(12, 2, 1), nn.ReLU(), nn.Conv2d(2, 4, 5, padding=2))
+        self.b4 = nn.Sequential(nn.MaxPool2d(3, 1, 1, ceil_mode=True), nn.Conv2d(12, 4, 1))
+
+    def forward(self, x):
+        return torch.cat([self.b1(x), self.b2(x), self.b3(x), self.b4(x)], 1)
+
+
+@pytest.mark.parametrize(("module", "channels"), [(SmallResNet(), 3), (Inception(), 12)])
+def test_imported_networks_count_like_pytorch(module, channels):
+    net = from_torch(module, (channels, "H", "W"))
+    for size in ((32, 32), (47, 33), (64, 100)):
+        params, macs, shape = torch_counts(module, (channels, *size))
+        report = net.at(H=size[0], W=size[1])
+        assert (report.params, report.macs, tuple(report.output_shape)) == (params, macs, shape)
+
+
+def test_imported_residual_network_is_symbolic():
+    net = from_torch(SmallResNet(), (3, "H", "W"))
+    H = sp.Symbol("H", integer=True, positive=True)
+    assert net.layers[-1].output_shape == (10,)
+    assert any(row.kind == "add" for row in net.layers)
+    assert all(d.count(sp.floor) <= 1 for row in net.layers for d in row.output_shape)
+    assert H in net.macs.free_symbols
+
+
+@pytest.mark.parametrize("name", ["resnet18", "googlenet", "mobilenet_v2", "squeezenet1_0"])
+def test_zoo_round_trips_through_pytorch(name):
+    net = zoo.build(name)
+    module = to_torch(net, H=64, W=80)
+    params, macs, _ = torch_counts(module, (3, 64, 80))
+    report = net.at(H=64, W=80)
+    assert (report.params, report.macs) == (params, macs)
+    again = from_torch(module, (3, "H", "W")).at(H=64, W=80)
+    assert (again.params, again.macs) == (params, macs)
+
+
+def test_unsupported_nodes_are_named():
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x):
+            return self.conv(x) * 2
+
+    with pytest.raises(SpecError, match=r"node 'mul' \(call_function mul\)"):
+        from_torch(Scaled(), (3, "H", "W"))
+
+    with pytest.raises(SpecError, match="LSTM"):
+        from_torch(nn.Sequential(nn.LSTM(4, 4)), (3, 4))
+
+
+def test_to_torch_needs_values():
+    with pytest.raises(SpecError, match="give values"):
+        to_torch(zoo.build("alexnet"))
