@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 
 from symconv.errors import SpecError, SymconvError, Where
-from symconv.layers import KINDS, Layer
-from symconv.network import Concat, Network, Repeat, Residual, Sequential
-from symconv.sizes import DOMAINS, parse_size
+from symconv.layers import KINDS, Add, ChannelConcat, Layer
+from symconv.network import Concat, Network, Node, Repeat, Residual, Sequential
+from symconv.sizes import DOMAINS, RATIONAL_BY_DEFAULT, parse_size
 
 MAX_NODES = 100_000
 TOP_LEVEL = ("name", "input", "symbols", "layers", "description")
@@ -83,6 +83,7 @@ class _SpecReader:
     def __init__(self, file: str | None) -> None:
         self.file = file
         self.domains: dict[str, str] = {}
+        self.wiring: dict[int, tuple[list[str], Where]] = {}  # id(layer) -> names of its inputs
 
     def where(self, located: Located, field: str) -> Where:
         return Where(self.file, located.line, field)
@@ -118,14 +119,47 @@ class _SpecReader:
         if name is not None and not isinstance(name, str):
             raise SpecError("name must be a string", self.where(top["name"], "name"))
         layers = self.layers(top["layers"], "layers")
+        graph = self.graph(layers) if self.wiring else None
         try:
             return Network(
-                input_shape, layers, name=name, legend=legend, where=self.where(top["input"], "input")
+                input_shape, () if graph else layers, name=name, legend=legend,
+                where=self.where(top["input"], "input"), graph=graph,
             )
         except SymconvError as error:
             if error.where is None:
                 error.where = Where(self.file)
             raise
+
+    def graph(self, items: list) -> list[Node]:
+        """The graph form: top-level layers, each reading the previous one unless it names its ``inputs``."""
+        top_level = {id(item) for item in items}
+        for key, (_, where) in self.wiring.items():
+            if key not in top_level:
+                raise SpecError("inputs: may only be used by layers at the top level", where)
+        nodes: list[Node] = []
+        index_of: dict[str, int] = {"input": -1}
+        counters: dict[str, int] = {}
+        for item in items:
+            if not isinstance(item, Layer):
+                raise SpecError(
+                    "a spec that wires layers with inputs: cannot also use blocks; write the block's layers out",
+                    item.where,
+                )
+            counters[item.kind] = counters.get(item.kind, 0) + 1
+            name = item.name or f"{item.kind}_{counters[item.kind]}"
+            if name in index_of:
+                raise SpecError(f"two layers are named {name!r}", item.where)
+            names, where = self.wiring.get(id(item), ([], item.where))
+            if names:
+                unknown = [n for n in names if n not in index_of]
+                if unknown:
+                    raise SpecError(f"inputs: {', '.join(unknown)} not an earlier layer (or 'input')", where)
+                inputs = tuple(index_of[n] for n in names)
+            else:
+                inputs = (len(nodes) - 1,)
+            nodes.append(Node(name, item, inputs))
+            index_of[name] = len(nodes) - 1
+        return nodes
 
     def symbols(self, located: Located) -> dict[str, str]:
         legend: dict[str, str] = {}
@@ -174,6 +208,21 @@ class _SpecReader:
         if name is not None and not isinstance(name.value, str):
             raise SpecError("name must be a string", self.where(name, f"{field}.{kind}.name"))
         name = None if name is None else name.value
+        wired = arguments.pop("inputs", None) if isinstance(arguments, dict) else None
+        item = self.block_or_layer(str(kind), arguments, where, name, wired is not None)
+        if wired is not None:
+            names = wired.value if isinstance(wired.value, list) else None
+            if not names or not all(isinstance(v.value, str) for v in names):
+                raise SpecError("inputs: expected a list of layer names", self.where(wired, f"{where.field}.inputs"))
+            self.wiring[id(item)] = ([v.value for v in names], self.where(wired, f"{where.field}.inputs"))
+        elif isinstance(item, (Add, ChannelConcat)):
+            raise SpecError(f"{kind} as a layer needs inputs: [a, b, ...]", where)
+        return item
+
+    def block_or_layer(self, kind: str, arguments: dict, where: Where, name: str | None, wired: bool):
+        if kind == "add" or (kind == "concat" and wired and "branches" not in arguments):
+            self.only(arguments, (), where)
+            return (Add if kind == "add" else ChannelConcat)(name=name, where=where)
         if kind == "residual":
             self.only(arguments, ("body", "shortcut"), where)
             body = self.layers(arguments["body"], f"{where.field}.body") if "body" in arguments else []
@@ -211,13 +260,13 @@ class _SpecReader:
             return Repeat(
                 times.value, tuple(self.layers(arguments["layers"], f"{where.field}.layers")), name, where
             )
-        return self.layer(str(kind), arguments, where, name)
+        return self.layer(kind, arguments, where, name)
 
     def only(self, arguments: dict, allowed: tuple[str, ...], where: Where) -> None:
         for key, value in arguments.items():
             if key not in allowed:
                 raise SpecError(
-                    f"unknown argument {key!r}; expected {', '.join(allowed)} or name",
+                    f"unknown argument {key!r}; expected " + (", ".join(allowed) + " or name" if allowed else "name or inputs"),
                     Where(self.file, value.line, f"{where.field}.{key}"),
                 )
 
@@ -316,3 +365,53 @@ def load(path: str | Path) -> Network:
     except (OSError, UnicodeDecodeError) as error:
         raise SpecError(f"cannot read: {error}", Where(str(path))) from None
     return loads(text, str(path))
+
+
+def _spec_value(value: Any) -> Any:
+    """A layer argument as YAML: integers stay integers, expressions become their text."""
+    import sympy as sp
+
+    from symconv.render.expressions import to_text
+
+    if isinstance(value, tuple):
+        values = [_spec_value(v) for v in value]
+        return values[0] if len(set(map(str, values))) == 1 else values
+    if isinstance(value, sp.Basic):
+        return int(value) if value.is_Integer else to_text(value)
+    return value
+
+
+def dumps(network: Network) -> str:
+    """The network as a spec file in graph form (every layer, ``inputs:`` where it is not the previous one)."""
+    lines = []
+    if network.name:
+        lines.append(yaml.safe_dump({"name": network.name}, default_flow_style=False).rstrip())
+    shape = [_spec_value(d) for d in network.input_shape]
+    lines.append("input: " + yaml.safe_dump(shape, default_flow_style=True, width=10_000).rstrip())
+    symbols: dict[str, Any] = dict(network.legend)
+    for symbol in sorted(network.report.free_symbols(), key=lambda s: s.name):
+        usual = "rational" if symbol.name in RATIONAL_BY_DEFAULT else "integer"
+        domain = "integer" if symbol.is_integer else "rational"
+        if domain != usual:
+            symbols[symbol.name] = {"meaning": network.legend.get(symbol.name, symbol.name), "domain": domain}
+    if symbols:
+        lines.append(yaml.safe_dump({"symbols": symbols}, default_flow_style=False, sort_keys=False).rstrip())
+    lines.append("layers:")
+    names = {-1: "input"}
+    for index, node in enumerate(network.graph):
+        arguments: dict[str, Any] = {}
+        for f in dataclasses.fields(node.layer):
+            value = getattr(node.layer, f.name)
+            if f.name in ("name", "where") or value is None:
+                continue
+            shown = _spec_value(value)
+            if f.default is not dataclasses.MISSING and shown == f.default:
+                continue
+            arguments[f.name] = shown
+        arguments["name"] = node.name
+        if node.inputs != (index - 1,):
+            arguments["inputs"] = [names[i] for i in node.inputs]
+        names[index] = node.name
+        body = yaml.safe_dump(arguments, default_flow_style=True, width=10_000, sort_keys=False).rstrip()
+        lines.append(f"  - {node.layer.kind}: {body}")
+    return "\n".join(lines) + "\n"
