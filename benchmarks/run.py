@@ -9,7 +9,9 @@
    ``torch.nn.functional.conv2d`` on ResNet-50's convolutions at 224x224,
    batch 1, same thread count;
 3. sweep: ResNet-50's MACs for 10^6 input sizes at once, exactly, against
-   the time PyTorch needs for one size.
+   the time PyTorch needs for one size;
+4. zoo: resnet152 derived with symbolic H and W and evaluated at 100 input
+   sizes, against torchinfo summarising the same 100 sizes.
 """
 
 from __future__ import annotations
@@ -150,10 +152,46 @@ def bench_sweep():
         print(f"  ratio symconv (10^6 sizes) / peer (one size): {seconds / peer:.1f}")
 
 
+def bench_zoo_sizes():
+    """resnet152: derive once symbolically and evaluate 100 input sizes, against torchinfo's 100 forward passes."""
+    from symconv import zoo
+
+    sizes = np.arange(64, 164)
+
+    def ours():
+        sp.core.cache.clear_cache()
+        net = zoo.build("resnet152")
+        return net.sweep("macs", H=sizes, W=sizes)
+
+    seconds = best_of(ours, 1)
+    macs = ours()
+    print(f"zoo: resnet152 derived with symbolic H x W and MACs for 100 sizes: {seconds * 1e3:.0f} ms")
+    try:
+        import torchinfo
+    except ImportError:
+        print("  peer: torchinfo not installed (pip install torchinfo==1.8.0); ratio not measured")
+        return
+    from symconv.importers.torch import to_torch
+
+    module = to_torch(zoo.build("resnet152"), H=224, W=224).eval()
+    start = time.perf_counter()
+    counted = [
+        torchinfo.summary(module, input_size=(1, 3, int(n), int(n)), verbose=0).total_mult_adds for n in sizes
+    ]
+    peer = time.perf_counter() - start
+    # torchinfo adds one addition per output element for biases and counts BatchNorm; fc bias only here
+    difference = {int(c) - int(m) for c, m in zip(counted, macs, strict=True)}
+    print(
+        f"  peer: torchinfo.summary for the same 100 sizes: {peer:.1f} s "
+        f"(its Mult-Adds exceed symconv's MACs by BatchNorm and bias terms: {sorted(difference)[:2]}...)"
+    )
+    print(f"  ratio torchinfo / symconv: {peer / seconds:.0f}x")
+
+
 def main() -> int:
     if torch is not None:
         torch.set_num_threads(2)
-    for bench in (bench_derive, bench_numeric, bench_sweep):
+    for bench in (bench_derive, bench_numeric, bench_sweep, bench_zoo_sizes):
         bench()
     return 0
 

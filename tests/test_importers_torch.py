@@ -27,7 +27,9 @@ class Residual(nn.Module):
         self.bn1 = nn.BatchNorm2d(2 * channels)
         self.conv2 = nn.Conv2d(2 * channels, 2 * channels, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(2 * channels)
-        self.down = nn.Sequential(nn.Conv2d(channels, 2 * channels, 1, stride, bias=False), nn.BatchNorm2d(2 * channels))
+        self.down = nn.Sequential(
+            nn.Conv2d(channels, 2 * channels, 1, stride, bias=False), nn.BatchNorm2d(2 * channels)
+        )
 
     def forward(self, x):
         y = torch.relu(self.bn1(self.conv1(x)))
@@ -37,7 +39,9 @@ class Residual(nn.Module):
 class SmallResNet(nn.Module):
     def __init__(self):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, 8, 7, 2, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(3, 2, 1))
+        self.stem = nn.Sequential(
+            nn.Conv2d(3, 8, 7, 2, 3), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(3, 2, 1)
+        )
         self.layer1 = Residual(8, 2)
         self.layer2 = Residual(16, 2)
         self.head = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(32, 10))

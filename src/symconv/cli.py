@@ -169,6 +169,29 @@ def run_exercise(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_import(args: argparse.Namespace) -> int:
+    from symconv.importers.onnx import import_onnx
+    from symconv.spec import dumps
+
+    network = import_onnx(args.model)
+    emit(dumps(network), args)
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    from symconv.importers.onnx import export_onnx
+
+    network = load_spec(args.spec)
+    target = Path(args.output)
+    temporary = target.with_name(f".{target.name}.partial")
+    try:
+        export_onnx(network, temporary, values_from(args.at, network))
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return 0
+
+
 def add_output(command: argparse.ArgumentParser) -> None:
     command.add_argument("--standalone", action="store_true", help="with --format latex: a complete document")
     command.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
@@ -242,6 +265,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     zoo = commands.add_parser("zoo", help="list the built-in networks (use them as SPEC: zoo:NAME)")
     zoo.set_defaults(run=run_zoo)
+
+    importer = commands.add_parser(
+        "import", help="read an ONNX model and write it as a spec (dim_params as symbols)"
+    )
+    importer.add_argument("model", help="an .onnx file")
+    importer.add_argument("-o", "--output", help="the spec file to write (default: standard output)")
+    importer.set_defaults(run=run_import)
+
+    exporter = commands.add_parser("export", help="write a spec as an ONNX model (channels must be numbers)")
+    exporter.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
+    exporter.add_argument("-o", "--output", required=True, help="the .onnx file to write")
+    exporter.add_argument("--at", help="values for symbols that must be numbers in ONNX (channels, alpha)")
+    exporter.set_defaults(run=run_export)
     return parser
 
 

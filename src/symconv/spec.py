@@ -122,8 +122,12 @@ class _SpecReader:
         graph = self.graph(layers) if self.wiring else None
         try:
             return Network(
-                input_shape, () if graph else layers, name=name, legend=legend,
-                where=self.where(top["input"], "input"), graph=graph,
+                input_shape,
+                () if graph else layers,
+                name=name,
+                legend=legend,
+                where=self.where(top["input"], "input"),
+                graph=graph,
             )
         except SymconvError as error:
             if error.where is None:
@@ -213,7 +217,9 @@ class _SpecReader:
         if wired is not None:
             names = wired.value if isinstance(wired.value, list) else None
             if not names or not all(isinstance(v.value, str) for v in names):
-                raise SpecError("inputs: expected a list of layer names", self.where(wired, f"{where.field}.inputs"))
+                raise SpecError(
+                    "inputs: expected a list of layer names", self.where(wired, f"{where.field}.inputs")
+                )
             self.wiring[id(item)] = ([v.value for v in names], self.where(wired, f"{where.field}.inputs"))
         elif isinstance(item, (Add, ChannelConcat)):
             raise SpecError(f"{kind} as a layer needs inputs: [a, b, ...]", where)
@@ -266,7 +272,8 @@ class _SpecReader:
         for key, value in arguments.items():
             if key not in allowed:
                 raise SpecError(
-                    f"unknown argument {key!r}; expected " + (", ".join(allowed) + " or name" if allowed else "name or inputs"),
+                    f"unknown argument {key!r}; expected "
+                    + (", ".join(allowed) + " or name" if allowed else "name or inputs"),
                     Where(self.file, value.line, f"{where.field}.{key}"),
                 )
 

@@ -45,20 +45,41 @@ def _module_layer(module: Any, name: str) -> L.Layer:
     if isinstance(module, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
         cls = {1: L.Conv1d, 2: L.Conv2d, 3: L.Conv3d}[module.weight.dim() - 2]
         padding = module.padding if isinstance(module.padding, str) else _tuple(module.padding)
-        return cls(module.out_channels, _tuple(module.kernel_size), stride=_tuple(module.stride), padding=padding,
-                   dilation=_tuple(module.dilation), groups=module.groups, bias=module.bias is not None,
-                   padding_mode=module.padding_mode, in_channels=module.in_channels, name=name)
+        return cls(
+            module.out_channels,
+            _tuple(module.kernel_size),
+            stride=_tuple(module.stride),
+            padding=padding,
+            dilation=_tuple(module.dilation),
+            groups=module.groups,
+            bias=module.bias is not None,
+            padding_mode=module.padding_mode,
+            in_channels=module.in_channels,
+            name=name,
+        )
     if isinstance(module, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
         cls = {1: L.ConvTranspose1d, 2: L.ConvTranspose2d, 3: L.ConvTranspose3d}[module.weight.dim() - 2]
-        return cls(module.out_channels, _tuple(module.kernel_size), stride=_tuple(module.stride),
-                   padding=_tuple(module.padding), output_padding=_tuple(module.output_padding),
-                   groups=module.groups, bias=module.bias is not None, dilation=_tuple(module.dilation),
-                   in_channels=module.in_channels, name=name)
+        return cls(
+            module.out_channels,
+            _tuple(module.kernel_size),
+            stride=_tuple(module.stride),
+            padding=_tuple(module.padding),
+            output_padding=_tuple(module.output_padding),
+            groups=module.groups,
+            bias=module.bias is not None,
+            dilation=_tuple(module.dilation),
+            in_channels=module.in_channels,
+            name=name,
+        )
     for prefix, cls_name in (("MaxPool", "MaxPool"), ("AvgPool", "AvgPool")):
         if kind.startswith(prefix) and kind[-2:] in dims:
             cls = getattr(L, f"{cls_name}{kind[-2:]}")
-            args = {"kernel_size": _tuple(module.kernel_size), "stride": _tuple(module.stride),
-                    "padding": _tuple(module.padding), "ceil_mode": module.ceil_mode}
+            args = {
+                "kernel_size": _tuple(module.kernel_size),
+                "stride": _tuple(module.stride),
+                "padding": _tuple(module.padding),
+                "ceil_mode": module.ceil_mode,
+            }
             if prefix == "MaxPool":
                 args["dilation"] = _tuple(module.dilation)
                 if module.return_indices:
@@ -77,11 +98,22 @@ def _module_layer(module: Any, name: str) -> L.Layer:
         cls = {"BatchNorm1d": L.BatchNorm1d, "BatchNorm2d": L.BatchNorm2d, "BatchNorm3d": L.BatchNorm3d}[kind]
         return cls(num_features=module.num_features, eps=module.eps, affine=module.affine, name=name)
     if isinstance(module, nn.Linear):
-        return L.Linear(module.out_features, bias=module.bias is not None, in_features=module.in_features, name=name)
+        return L.Linear(
+            module.out_features, bias=module.bias is not None, in_features=module.in_features, name=name
+        )
     if isinstance(module, nn.Flatten):
         return L.Flatten(module.start_dim, module.end_dim, name=name)
-    simple = {nn.ReLU: L.ReLU, nn.ReLU6: L.ReLU6, nn.GELU: L.GELU, nn.SiLU: L.SiLU, nn.Sigmoid: L.Sigmoid,
-              nn.Tanh: L.Tanh, nn.Hardswish: L.Hardswish, nn.Hardsigmoid: L.Hardsigmoid, nn.Identity: L.Identity}
+    simple = {
+        nn.ReLU: L.ReLU,
+        nn.ReLU6: L.ReLU6,
+        nn.GELU: L.GELU,
+        nn.SiLU: L.SiLU,
+        nn.Sigmoid: L.Sigmoid,
+        nn.Tanh: L.Tanh,
+        nn.Hardswish: L.Hardswish,
+        nn.Hardsigmoid: L.Hardsigmoid,
+        nn.Identity: L.Identity,
+    }
     for cls, layer in simple.items():
         if type(module) is cls:
             return layer(name=name)
@@ -112,16 +144,29 @@ def _function_layer(node: Any, name: str) -> tuple[L.Layer, list[Any]]:
         tensors = args[0] if args else kwargs.get("tensors")
         dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
         if dim != 1:
-            raise SpecError(f"node {name!r} (torch.cat): only concatenation along channels (dim=1) is supported")
+            raise SpecError(
+                f"node {name!r} (torch.cat): only concatenation along channels (dim=1) is supported"
+            )
         return L.ChannelConcat(name=name), list(tensors)
     if target is torch.flatten or (node.op == "call_method" and target == "flatten"):
         start = args[1] if len(args) > 1 else kwargs.get("start_dim", 0)
         end = args[2] if len(args) > 2 else kwargs.get("end_dim", -1)
         if start < 1:
-            raise SpecError(f"node {name!r} (flatten): flattening the batch axis (start_dim=0) is not supported")
+            raise SpecError(
+                f"node {name!r} (flatten): flattening the batch axis (start_dim=0) is not supported"
+            )
         return L.Flatten(start, end, name=name), args[:1]
-    unary = {F.relu: L.ReLU, torch.relu: L.ReLU, F.relu6: L.ReLU6, torch.sigmoid: L.Sigmoid, F.sigmoid: L.Sigmoid,
-             torch.tanh: L.Tanh, F.gelu: L.GELU, F.silu: L.SiLU, F.hardswish: L.Hardswish}
+    unary = {
+        F.relu: L.ReLU,
+        torch.relu: L.ReLU,
+        F.relu6: L.ReLU6,
+        torch.sigmoid: L.Sigmoid,
+        F.sigmoid: L.Sigmoid,
+        torch.tanh: L.Tanh,
+        F.gelu: L.GELU,
+        F.silu: L.SiLU,
+        F.hardswish: L.Hardswish,
+    }
     if target in unary:
         return unary[target](name=name), args[:1]
     if node.op == "call_method" and target in ("relu", "sigmoid", "tanh"):
@@ -161,12 +206,16 @@ def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None =
             output = node.args[0]
             continue
         if node.op == "get_attr":
-            raise SpecError(f"node {node.name!r} (get_attr {node.target}): tensors used as data are not supported")
+            raise SpecError(
+                f"node {node.name!r} (get_attr {node.target}): tensors used as data are not supported"
+            )
         if node.op == "call_module":
             layer, sources = _module_layer(modules[node.target], node.target), node.args[:1]
             extra = [a for a in node.args[1:]] + list(node.kwargs.values())
             if extra:
-                raise SpecError(f"node {node.name!r} (call_module {node.target}): extra arguments are not supported")
+                raise SpecError(
+                    f"node {node.name!r} (call_module {node.target}): extra arguments are not supported"
+                )
         else:
             layer, sources = _function_layer(node, node.name)
         inputs = []
@@ -185,7 +234,9 @@ def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None =
 def _integer(value: sp.Expr) -> int:
     value = sp.sympify(value)
     if not value.is_Integer:
-        raise SpecError(f"{value} is not a number: give values for every symbol (to_torch(network, H=224, ...))")
+        raise SpecError(
+            f"{value} is not a number: give values for every symbol (to_torch(network, H=224, ...))"
+        )
     return int(value)
 
 
@@ -208,26 +259,56 @@ def _build(layer: L.Layer, shapes: list[tuple[int, ...]]) -> Any:
     if isinstance(layer, ConvNd):
         cls = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[layer.spatial_dims]
         padding = layer.padding if isinstance(layer.padding, str) else _ints(layer.padding)
-        return cls(x[0], _integer(layer.out_channels), _ints(layer.kernel_size), _ints(layer.stride), padding,
-                   _ints(layer.dilation), _integer(layer.groups), layer.bias, layer.padding_mode)
+        return cls(
+            x[0],
+            _integer(layer.out_channels),
+            _ints(layer.kernel_size),
+            _ints(layer.stride),
+            padding,
+            _ints(layer.dilation),
+            _integer(layer.groups),
+            layer.bias,
+            layer.padding_mode,
+        )
     if isinstance(layer, ConvTransposeNd):
         cls = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}[layer.spatial_dims]
-        return cls(x[0], _integer(layer.out_channels), _ints(layer.kernel_size), _ints(layer.stride),
-                   _ints(layer.padding), _ints(layer.output_padding), _integer(layer.groups), layer.bias,
-                   _ints(layer.dilation))
+        return cls(
+            x[0],
+            _integer(layer.out_channels),
+            _ints(layer.kernel_size),
+            _ints(layer.stride),
+            _ints(layer.padding),
+            _ints(layer.output_padding),
+            _integer(layer.groups),
+            layer.bias,
+            _ints(layer.dilation),
+        )
     if isinstance(layer, MaxPoolNd):
         cls = getattr(nn, f"MaxPool{layer.spatial_dims}d")
-        return cls(_ints(layer.kernel_size), _ints(layer.stride), _ints(layer.padding), _ints(layer.dilation),
-                   ceil_mode=layer.ceil_mode)
+        return cls(
+            _ints(layer.kernel_size),
+            _ints(layer.stride),
+            _ints(layer.padding),
+            _ints(layer.dilation),
+            ceil_mode=layer.ceil_mode,
+        )
     if isinstance(layer, AvgPoolNd):
         cls = getattr(nn, f"AvgPool{layer.spatial_dims}d")
-        return cls(_ints(layer.kernel_size), _ints(layer.stride), _ints(layer.padding), layer.ceil_mode,
-                   layer.count_include_pad, *([] if layer.spatial_dims == 1 else [layer.divisor_override]))
+        return cls(
+            _ints(layer.kernel_size),
+            _ints(layer.stride),
+            _ints(layer.padding),
+            layer.ceil_mode,
+            layer.count_include_pad,
+            *([] if layer.spatial_dims == 1 else [layer.divisor_override]),
+        )
     if isinstance(layer, AdaptivePoolNd):
         cls = getattr(nn, f"Adaptive{'Avg' if layer.mode == 'avg' else 'Max'}Pool{layer.spatial_dims}d")
         return cls(tuple(None if s is None else _integer(s) for s in layer.output_size))
     if isinstance(layer, BatchNormNd):
-        return getattr(nn, f"BatchNorm{len(x) - 1 if len(x) > 2 else 1}d")(x[0], float(layer.eps), affine=layer.affine)
+        return getattr(nn, f"BatchNorm{len(x) - 1 if len(x) > 2 else 1}d")(
+            x[0], float(layer.eps), affine=layer.affine
+        )
     if isinstance(layer, L.Linear):
         return nn.Linear(x[-1], _integer(layer.out_features), layer.bias)
     if isinstance(layer, L.Flatten):
@@ -235,9 +316,19 @@ def _build(layer: L.Layer, shapes: list[tuple[int, ...]]) -> Any:
     if isinstance(layer, L.Softmax):
         return nn.Softmax(dim=1)
     if isinstance(layer, Elementwise):
-        simple = {L.ReLU: nn.ReLU, L.ReLU6: nn.ReLU6, L.GELU: nn.GELU, L.SiLU: nn.SiLU, L.Sigmoid: nn.Sigmoid,
-                  L.Tanh: nn.Tanh, L.Hardswish: nn.Hardswish, L.Hardsigmoid: nn.Hardsigmoid,
-                  L.Identity: nn.Identity, L.Dropout: nn.Dropout, L.Dropout2d: nn.Dropout2d}
+        simple = {
+            L.ReLU: nn.ReLU,
+            L.ReLU6: nn.ReLU6,
+            L.GELU: nn.GELU,
+            L.SiLU: nn.SiLU,
+            L.Sigmoid: nn.Sigmoid,
+            L.Tanh: nn.Tanh,
+            L.Hardswish: nn.Hardswish,
+            L.Hardsigmoid: nn.Hardsigmoid,
+            L.Identity: nn.Identity,
+            L.Dropout: nn.Dropout,
+            L.Dropout2d: nn.Dropout2d,
+        }
         if isinstance(layer, L.LeakyReLU):
             return nn.LeakyReLU(float(layer.negative_slope))
         if isinstance(layer, L.ELU):
