@@ -100,6 +100,11 @@ class Report:
     values: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
 
     @property
+    def layers(self) -> tuple[LayerRow, ...]:
+        """The rows, under the name :class:`~symconv.network.Network` uses."""
+        return self.rows
+
+    @property
     def output_shape(self) -> Shape:
         return self.rows[-1].output_shape
 

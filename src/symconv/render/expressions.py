@@ -7,6 +7,8 @@ over one denominator, the way textbooks and PyTorch's documentation write it.
 
 from __future__ import annotations
 
+import re
+
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
@@ -70,6 +72,22 @@ def to_text(expr: sp.Expr | int) -> str:
     return TextPrinter().doprint(sp.sympify(expr))
 
 
+_SUBSCRIPTED = re.compile(r"^([A-Za-z]+)_([A-Za-z][A-Za-z0-9]*)$")
+_WORD = re.compile(r"^[A-Za-z]{3,}$")
+
+
+def textbook_names(expr: sp.Basic) -> dict[sp.Symbol, str]:
+    r"""LaTeX names for symbols sympy prints poorly: ``C_in`` as ``C_{\mathrm{in}}``, words such as ``MACs`` upright."""
+    names = {}
+    for symbol in getattr(expr, "free_symbols", ()):
+        match = _SUBSCRIPTED.match(symbol.name)
+        if match and len(match.group(2)) > 1 and not match.group(2).isdigit():
+            names[symbol] = sp.latex(sp.Symbol(match.group(1))) + r"_{\mathrm{" + match.group(2) + "}}"
+        elif _WORD.match(symbol.name) and sp.latex(symbol) == symbol.name:
+            names[symbol] = r"\mathrm{" + symbol.name + "}"
+    return names
+
+
 def to_latex(expr: sp.Expr | int) -> str:
     r"""One expression as LaTeX math (no delimiters).
 
@@ -77,4 +95,5 @@ def to_latex(expr: sp.Expr | int) -> str:
     >>> to_latex(sp.floor((size_symbol("n") - 1) / 2) + 1)
     '\\left\\lfloor \\frac{n - 1}{2} \\right\\rfloor + 1'
     """
-    return MathPrinter({"mul_symbol": "dot"}).doprint(sp.sympify(expr))
+    expr = sp.sympify(expr)
+    return MathPrinter({"mul_symbol": "dot", "symbol_names": textbook_names(expr)}).doprint(expr)

@@ -11,7 +11,6 @@ longtable, array, geometry — all in TeX Live's ``latex-base`` and
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,13 +20,12 @@ from symconv.check import CheckResult
 from symconv.derive import Derivation
 from symconv.exercises import Exercise
 from symconv.prove import Proof
-from symconv.render.expressions import MathPrinter
+from symconv.render.expressions import MathPrinter, textbook_names
 from symconv.report import Report
 from symconv.scaling import Scaling
 
 PACKAGES = ("amsmath", "booktabs", "longtable", "array")
 RELATIONS = {"==": "=", "=": "=", "!=": r"\neq", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
-_SUBSCRIPTED = re.compile(r"^([A-Za-z]+)_([A-Za-z][A-Za-z0-9]*)$")
 _SPECIAL = {
     "\\": r"\textbackslash{}",
     "&": r"\&",
@@ -47,16 +45,6 @@ def escape(text: str) -> str:
     return "".join(_SPECIAL.get(c, c) for c in str(text))
 
 
-def _names(expr: Any) -> dict[sp.Symbol, str]:
-    names = {}
-    for symbol in sp.sympify(expr).free_symbols if isinstance(expr, sp.Basic) else ():
-        match = _SUBSCRIPTED.match(symbol.name)
-        if match and len(match.group(2)) > 1 and not match.group(2).isdigit():
-            base = sp.latex(sp.Symbol(match.group(1)))
-            names[symbol] = rf"{base}_{{\mathrm{{{match.group(2)}}}}}"
-    return names
-
-
 def math(expr: Any, names: dict[sp.Symbol, str] | None = None) -> str:
     """An expression as LaTeX math (no delimiters); ``names`` overrides how symbols print."""
     if isinstance(expr, (tuple, list)):
@@ -69,7 +57,9 @@ def math(expr: Any, names: dict[sp.Symbol, str] | None = None) -> str:
     expr = sp.sympify(expr)
     if expr.is_Integer:
         return number(int(expr))
-    return MathPrinter({"mul_symbol": "dot", "symbol_names": {**_names(expr), **(names or {})}}).doprint(expr)
+    return MathPrinter(
+        {"mul_symbol": "dot", "symbol_names": {**textbook_names(expr), **(names or {})}}
+    ).doprint(expr)
 
 
 def number(value: int) -> str:

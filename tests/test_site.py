@@ -1,0 +1,127 @@
+"""The documentation site: strict build, offline, every formula rendered by KaTeX in Chromium.
+
+Needs the docs extra, Playwright's Python package and Debian's chromium (installed by .ci/run);
+locally without them the test skips, in CI (``CI`` set) it fails. Screenshots of the main pages
+are kept in ``artifacts/screenshots`` as test artifacts.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+MAIN_PAGES = ["", "getting-started/", "questions/filter-depth/", "quadratic/", "layers/"]
+
+
+def need(condition: bool, what: str) -> None:
+    if not condition:
+        if os.environ.get("CI"):
+            pytest.fail(f"{what} is required in CI (installed by .ci/run)")
+        pytest.skip(f"{what} is not installed")
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    need(shutil.which("chromium") is not None, "chromium")
+    need(
+        subprocess.run(
+            [sys.executable, "-c", "import mkdocs_gen_files, material, playwright"], capture_output=True
+        ).returncode
+        == 0,
+        "the docs extra and playwright",
+    )
+    target = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
+    done = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(target)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return target
+
+
+def test_built_html_references_no_outside_host(site):
+    outside = []
+    for page in site.rglob("*.html"):
+        text = page.read_text(errors="replace")
+        for tag, url in re.findall(r"<(script|link|img)[^>]*?(?:src|href)=\"([^\"]+)\"", text):
+            if urlparse(url).scheme in ("http", "https") or url.startswith("//"):
+                outside.append((page.relative_to(site), tag, url))
+    for sheet in site.rglob("*.css"):
+        for url in re.findall(r"url\(([^)]+)\)", sheet.read_text(errors="replace")):
+            url = url.strip("'\"")
+            if urlparse(url).scheme in ("http", "https") or url.startswith("//"):
+                outside.append((sheet.relative_to(site), "css", url))
+    assert outside == []
+
+
+def test_every_page_renders_offline_in_chromium(site):
+    from playwright.sync_api import sync_playwright
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *args: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    shots = ROOT / "artifacts" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    pages = sorted(str(p.parent.relative_to(site)) + "/" for p in site.rglob("index.html"))
+    pages = ["" if p == "./" else p for p in pages if not p.startswith(("assets", "search"))]
+    totals, requests = {}, []
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("request", lambda request: requests.append(request.url))
+            for path in pages:
+                page.goto(base + path, wait_until="load")
+                page.wait_for_timeout(300)
+                totals[path] = (page.locator(".katex").count(), page.locator(".katex-error").count())
+                if path in MAIN_PAGES:
+                    name = (path.strip("/") or "home").replace("/", "-")
+                    page.screenshot(path=str(shots / f"{name}.png"), full_page=False)
+            browser.close()
+    finally:
+        server.shutdown()
+    leaving = [
+        url
+        for url in requests
+        if urlparse(url).hostname not in ("127.0.0.1", None) and not url.startswith(("data:", "blob:"))
+    ]
+    assert leaving == []
+    assert all(errors == 0 for _, errors in totals.values()), totals
+    assert sum(count for count, _ in totals.values()) > 100, totals
+    for path in ("", "questions/filter-depth/", "quadratic/", "layers/", "proofs/"):
+        assert totals[path][0] > 0, (path, totals[path])
+
+
+def test_site_states_the_seed_answers(site):
+    text = " ".join(p.read_text(errors="replace") for p in site.rglob("index.html"))
+    for number in ("400", "2,888", "46,090", "49,378"):
+        assert number in text
+    assert "1 × 1 convolution" in text and "per feature map" in text and "quadratic" in text
