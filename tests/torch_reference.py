@@ -44,15 +44,18 @@ def divisors(c):
 
 
 @st.composite
-def layer_stacks(draw, dims, max_layers=5, max_size=14, readings=False):
-    """``readings`` adds layers no framework has (the seed's shared-kernel reading)."""
+def layer_stacks(draw, dims, max_layers=5, max_size=14, readings=False, ungrouped=False):
+    """``readings`` adds layers no framework has (the seed's shared-kernel reading); ``ungrouped``
+    keeps every convolution ungrouped and untransposed."""
     channels = draw(st.integers(1, 4))
     spatial = [draw(st.integers(1, max_size)) for _ in range(dims)]
     shape = [channels, *spatial]
     layers = []
     kinds = ["conv", "conv", "conv_transpose", "maxpool", "avgpool", "adaptive", "batchnorm", "activation"]
-    if dims == 2:
+    if dims == 2 and not ungrouped:
         kinds += ["depthwise_conv2d", "separable_conv2d"] + (["shared_kernel_conv2d"] if readings else [])
+    if ungrouped:
+        kinds.remove("conv_transpose")
     for _ in range(draw(st.integers(1, max_layers))):
         kind = draw(st.sampled_from(kinds))
         c, sizes = shape[0], shape[1:]
@@ -85,7 +88,7 @@ def layer_stacks(draw, dims, max_layers=5, max_size=14, readings=False):
                     )
                 )
             elif kind == "conv":
-                groups = draw(st.sampled_from(divisors(c)))
+                groups = 1 if ungrouped else draw(st.sampled_from(divisors(c)))
                 out_c = groups * draw(st.integers(1, 3))
                 args = {
                     "out_channels": out_c,

@@ -75,7 +75,12 @@ def values_from(text: str | None, network: Network) -> dict:
 
 def run_derive(args: argparse.Namespace) -> int:
     network = load_spec(args.spec)
-    report = network.report
+    if args.pass_ != "forward":
+        from symconv.training import report_for_pass
+
+        report = report_for_pass(network, args.pass_)
+    else:
+        report = network.report
     values = report.at(values_from(args.at, network)) if args.at else None
     if args.format == "latex":
         from symconv.render.latex import report_table
@@ -207,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     derive.add_argument("--at", help="values for symbols, e.g. k1=40,n=28 (decimals are exact: alpha=0.75)")
     derive.add_argument("--format", choices=[*sorted(REPORT_FORMATS), "latex"], default="text")
+    derive.add_argument("--pass", dest="pass_", choices=("forward", "backward", "training"), default="forward",
+                        help="MACs of the forward pass, the backward pass, or both (a training step)")
     add_output(derive)
     derive.set_defaults(run=run_derive)
 

@@ -1,0 +1,87 @@
+"""Training cost: the backward pass as formulas, derived from the forward ones.
+
+The backward pass of a convolution or a linear layer is two products of the
+forward one's size (PyTorch's ``convolution_backward`` and the matmuls of
+``addmm``'s derivative, as ``torch.utils.flop_counter`` counts them):
+
+* the gradient with respect to the weights, ``dL/dW`` — always, the weights
+  being learnable;
+* the gradient with respect to the input, ``dL/dx`` — only where the input
+  itself needs a gradient, that is where some learnable layer lies upstream.
+  The first convolution of a network reading the image computes none.
+
+Bias gradients are sums, not multiply-accumulates; BatchNorm, activations and
+pooling have no MACs in either direction by the convention of design.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import sympy as sp
+
+from symconv.errors import SpecError
+from symconv.layers.conv import ConvNd, ConvTransposeNd, DepthwiseConv2d, SeparableConv2d, SharedKernelConv2d
+from symconv.layers.linear import Linear
+from symconv.network import Network
+from symconv.report import Report, tidy
+
+PASSES = ("forward", "backward", "training")
+WEIGHTED = (ConvNd, ConvTransposeNd, DepthwiseConv2d, SeparableConv2d, SharedKernelConv2d, Linear)
+
+
+@dataclass(frozen=True)
+class BackwardCost:
+    """One layer's backward multiply-accumulates, split by gradient."""
+
+    name: str
+    input_gradient: sp.Expr
+    weight_gradient: sp.Expr
+
+    @property
+    def total(self) -> sp.Expr:
+        return tidy(self.input_gradient + self.weight_gradient)
+
+
+def needs_gradient(network: Network) -> list[bool]:
+    """Per node: does its output need a gradient (is any learnable layer upstream, itself included)?"""
+    flags: list[bool] = []
+    for node, row in zip(network.graph, network.report.rows, strict=True):
+        upstream = any(flags[i] for i in node.inputs if i >= 0)
+        flags.append(upstream or bool(node.layer.weight_shapes(*row.input_shapes)))
+    return flags
+
+
+def backward(network: Network) -> tuple[BackwardCost, ...]:
+    """Backward MACs of every node: a product of the forward's size per gradient that is computed."""
+    flags = needs_gradient(network)
+    costs = []
+    for node, row in zip(network.graph, network.report.rows, strict=True):
+        if not isinstance(node.layer, WEIGHTED):
+            costs.append(BackwardCost(row.name, sp.Integer(0), sp.Integer(0)))
+            continue
+        input_needs = any(flags[i] for i in node.inputs if i >= 0)
+        if isinstance(node.layer, SeparableConv2d):
+            depthwise, pointwise = node.layer.parts(row.input_shapes[0])
+            inner = depthwise.output_shape(row.input_shapes[0])
+            first, second = depthwise.macs(row.input_shapes[0]), pointwise.macs(inner)
+            # the pointwise layer's input (the depthwise output) always needs a gradient
+            costs.append(BackwardCost(row.name, tidy(second + (first if input_needs else 0)), tidy(first + second)))
+            continue
+        costs.append(BackwardCost(row.name, row.macs if input_needs else sp.Integer(0), row.macs))
+    return tuple(costs)
+
+
+def report_for_pass(network: Network, which: str) -> Report:
+    """The network's report with ``macs`` counting the forward, backward or whole training step."""
+    if which not in PASSES:
+        raise SpecError(f"--pass must be one of {', '.join(PASSES)}, got {which!r}")
+    report = network.report
+    if which == "forward":
+        return report
+    costs = backward(network)
+    rows = tuple(
+        replace(row, macs=tidy(cost.total if which == "backward" else row.macs + cost.total))
+        for row, cost in zip(report.rows, costs, strict=True)
+    )
+    return replace(report, rows=rows)

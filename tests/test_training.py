@@ -1,0 +1,78 @@
+"""Backward and training cost against FlopCounterMode around a real backward pass."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from symconv import Network
+from symconv.cli import main
+from symconv.layers import KINDS
+from symconv.training import backward, report_for_pass
+
+from torch_reference import layer_stacks, torch_module
+
+torch = pytest.importorskip("torch")
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+
+def torch_training_macs(channels, spatial, layers):
+    modules, c = [], channels
+    for kind, args in layers:
+        module, out = torch_module(kind, args, c)
+        modules.append(module)
+        c = out if out is not None else c
+    model = torch.nn.Sequential(*modules).double().eval()  # BatchNorm with running statistics
+    x = torch.randn(1, channels, *spatial, dtype=torch.float64)
+    model(x)  # materialise lazy layers
+    with FlopCounterMode(display=False) as forward:
+        model(x)
+    with FlopCounterMode(display=False) as both:
+        out = model(x)
+        if out.requires_grad:
+            out.sum().backward()
+    return forward.get_total_flops() // 2, both.get_total_flops() // 2
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+@given(data=st.data())
+def test_training_cost_equals_flop_counter(dims, data):
+    # FlopCounterMode counts a grouped convolution's weight gradient g times over (see below)
+    (channels, spatial), layers = data.draw(layer_stacks(dims, ungrouped=True))
+    net = Network((channels, *spatial), [KINDS[kind](**args) for kind, args in layers])
+    forward, both = torch_training_macs(channels, spatial, layers)
+    assert net.macs == forward
+    assert report_for_pass(net, "training").macs == both
+    assert report_for_pass(net, "backward").macs == both - forward
+
+
+@pytest.mark.parametrize("groups", [1, 2, 4])
+def test_flop_counter_counts_grouped_weight_gradients_groups_times(groups):
+    # torch.utils.flop_counter's conv_backward_flop counts dL/dW as a convolution over all
+    # C_in x C_out channel pairs, ignoring groups; the real product has C_in/g per output channel
+    from symconv import Conv2d
+
+    net = Network((4, 9, 9), [Conv2d(8, 3, groups=groups, bias=False)])
+    module = torch.nn.Conv2d(4, 8, 3, groups=groups, bias=False).double()
+    with FlopCounterMode(display=False) as counter:
+        module(torch.randn(1, 4, 9, 9, dtype=torch.float64)).sum().backward()
+    (cost,) = backward(net)
+    assert cost.input_gradient == 0
+    assert counter.get_total_flops() // 2 == net.macs + groups * cost.weight_gradient
+
+
+def test_first_layer_computes_no_input_gradient():
+    from symconv import Conv2d, Flatten, Linear
+
+    net = Network((3, 8, 8), [Conv2d(4, 3), Flatten(), Linear(2)])
+    first, _, last = backward(net)
+    assert first.input_gradient == 0 and first.weight_gradient == 4 * 6 * 6 * 3 * 9  # by hand
+    assert last.input_gradient == last.weight_gradient == 144 * 2
+
+
+def test_cli_pass(capsys):
+    assert main(["derive", "examples/keras_mnist.yaml", "--pass", "training", "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    # by hand: forward 1,948,320; backward: conv1 weights only (243,360), conv2 and linear both gradients
+    assert '"macs": ' + str(1_948_320 + 243_360 + 2 * 1_658_880 + 2 * 46_080) in out
