@@ -197,6 +197,55 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_diff(args: argparse.Namespace) -> int:
+    from symconv.queries import diff
+    from symconv.render.queries import FORMATS
+
+    emit(FORMATS["diff"][args.format](diff(load_spec(args.first), load_spec(args.second))), args)
+    return 0
+
+
+def run_domain(args: argparse.Namespace) -> int:
+    from symconv.queries import domain
+    from symconv.render.queries import FORMATS
+
+    network = load_spec(args.spec)
+    emit(FORMATS["domain"][args.format](domain(network, values_from(args.at, network))), args)
+    return 0
+
+
+def run_solve(args: argparse.Namespace) -> int:
+    from symconv.queries import parse_budget, solve
+    from symconv.render.queries import FORMATS
+
+    network = load_spec(args.spec)
+    budgets = [parse_budget(text) for text in args.subject_to]
+    solution = solve(network, args.maximize, budgets, values_from(args.at, network))
+    emit(FORMATS["solve"][args.format](solution), args)
+    return 0 if solution.value is not None else 1
+
+
+def run_memory(args: argparse.Namespace) -> int:
+    from symconv.queries import memory
+    from symconv.render.queries import FORMATS
+
+    network = load_spec(args.spec)
+    result = memory(network, args.batch, args.dtype)
+    if args.at:
+        values = network.report.resolve(values_from(args.at, network))
+        from dataclasses import replace
+
+        result = replace(
+            result,
+            activations=tuple((n, e.xreplace(values)) for n, e in result.activations),
+            parameter_bytes=result.parameter_bytes.xreplace(values),
+            activation_bytes=result.activation_bytes.xreplace(values),
+            peak_bytes=result.peak_bytes.xreplace(values),
+        )
+    emit(FORMATS["memory"][args.format](result), args)
+    return 0
+
+
 def add_output(command: argparse.ArgumentParser) -> None:
     command.add_argument("--standalone", action="store_true", help="with --format latex: a complete document")
     command.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
@@ -272,6 +321,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     zoo = commands.add_parser("zoo", help="list the built-in networks (use them as SPEC: zoo:NAME)")
     zoo.set_defaults(run=run_zoo)
+
+    differ = commands.add_parser("diff", help="every total of two networks: difference and ratio as formulas")
+    differ.add_argument("first", help="a spec, - or zoo:NAME")
+    differ.add_argument("second", help="a spec, - or zoo:NAME")
+    differ.add_argument("--format", choices=("text", "json"), default="text")
+    differ.set_defaults(run=run_diff)
+
+    validity = commands.add_parser("domain", help="where every layer is valid, the smallest input, and exact cases")
+    validity.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
+    validity.add_argument("--at", help="values for symbols held fixed")
+    validity.add_argument("--format", choices=("text", "json"), default="text")
+    validity.set_defaults(run=run_domain)
+
+    solver = commands.add_parser("solve", help="the largest width, size or channel count under budgets")
+    solver.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
+    solver.add_argument("--maximize", required=True, help="the symbol to make as large as possible")
+    solver.add_argument("--subject-to", action="append", required=True,
+                        help="a budget such as 'macs <= 300e6' or 'params < 4.2M' (repeatable)")
+    solver.add_argument("--at", help="values for every other symbol")
+    solver.add_argument("--format", choices=("text", "json"), default="text")
+    solver.set_defaults(run=run_solve)
+
+    memory = commands.add_parser("memory", help="activation and parameter memory, and the forward pass's peak")
+    memory.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
+    memory.add_argument("--batch", default="B", help="batch size: a number or a symbol (default B)")
+    memory.add_argument("--dtype", default="float32", help="float32, float16, bfloat16, float64 or int8")
+    memory.add_argument("--at", help="values for symbols")
+    memory.add_argument("--format", choices=("text", "json"), default="text")
+    memory.set_defaults(run=run_memory)
 
     importer = commands.add_parser(
         "import", help="read an ONNX model and write it as a spec (dim_params as symbols)"
