@@ -16,14 +16,17 @@ from symconv.spec import load
 
 def test_separable_ratio_is_derived():
     # Howard et al. 2017, eq. (5): the cost ratio is 1/N + 1/D_K^2
-    result = {d.quantity: d for d in diff(load("examples/standard_conv.yaml"), load("examples/separable_conv.yaml"))}
+    result = {
+        d.quantity: d for d in diff(load("examples/standard_conv.yaml"), load("examples/separable_conv.yaml"))
+    }
     N, K = symbols("N K")
     assert sp.simplify(result["macs"].ratio - (1 / N + 1 / K**2)) == 0
     assert result["macs"].ratio_expanded == 1 / N + 1 / K**2
 
 
-@pytest.mark.parametrize(("name", "size"), [("alexnet", 63), ("googlenet", 15), ("squeezenet1_0", 21),
-                                            ("squeezenet1_1", 17)])
+@pytest.mark.parametrize(
+    ("name", "size"), [("alexnet", 63), ("googlenet", 15), ("squeezenet1_0", 21), ("squeezenet1_1", 17)]
+)
 def test_smallest_input_is_torchvisions_min_size(name, size):
     # torchvision's documentation, the weights' "min_size" metadata
     result = dict((str(s), v) for s, v in domain(zoo.build(name)).smallest)
@@ -87,11 +90,31 @@ def test_memory_is_symbolic_in_batch_and_size():
 def test_cli_queries(capsys):
     assert main(["domain", "zoo:googlenet", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["smallest"] == {"H": 15, "W": 15}
-    assert main(["solve", "zoo:mobilenet_v1", "--maximize", "alpha", "--subject-to", "macs <= 300e6",
-                 "--at", "H=224,W=224", "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "solve",
+                "zoo:mobilenet_v1",
+                "--maximize",
+                "alpha",
+                "--subject-to",
+                "macs <= 300e6",
+                "--at",
+                "H=224,W=224",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     assert json.loads(capsys.readouterr().out)["value"] == "23/32"
-    assert main(["diff", "examples/standard_conv.yaml", "examples/separable_conv.yaml", "--format", "json"]) == 0
-    assert json.loads(capsys.readouterr().out)["quantities"][1]["ratio_expanded"] in ("1/N + K**(-2)", "K**(-2) + 1/N")
+    assert (
+        main(["diff", "examples/standard_conv.yaml", "examples/separable_conv.yaml", "--format", "json"]) == 0
+    )
+    assert json.loads(capsys.readouterr().out)["quantities"][1]["ratio_expanded"] in (
+        "1/N + K**(-2)",
+        "K**(-2) + 1/N",
+    )
     assert main(["memory", "examples/keras_mnist.yaml", "--batch", "32", "--format", "json"]) == 0
     assert json.loads(capsys.readouterr().out)["peak_bytes"] == 31_648 * 32 * 4
     assert main(["solve", "zoo:resnet18", "--maximize", "H", "--subject-to", "macs <= 5G"]) == 2  # W unset

@@ -10,7 +10,6 @@ from symconv import Network
 from symconv.cli import main
 from symconv.layers import KINDS
 from symconv.training import backward, report_for_pass
-
 from torch_reference import layer_stacks, torch_module
 
 torch = pytest.importorskip("torch")

@@ -75,10 +75,16 @@ def values_from(text: str | None, network: Network) -> dict:
 
 def run_derive(args: argparse.Namespace) -> int:
     network = load_spec(args.spec)
+    if args.pass_ != "forward" and args.convention != "torchvision":
+        raise SpecError("--pass and --convention do not combine: choose one", Where(field="--convention"))
     if args.pass_ != "forward":
         from symconv.training import report_for_pass
 
         report = report_for_pass(network, args.pass_)
+    elif args.convention != "torchvision":
+        from symconv.conventions import report_for_convention
+
+        report = report_for_convention(network, args.convention)
     else:
         report = network.report
     values = report.at(values_from(args.at, network)) if args.at else None
@@ -197,6 +203,47 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_compare(args: argparse.Namespace) -> int:
+    from symconv.conventions import compare
+    from symconv.render.text import cell, table
+
+    network = load_spec(args.spec)
+    result = compare(network)
+    values = network.report.resolve(values_from(args.at, network))
+
+    def shown(expr: object) -> str:
+        return cell(sp.sympify(expr).xreplace(values)) if values else cell(expr)
+
+    import sympy as sp
+
+    if args.format == "json":
+        import json
+
+        from symconv.render.json import value
+
+        text = json.dumps(
+            {
+                "totals": {name: value(sp.sympify(total).xreplace(values)) for name, total in result.totals},
+                "differences": {
+                    name: {label: value(sp.sympify(term).xreplace(values)) for label, term in terms}
+                    for name, terms in result.differences
+                },
+            },
+            indent=2,
+        )
+    else:
+        rows = [[name, shown(total)] for name, total in result.totals]
+        parts = [table(["convention", "total"], rows), "", "how each differs from MACs:"]
+        for name, terms in result.differences:
+            parts.append(
+                f"  {name}: "
+                + ("; ".join(f"+ {shown(term)} ({label})" for label, term in terms) if terms else "nothing")
+            )
+        text = "\n".join(parts)
+    emit(text, args)
+    return 0
+
+
 def run_diff(args: argparse.Namespace) -> int:
     from symconv.queries import diff
     from symconv.render.queries import FORMATS
@@ -261,8 +308,19 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     derive.add_argument("--at", help="values for symbols, e.g. k1=40,n=28 (decimals are exact: alpha=0.75)")
     derive.add_argument("--format", choices=[*sorted(REPORT_FORMATS), "latex"], default="text")
-    derive.add_argument("--pass", dest="pass_", choices=("forward", "backward", "training"), default="forward",
-                        help="MACs of the forward pass, the backward pass, or both (a training step)")
+    derive.add_argument(
+        "--pass",
+        dest="pass_",
+        choices=("forward", "backward", "training"),
+        default="forward",
+        help="MACs of the forward pass, the backward pass, or both (a training step)",
+    )
+    derive.add_argument(
+        "--convention",
+        default="torchvision",
+        choices=("torchvision", "flopcounter", "fvcore", "torchinfo", "ptflops"),
+        help="count as this tool does (the MACs column then holds its number)",
+    )
     add_output(derive)
     derive.set_defaults(run=run_derive)
 
@@ -322,13 +380,23 @@ def build_parser() -> argparse.ArgumentParser:
     zoo = commands.add_parser("zoo", help="list the built-in networks (use them as SPEC: zoo:NAME)")
     zoo.set_defaults(run=run_zoo)
 
+    comparer = commands.add_parser(
+        "compare-conventions", help="each tool's count as a formula, and why they differ"
+    )
+    comparer.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
+    comparer.add_argument("--at", help="values for symbols")
+    comparer.add_argument("--format", choices=("text", "json"), default="text")
+    comparer.set_defaults(run=run_compare)
+
     differ = commands.add_parser("diff", help="every total of two networks: difference and ratio as formulas")
     differ.add_argument("first", help="a spec, - or zoo:NAME")
     differ.add_argument("second", help="a spec, - or zoo:NAME")
     differ.add_argument("--format", choices=("text", "json"), default="text")
     differ.set_defaults(run=run_diff)
 
-    validity = commands.add_parser("domain", help="where every layer is valid, the smallest input, and exact cases")
+    validity = commands.add_parser(
+        "domain", help="where every layer is valid, the smallest input, and exact cases"
+    )
     validity.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     validity.add_argument("--at", help="values for symbols held fixed")
     validity.add_argument("--format", choices=("text", "json"), default="text")
@@ -337,13 +405,19 @@ def build_parser() -> argparse.ArgumentParser:
     solver = commands.add_parser("solve", help="the largest width, size or channel count under budgets")
     solver.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     solver.add_argument("--maximize", required=True, help="the symbol to make as large as possible")
-    solver.add_argument("--subject-to", action="append", required=True,
-                        help="a budget such as 'macs <= 300e6' or 'params < 4.2M' (repeatable)")
+    solver.add_argument(
+        "--subject-to",
+        action="append",
+        required=True,
+        help="a budget such as 'macs <= 300e6' or 'params < 4.2M' (repeatable)",
+    )
     solver.add_argument("--at", help="values for every other symbol")
     solver.add_argument("--format", choices=("text", "json"), default="text")
     solver.set_defaults(run=run_solve)
 
-    memory = commands.add_parser("memory", help="activation and parameter memory, and the forward pass's peak")
+    memory = commands.add_parser(
+        "memory", help="activation and parameter memory, and the forward pass's peak"
+    )
     memory.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     memory.add_argument("--batch", default="B", help="batch size: a number or a symbol (default B)")
     memory.add_argument("--dtype", default="float32", help="float32, float16, bfloat16, float64 or int8")

@@ -95,10 +95,18 @@ def _strongest(conditions) -> tuple[sp.Basic, ...]:
     upper: dict[sp.Symbol, sp.Basic] = {}
     others = []
     for condition in conditions:
-        if isinstance(condition, sp.GreaterThan) and isinstance(condition.lhs, sp.Symbol) and condition.rhs.is_Integer:
+        if (
+            isinstance(condition, sp.GreaterThan)
+            and isinstance(condition.lhs, sp.Symbol)
+            and condition.rhs.is_Integer
+        ):
             if condition.lhs not in lower or condition.rhs > lower[condition.lhs].rhs:
                 lower[condition.lhs] = condition
-        elif isinstance(condition, sp.LessThan) and isinstance(condition.lhs, sp.Symbol) and condition.rhs.is_Integer:
+        elif (
+            isinstance(condition, sp.LessThan)
+            and isinstance(condition.lhs, sp.Symbol)
+            and condition.rhs.is_Integer
+        ):
             if condition.lhs not in upper or condition.rhs < upper[condition.lhs].rhs:
                 upper[condition.lhs] = condition
         elif condition not in others:
@@ -160,12 +168,19 @@ def domain(network: Network, at: dict | None = None, limit: int = 100_000) -> Do
         substitution[symbol] = (modulus * quotient, quotient, modulus)
         conditions_exact.append(sp.Eq(sp.Mod(symbol, modulus), 0))
     if substitution:
+
         def exact(expr: sp.Expr) -> sp.Expr:
             expr = sp.sympify(expr).xreplace({s: m for s, (m, _, _) in substitution.items()})
             return tidy(expr.xreplace({q: s / modulus for s, (_, q, modulus) in substitution.items()}))
 
-        cases.append(ExactCase(sp.And(*conditions_exact), tuple(exact(d) for d in report.output_shape),
-                               exact(report.params), exact(report.macs)))
+        cases.append(
+            ExactCase(
+                sp.And(*conditions_exact),
+                tuple(exact(d) for d in report.output_shape),
+                exact(report.params),
+                exact(report.macs),
+            )
+        )
     return Domain(conditions, smallest, tuple(cases))
 
 
@@ -186,10 +201,14 @@ _SUFFIXES = {"k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 
 def parse_budget(text: str) -> Budget:
     """``macs <= 300e6`` (also ``300M``, ``3.5G``; quantities: params, macs, flops, activations)."""
-    match = re.fullmatch(r"\s*(params|macs|flops|activations)\s*(<=|<)\s*([0-9][0-9_.eE+]*)([kKMGT]?)\s*", text)
+    match = re.fullmatch(
+        r"\s*(params|macs|flops|activations)\s*(<=|<)\s*([0-9][0-9_.eE+]*)([kKMGT]?)\s*", text
+    )
     if not match:
-        raise SpecError(f"--subject-to {text!r}: expected QUANTITY <= NUMBER with QUANTITY one of "
-                        f"{', '.join(QUANTITIES)} (e.g. 'macs <= 300e6' or 'params < 4.2M')")
+        raise SpecError(
+            f"--subject-to {text!r}: expected QUANTITY <= NUMBER with QUANTITY one of "
+            f"{', '.join(QUANTITIES)} (e.g. 'macs <= 300e6' or 'params < 4.2M')"
+        )
     digits = match.group(3).replace("_", "")
     exponent = re.search(r"[eE]\+?(\d+)$", digits)
     if len(digits) > 40 or (exponent and int(exponent.group(1)) > 30):
@@ -224,13 +243,16 @@ def _lattice_step(network: Network, symbol: sp.Symbol) -> sp.Rational | None:
     return sp.Rational(1, math.gcd(*coefficients)) if coefficients else None
 
 
-def solve(network: Network, symbol_name: str, budgets: list[Budget], at: dict | None = None,
-          limit: int = 10**7) -> Solution:
+def solve(
+    network: Network, symbol_name: str, budgets: list[Budget], at: dict | None = None, limit: int = 10**7
+) -> Solution:
     """The largest value of one symbol under the budgets, every other symbol fixed by ``at``."""
     report = network.report
     known = {s.name: s for s in report.free_symbols()}
     if symbol_name not in known:
-        raise SpecError(f"--maximize {symbol_name}: not a symbol of this network ({', '.join(sorted(known))})")
+        raise SpecError(
+            f"--maximize {symbol_name}: not a symbol of this network ({', '.join(sorted(known))})"
+        )
     symbol = known[symbol_name]
     fixed = report.resolve(at or {})
     free = set(known.values()) - set(fixed) - {symbol}
@@ -248,7 +270,9 @@ def solve(network: Network, symbol_name: str, budgets: list[Budget], at: dict | 
     if symbol.is_integer:
         low = next((v for v in range(1, 4097) if feasible(sp.Integer(v))), None)
         if low is None:
-            return Solution(symbol, None, None, None, tuple(budgets), "no value from 1 to 4096 meets the budgets")
+            return Solution(
+                symbol, None, None, None, tuple(budgets), "no value from 1 to 4096 meets the budgets"
+            )
         high = low
         while high < limit and feasible(sp.Integer(high * 2)):
             high *= 2
@@ -259,8 +283,10 @@ def solve(network: Network, symbol_name: str, budgets: list[Budget], at: dict | 
                 high = middle
             else:
                 top = middle
-        note = (f"{symbol} = {high} meets the budgets and {high + 1} does not (exact evaluation); "
-                "the totals grow with the symbol")
+        note = (
+            f"{symbol} = {high} meets the budgets and {high + 1} does not (exact evaluation); "
+            "the totals grow with the symbol"
+        )
         return Solution(symbol, sp.Integer(high), None, feasible(sp.Integer(high)), tuple(budgets), note)
     # a rational symbol: the exact bound of each budget is a root of a polynomial in the symbol
     supremum = None
@@ -292,7 +318,7 @@ def solve(network: Network, symbol_name: str, budgets: list[Budget], at: dict | 
 class Memory:
     batch: sp.Expr
     dtype: str
-    activations: tuple[tuple[str, sp.Expr], ...]   # elements per layer output, times the batch
+    activations: tuple[tuple[str, sp.Expr], ...]  # elements per layer output, times the batch
     parameter_bytes: sp.Expr
     activation_bytes: sp.Expr
     peak_bytes: sp.Expr
@@ -326,5 +352,12 @@ def memory(network: Network, batch: int | str = "B", dtype: str = "float32") -> 
         live = [t for t in elements if t <= index and last_use[t] >= index]
         totals.append(tidy(sp.Add(*(elements[t] for t in live))))
     peak = sp.Max(*totals) * size
-    return Memory(batch, dtype, tuple((row.name, tidy(elements[i])) for i, row in enumerate(report.rows)),
-                  tidy(report.params * size), tidy(report.activations * batch * size), peak, size)
+    return Memory(
+        batch,
+        dtype,
+        tuple((row.name, tidy(elements[i])) for i, row in enumerate(report.rows)),
+        tidy(report.params * size),
+        tidy(report.activations * batch * size),
+        peak,
+        size,
+    )

@@ -66,7 +66,9 @@ def backward(network: Network) -> tuple[BackwardCost, ...]:
             inner = depthwise.output_shape(row.input_shapes[0])
             first, second = depthwise.macs(row.input_shapes[0]), pointwise.macs(inner)
             # the pointwise layer's input (the depthwise output) always needs a gradient
-            costs.append(BackwardCost(row.name, tidy(second + (first if input_needs else 0)), tidy(first + second)))
+            costs.append(
+                BackwardCost(row.name, tidy(second + (first if input_needs else 0)), tidy(first + second))
+            )
             continue
         costs.append(BackwardCost(row.name, row.macs if input_needs else sp.Integer(0), row.macs))
     return tuple(costs)

@@ -11,42 +11,75 @@ from symconv.render.text import cell, table
 
 
 def diff_text(items: tuple[Difference, ...]) -> str:
-    rows = [[d.quantity, cell(d.first), cell(d.second), cell(d.difference), cell(d.ratio), cell(d.ratio_expanded)]
-            for d in items]
+    rows = [
+        [d.quantity, cell(d.first), cell(d.second), cell(d.difference), cell(d.ratio), cell(d.ratio_expanded)]
+        for d in items
+    ]
     return table(["quantity", "first", "second", "second - first", "second / first", "ratio, expanded"], rows)
 
 
 def diff_json(items: tuple[Difference, ...]) -> str:
-    return json.dumps({"quantities": [
-        {"quantity": d.quantity, "first": value(d.first), "second": value(d.second),
-         "difference": value(d.difference), "ratio": value(d.ratio), "ratio_expanded": value(d.ratio_expanded)}
-        for d in items]}, indent=2)
+    return json.dumps(
+        {
+            "quantities": [
+                {
+                    "quantity": d.quantity,
+                    "first": value(d.first),
+                    "second": value(d.second),
+                    "difference": value(d.difference),
+                    "ratio": value(d.ratio),
+                    "ratio_expanded": value(d.ratio_expanded),
+                }
+                for d in items
+            ]
+        },
+        indent=2,
+    )
 
 
 def domain_text(result: Domain) -> str:
     parts = ["valid when:"]
     parts += [f"  {to_text(c)}" for c in result.conditions] or ["  always (no condition on the symbols)"]
-    parts.append("smallest valid input: " + ", ".join(
-        f"{s} = {v if v is not None else 'none found'}" for s, v in result.smallest))
+    parts.append(
+        "smallest valid input: "
+        + ", ".join(f"{s} = {v if v is not None else 'none found'}" for s, v in result.smallest)
+    )
     for case in result.exact_when:
-        parts += [f"without floors when {to_text(case.condition)}:",
-                  f"  output shape: {cell(case.output_shape)}", f"  params: {cell(case.params)}",
-                  f"  MACs: {cell(case.macs)}"]
+        parts += [
+            f"without floors when {to_text(case.condition)}:",
+            f"  output shape: {cell(case.output_shape)}",
+            f"  params: {cell(case.params)}",
+            f"  MACs: {cell(case.macs)}",
+        ]
     return "\n".join(parts)
 
 
 def domain_json(result: Domain) -> str:
-    return json.dumps({
-        "conditions": [to_text(c) for c in result.conditions],
-        "smallest": {str(s): v for s, v in result.smallest},
-        "exact_when": [{"condition": to_text(c.condition), "output_shape": value(c.output_shape),
-                        "params": value(c.params), "macs": value(c.macs)} for c in result.exact_when],
-    }, indent=2)
+    return json.dumps(
+        {
+            "conditions": [to_text(c) for c in result.conditions],
+            "smallest": {str(s): v for s, v in result.smallest},
+            "exact_when": [
+                {
+                    "condition": to_text(c.condition),
+                    "output_shape": value(c.output_shape),
+                    "params": value(c.params),
+                    "macs": value(c.macs),
+                }
+                for c in result.exact_when
+            ],
+        },
+        indent=2,
+    )
 
 
 def _quantities(solution: Solution) -> dict:
     report = solution.report
-    return {} if report is None else {q: value(getattr(report, q)) for q in ("params", "macs", "flops", "activations")}
+    return (
+        {}
+        if report is None
+        else {q: value(getattr(report, q)) for q in ("params", "macs", "flops", "activations")}
+    )
 
 
 def solve_text(solution: Solution) -> str:
@@ -54,41 +87,63 @@ def solve_text(solution: Solution) -> str:
         return f"no solution: {solution.note}"
     parts = [f"largest {solution.symbol}: {to_text(solution.value)}"]
     if solution.supremum is not None and solution.supremum != solution.value:
-        parts.append(f"  (bound before integer channels: {to_text(solution.supremum)} = "
-                     f"{float(solution.supremum):.6f})")
+        parts.append(
+            f"  (bound before integer channels: {to_text(solution.supremum)} = "
+            f"{float(solution.supremum):.6f})"
+        )
     parts.append("  " + solution.note)
-    parts += [f"{q}: {cell(v) if not isinstance(v, int) else f'{v:,}'}" for q, v in _quantities(solution).items()]
+    parts += [
+        f"{q}: {cell(v) if not isinstance(v, int) else f'{v:,}'}" for q, v in _quantities(solution).items()
+    ]
     return "\n".join(parts)
 
 
 def solve_json(solution: Solution) -> str:
-    return json.dumps({
-        "symbol": str(solution.symbol), "value": value(solution.value),
-        "supremum": value(solution.supremum), "budgets": [f"{b.quantity} {'<' if b.strict else '<='} {b.limit}"
-                                                          for b in solution.budgets],
-        "quantities": _quantities(solution), "note": solution.note,
-    }, indent=2)
+    return json.dumps(
+        {
+            "symbol": str(solution.symbol),
+            "value": value(solution.value),
+            "supremum": value(solution.supremum),
+            "budgets": [f"{b.quantity} {'<' if b.strict else '<='} {b.limit}" for b in solution.budgets],
+            "quantities": _quantities(solution),
+            "note": solution.note,
+        },
+        indent=2,
+    )
 
 
 def memory_text(result: Memory) -> str:
-    rows = [[name, cell(elements), cell(elements * result.bytes_per_element)] for name, elements in result.activations]
-    return "\n".join([
-        f"batch {result.batch}, {result.dtype} ({result.bytes_per_element} bytes per element)",
-        table(["layer", "output elements", "bytes"], rows),
-        f"parameter bytes: {cell(result.parameter_bytes)}",
-        f"all activations: {cell(result.activation_bytes)} bytes",
-        f"peak live activations (forward pass): {cell(result.peak_bytes)} bytes",
-    ])
+    rows = [
+        [name, cell(elements), cell(elements * result.bytes_per_element)]
+        for name, elements in result.activations
+    ]
+    return "\n".join(
+        [
+            f"batch {result.batch}, {result.dtype} ({result.bytes_per_element} bytes per element)",
+            table(["layer", "output elements", "bytes"], rows),
+            f"parameter bytes: {cell(result.parameter_bytes)}",
+            f"all activations: {cell(result.activation_bytes)} bytes",
+            f"peak live activations (forward pass): {cell(result.peak_bytes)} bytes",
+        ]
+    )
 
 
 def memory_json(result: Memory) -> str:
-    return json.dumps({
-        "batch": value(result.batch), "dtype": result.dtype, "bytes_per_element": result.bytes_per_element,
-        "layers": [{"name": n, "elements": value(e), "bytes": value(e * result.bytes_per_element)}
-                   for n, e in result.activations],
-        "parameter_bytes": value(result.parameter_bytes), "activation_bytes": value(result.activation_bytes),
-        "peak_bytes": value(result.peak_bytes),
-    }, indent=2)
+    return json.dumps(
+        {
+            "batch": value(result.batch),
+            "dtype": result.dtype,
+            "bytes_per_element": result.bytes_per_element,
+            "layers": [
+                {"name": n, "elements": value(e), "bytes": value(e * result.bytes_per_element)}
+                for n, e in result.activations
+            ],
+            "parameter_bytes": value(result.parameter_bytes),
+            "activation_bytes": value(result.activation_bytes),
+            "peak_bytes": value(result.peak_bytes),
+        },
+        indent=2,
+    )
 
 
 FORMATS = {
