@@ -21,7 +21,14 @@ from torch_reference import layer_stacks, torch_module, torch_weights
 torch = pytest.importorskip("torch")
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
-torch.set_default_dtype(torch.float64)
+
+@pytest.fixture(autouse=True, scope="module")
+def double_precision():
+    """Compare outputs in float64; restore the default for the other test modules."""
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(previous)
 
 
 def torch_measure(channels, spatial, layers, x):
