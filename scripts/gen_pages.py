@@ -21,6 +21,7 @@ from symconv import layers as L
 from symconv.check import check_network
 from symconv.cli import build_parser
 from symconv.cli import main as symconv
+from symconv.conventions import compare
 from symconv.derive import WRITTEN, explain
 from symconv.numeric import run
 from symconv.prove import prove
@@ -206,14 +207,12 @@ def conventions() -> None:
         name="worked example",
     )
     report = example.report
-    bias_adds = sum(
-        int(r.activations)
-        for node, r in zip(example.graph, report.rows, strict=True)
-        if getattr(node.layer, "bias", False) is True
+    comparison = compare(example)
+    totals = "\n".join(f"| {name} | {number(total)} |" for name, total in comparison.totals)
+    differences = "\n".join(
+        f"| {name} | " + ("; ".join(f"+ {number(term)} ({label})" for label, term in terms) or "—") + " |"
+        for name, terms in comparison.differences
     )
-    bn_elements = sum(int(r.activations) for r in report.rows if r.kind == "batchnorm2d")
-    bn_params = sum(int(r.params) for r in report.rows if r.kind == "batchnorm2d")
-    pool_inputs = sum(int(sp.Mul(*r.input_shapes[0])) for r in report.rows if r.kind.startswith("adaptive"))
     write(
         "conventions.md",
         f"""
@@ -250,18 +249,27 @@ start in the right padding. For a 3-wide window with stride 2: {m(pool_floor)} w
 | FLOPs | 2 · MACs | `torch.utils.flop_counter.FlopCounterMode` |
 
 Bias additions, BatchNorm, activations and pooling are **not** MACs: they are elementwise work, reported
-apart. Other tools fold some of them in; on this worked example symconv derives the terms each adds:
+apart. Other tools fold some of them in. A worked example:
 
 {render_report(report)}
 
-| term | value here | who adds it |
-|---|---|---|
-| MACs (conv + linear weights) | {number(report.macs)} | torchvision's GFLOPS column; fvcore's conv/linear counts |
-| FLOPs = 2 · MACs | {number(report.flops)} | `FlopCounterMode` |
-| bias additions (one per output element of a layer with bias) | {number(bias_adds)} | torchinfo's Mult-Adds |
-| BatchNorm parameters | {number(bn_params)} | torchinfo's Mult-Adds (it counts BatchNorm as its parameter count) |
-| BatchNorm elements | {number(bn_elements)} | fvcore (per element) |
-| pooled elements | {number(pool_inputs)} | fvcore (adaptive pooling) |
+Each tool's number for it, derived by `symconv compare-conventions` (the tests run the tools themselves
+and compare, exactly):
+
+| convention | count |
+|---|---|
+{totals}
+
+| convention | how it differs from MACs |
+|---|---|
+{differences}
+
+The rules, read off each tool's counting code: torchinfo counts a convolution's weight *and bias* sizes
+times its output positions, and any other module with parameters by its parameter count; fvcore counts
+BatchNorm at 2 per element and `adaptive_avg_pool2d` at 1 per input element (and nothing for a
+convolution with `padding="same"`, whose ATen op it has no handle for); ptflops adds bias additions,
+BatchNorm, every pooling at 2 per input element and some activations once or twice per element;
+`FlopCounterMode` counts 2 per multiply-accumulate and ignores bias.
 
 Transposed convolutions are counted per input position (every input element times every tap of the
 `C_out/groups` kernels it reaches), as `FlopCounterMode` does.
