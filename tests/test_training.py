@@ -46,6 +46,16 @@ def test_training_cost_equals_flop_counter(dims, data):
     assert report_for_pass(net, "backward").macs == both - forward
 
 
+@pytest.mark.parametrize("dims", [1, 2])
+@given(data=st.data())
+def test_flop_counter_convention_on_any_network(dims, data):
+    # grouped, depthwise, separable and transposed convolutions included
+    (channels, spatial), layers = data.draw(layer_stacks(dims))
+    net = Network((channels, *spatial), [KINDS[kind](**args) for kind, args in layers])
+    forward, both = torch_training_macs(channels, spatial, layers)
+    assert report_for_pass(net, "training", "flopcounter").macs == both
+
+
 @pytest.mark.parametrize("groups", [1, 2, 4])
 def test_flop_counter_counts_grouped_weight_gradients_groups_times(groups):
     # torch.utils.flop_counter's conv_backward_flop counts dL/dW as a convolution over all

@@ -75,12 +75,13 @@ def values_from(text: str | None, network: Network) -> dict:
 
 def run_derive(args: argparse.Namespace) -> int:
     network = load_spec(args.spec)
-    if args.pass_ != "forward" and args.convention != "torchvision":
-        raise SpecError("--pass and --convention do not combine: choose one", Where(field="--convention"))
+    if args.pass_ != "forward" and args.convention not in ("torchvision", "flopcounter"):
+        raise SpecError("--pass combines with --convention flopcounter only", Where(field="--convention"))
     if args.pass_ != "forward":
         from symconv.training import report_for_pass
 
-        report = report_for_pass(network, args.pass_)
+        convention = "flopcounter" if args.convention == "flopcounter" else "exact"
+        report = report_for_pass(network, args.pass_, convention)
     elif args.convention != "torchvision":
         from symconv.conventions import report_for_convention
 

@@ -32,11 +32,21 @@ WEIGHTED = (ConvNd, ConvTransposeNd, DepthwiseConv2d, SeparableConv2d, SharedKer
 
 @dataclass(frozen=True)
 class BackwardCost:
-    """One layer's backward multiply-accumulates, split by gradient."""
+    """One layer's backward multiply-accumulates, split by gradient.
+
+    ``counted_weight_gradient`` is what ``torch.utils.flop_counter`` reckons for
+    the weight gradient: its ``conv_backward_flop`` ignores ``groups`` there, so
+    a grouped convolution's is counted ``groups`` times over.
+    """
 
     name: str
     input_gradient: sp.Expr
     weight_gradient: sp.Expr
+    counted_weight_gradient: sp.Expr = None  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.counted_weight_gradient is None:
+            object.__setattr__(self, "counted_weight_gradient", self.weight_gradient)
 
     @property
     def total(self) -> sp.Expr:
@@ -67,23 +77,54 @@ def backward(network: Network) -> tuple[BackwardCost, ...]:
             first, second = depthwise.macs(row.input_shapes[0]), pointwise.macs(inner)
             # the pointwise layer's input (the depthwise output) always needs a gradient
             costs.append(
-                BackwardCost(row.name, tidy(second + (first if input_needs else 0)), tidy(first + second))
+                BackwardCost(
+                    row.name,
+                    tidy(second + (first if input_needs else 0)),
+                    tidy(first + second),
+                    tidy(first * depthwise.groups + second),
+                )
             )
             continue
-        costs.append(BackwardCost(row.name, row.macs if input_needs else sp.Integer(0), row.macs))
+        groups = _groups(node.layer, row.input_shapes[0])
+        costs.append(
+            BackwardCost(
+                row.name, row.macs if input_needs else sp.Integer(0), row.macs, tidy(row.macs * groups)
+            )
+        )
     return tuple(costs)
 
 
-def report_for_pass(network: Network, which: str) -> Report:
-    """The network's report with ``macs`` counting the forward, backward or whole training step."""
+def _groups(layer, x) -> sp.Expr:
+    if isinstance(layer, DepthwiseConv2d):
+        return x[0]
+    return getattr(layer, "groups", sp.Integer(1))
+
+
+def report_for_pass(network: Network, which: str, convention: str = "exact") -> Report:
+    """The report with ``macs`` counting the forward, backward or whole training step.
+
+    ``convention="flopcounter"`` reckons as ``torch.utils.flop_counter`` does
+    (MACs = its FLOPs / 2): grouped weight gradients ``groups`` times over.
+    """
     if which not in PASSES:
         raise SpecError(f"--pass must be one of {', '.join(PASSES)}, got {which!r}")
+    if convention not in ("exact", "flopcounter"):
+        raise SpecError(
+            f"the backward pass is derived exactly or as flopcounter counts it, not {convention!r}"
+        )
     report = network.report
     if which == "forward":
         return report
     costs = backward(network)
+
+    def backward_macs(cost: BackwardCost) -> sp.Expr:
+        weights = cost.counted_weight_gradient if convention == "flopcounter" else cost.weight_gradient
+        return tidy(cost.input_gradient + weights)
+
     rows = tuple(
-        replace(row, macs=tidy(cost.total if which == "backward" else row.macs + cost.total))
+        replace(
+            row, macs=tidy(backward_macs(cost) if which == "backward" else row.macs + backward_macs(cost))
+        )
         for row, cost in zip(report.rows, costs, strict=True)
     )
     return replace(report, rows=rows)
