@@ -206,42 +206,10 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_compare(args: argparse.Namespace) -> int:
     from symconv.conventions import compare
-    from symconv.render.text import cell, table
+    from symconv.render.queries import FORMATS
 
     network = load_spec(args.spec)
-    result = compare(network)
-    values = network.report.resolve(values_from(args.at, network))
-
-    def shown(expr: object) -> str:
-        return cell(sp.sympify(expr).xreplace(values)) if values else cell(expr)
-
-    import sympy as sp
-
-    if args.format == "json":
-        import json
-
-        from symconv.render.json import value
-
-        text = json.dumps(
-            {
-                "totals": {name: value(sp.sympify(total).xreplace(values)) for name, total in result.totals},
-                "differences": {
-                    name: {label: value(sp.sympify(term).xreplace(values)) for label, term in terms}
-                    for name, terms in result.differences
-                },
-            },
-            indent=2,
-        )
-    else:
-        rows = [[name, shown(total)] for name, total in result.totals]
-        parts = [table(["convention", "total"], rows), "", "how each differs from MACs:"]
-        for name, terms in result.differences:
-            parts.append(
-                f"  {name}: "
-                + ("; ".join(f"+ {shown(term)} ({label})" for label, term in terms) if terms else "nothing")
-            )
-        text = "\n".join(parts)
-    emit(text, args)
+    emit(FORMATS["compare"][args.format](compare(network, values_from(args.at, network))), args)
     return 0
 
 
@@ -278,19 +246,12 @@ def run_memory(args: argparse.Namespace) -> int:
     from symconv.render.queries import FORMATS
 
     network = load_spec(args.spec)
-    result = memory(network, args.batch, args.dtype)
-    if args.at:
-        values = network.report.resolve(values_from(args.at, network))
-        from dataclasses import replace
-
-        result = replace(
-            result,
-            activations=tuple((n, e.xreplace(values)) for n, e in result.activations),
-            parameter_bytes=result.parameter_bytes.xreplace(values),
-            activation_bytes=result.activation_bytes.xreplace(values),
-            peak_bytes=result.peak_bytes.xreplace(values),
-        )
-    emit(FORMATS["memory"][args.format](result), args)
+    emit(
+        FORMATS["memory"][args.format](
+            memory(network, args.batch, args.dtype, values_from(args.at, network))
+        ),
+        args,
+    )
     return 0
 
 

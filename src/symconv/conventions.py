@@ -167,9 +167,9 @@ class Comparison:
     differences: tuple[tuple[str, tuple[tuple[str, sp.Expr], ...]], ...]
 
 
-def compare(network: Network) -> Comparison:
-    """Each tool's total as a formula, and its difference from MACs split by layer kind."""
-    report = network.report
+def compare(network: Network, values: dict | None = None) -> Comparison:
+    """Each tool's total as a formula (at ``values`` if given), and its difference from MACs by layer kind."""
+    report = network.report.at(values) if values else network.report
     per_layer = [
         (node.layer, counts(node.layer, row), row)
         for node, row in zip(network.graph, report.rows, strict=True)

@@ -325,7 +325,9 @@ class Memory:
     bytes_per_element: int
 
 
-def memory(network: Network, batch: int | str = "B", dtype: str = "float32") -> Memory:
+def memory(
+    network: Network, batch: int | str = "B", dtype: str = "float32", values: dict | None = None
+) -> Memory:
     """Activation and parameter bytes, and the peak live activations of a forward pass.
 
     Liveness model: the input and every layer's output are allocated when produced and freed after
@@ -338,7 +340,7 @@ def memory(network: Network, batch: int | str = "B", dtype: str = "float32") -> 
 
     batch = parse_size(batch) if isinstance(batch, str) else sp.Integer(batch)
     size = DTYPE_BYTES[dtype]
-    report = network.report
+    report = network.report.at(values) if values else network.report
     elements = {-1: sp.Mul(*report.input_shape) * batch}
     for index, row in enumerate(report.rows):
         elements[index] = row.activations * batch

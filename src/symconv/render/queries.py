@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from symconv.conventions import Comparison
 from symconv.queries import Difference, Domain, Memory, Solution
 from symconv.render.expressions import to_text
 from symconv.render.json import value
@@ -146,7 +147,32 @@ def memory_json(result: Memory) -> str:
     )
 
 
+def compare_text(result: Comparison) -> str:
+    parts = [
+        table(["convention", "total"], [[name, cell(total)] for name, total in result.totals]),
+        "",
+        "how each differs from MACs:",
+    ]
+    for name, terms in result.differences:
+        shown = "; ".join(f"+ {cell(term)} ({label})" for label, term in terms) if terms else "nothing"
+        parts.append(f"  {name}: {shown}")
+    return "\n".join(parts)
+
+
+def compare_json(result: Comparison) -> str:
+    return json.dumps(
+        {
+            "totals": {name: value(total) for name, total in result.totals},
+            "differences": {
+                name: {label: value(term) for label, term in terms} for name, terms in result.differences
+            },
+        },
+        indent=2,
+    )
+
+
 FORMATS = {
+    "compare": {"text": compare_text, "json": compare_json},
     "diff": {"text": diff_text, "json": diff_json},
     "domain": {"text": domain_text, "json": domain_json},
     "solve": {"text": solve_text, "json": solve_json},
