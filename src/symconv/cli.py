@@ -199,6 +199,8 @@ def run_export(args: argparse.Namespace) -> int:
     try:
         export_onnx(network, temporary, values_from(args.at, network))
         os.replace(temporary, target)
+    except OSError as error:
+        raise SpecError(f"cannot write: {error.strerror or error}", Where(str(target))) from None
     finally:
         temporary.unlink(missing_ok=True)
     return 0

@@ -160,7 +160,7 @@ class Layer:
     def expect_rank(self, shape: Shape, rank: int) -> None:
         """Refuse an input of the wrong rank, naming what was expected."""
         if len(shape) != rank:
-            axes = "C" + "".join(", " + a for a in ("L", "H, W", "D, H, W")[rank - 2 : rank - 1])
+            axes = {1: "C", 2: "C, L", 3: "C, H, W", 4: "C, D, H, W"}.get(rank, f"{rank} axes")
             raise ShapeError(
                 f"{self.kind} expects an input of rank {rank} ({axes}), "
                 f"got shape ({', '.join(map(str, shape))})",

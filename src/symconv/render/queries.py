@@ -41,10 +41,8 @@ def diff_json(items: tuple[Difference, ...]) -> str:
 def domain_text(result: Domain) -> str:
     parts = ["valid when:"]
     parts += [f"  {to_text(c)}" for c in result.conditions] or ["  always (no condition on the symbols)"]
-    parts.append(
-        "smallest valid input: "
-        + ", ".join(f"{s} = {v if v is not None else 'none found'}" for s, v in result.smallest)
-    )
+    smallest = ", ".join(f"{s} = {v if v is not None else 'none found'}" for s, v in result.smallest)
+    parts.append("smallest valid input: " + (smallest or "the input has no symbolic size"))
     for case in result.exact_when:
         parts += [
             f"without floors when {to_text(case.condition)}:",
