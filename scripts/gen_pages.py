@@ -774,6 +774,90 @@ The figures above are made by `python scripts/latex_figures.py`.
     )
 
 
+def beyond_counters() -> None:
+    from symconv.queries import diff, domain, memory, parse_budget, solve
+    from symconv.training import backward, report_for_pass
+
+    alexnet = zoo.build("alexnet")
+    valid = domain(alexnet)
+    resnet = domain(zoo.build("resnet50"))
+    mobilenet = zoo.build("mobilenet_v1")
+    solution = solve(mobilenet, "alpha", [parse_budget("macs <= 300e6")], {"H": 224, "W": 224})
+    ratio = {
+        d.quantity: d
+        for d in diff(load(EXAMPLES / "standard_conv.yaml"), load(EXAMPLES / "separable_conv.yaml"))
+    }
+    keras = load(EXAMPLES / "keras_mnist.yaml")
+    costs = backward(keras)
+    training = report_for_pass(keras, "training")
+    used = memory(zoo.build("resnet18"), 8, "float16", {"H": 224, "W": 224})
+    resnet50 = zoo.build("resnet50")
+    comparison = compare(resnet50, {"H": 224, "W": 224})
+    rows = "\n".join(
+        f"| `{c.name}` | {number(c.input_gradient)} | {number(c.weight_gradient)} |" for c in costs
+    )
+    tools = "\n".join(f"| {name} | {number(total)} |" for name, total in comparison.totals)
+    write(
+        "beyond.md",
+        f"""
+# Beyond counters
+
+A counter gives one number for one input size. A closed form answers questions about all of them.
+
+## Where is a network valid?
+
+`symconv domain zoo:alexnet` collects every layer's condition and keeps the strongest:
+{", ".join(m(c) for c in valid.conditions)}. The smallest valid input is therefore
+{", ".join(f"{m(s)} = {v}" for s, v in valid.smallest)} — the `min_size` torchvision documents for AlexNet.
+
+Where the floors vanish the formulas become polynomials. For ResNet-50, when {m(resnet.exact_when[0].condition)}:
+
+$$\\text{{MACs}} = {to_latex(resnet.exact_when[0].macs)}$$
+
+## Design queries
+
+`symconv solve zoo:mobilenet_v1 --maximize alpha --subject-to "macs <= 300e6" --at H=224,W=224`: the
+budget's exact bound is {m(solution.supremum)} ≈ {float(solution.supremum):.5f}; channel counts are integers
+for multiples of 1/32, so the largest usable width multiplier is {m(solution.value)}, at
+{number(solution.report.macs)} MACs and {number(solution.report.params)} parameters.
+
+## Diffs
+
+`symconv diff examples/standard_conv.yaml examples/separable_conv.yaml` derives MobileNets' cost ratio of a
+depthwise separable convolution to a standard one, instead of quoting it:
+
+$$\\frac{{\\text{{MACs}}_{{\\text{{separable}}}}}}{{\\text{{MACs}}_{{\\text{{standard}}}}}} = {to_latex(ratio["macs"].ratio)}
+= {to_latex(ratio["macs"].ratio_expanded)}$$
+
+## Training cost
+
+`symconv derive examples/keras_mnist.yaml --pass training`: the backward pass computes, per layer, the
+gradient with respect to the weights and, where the input needs one, with respect to the input — the first
+convolution reads the image and computes none:
+
+| layer | input-gradient MACs | weight-gradient MACs |
+|---|---|---|
+{rows}
+
+A training step costs {number(training.macs)} MACs against {number(keras.macs)} for the forward pass.
+
+## Memory
+
+`symconv memory zoo:resnet18 --batch 8 --dtype float16 --at H=224,W=224`: parameters take
+{number(used.parameter_bytes)} bytes; the peak of live activations during a forward pass is
+{number(used.peak_bytes)} bytes (every layer's output is kept until its last reader has run).
+
+## What the other tools print
+
+`symconv compare-conventions zoo:resnet50 --at H=224,W=224`:
+
+| convention | count |
+|---|---|
+{tools}
+""",
+    )
+
+
 def cli_page() -> None:
     parser = build_parser()
     action = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
@@ -833,6 +917,7 @@ for generate in (
     gallery,
     proofs,
     latex_page,
+    beyond_counters,
     cli_page,
     api_page,
 ):

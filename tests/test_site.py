@@ -116,7 +116,7 @@ def test_every_page_renders_offline_in_chromium(site):
     assert leaving == []
     assert all(errors == 0 for _, errors in totals.values()), totals
     assert sum(count for count, _ in totals.values()) > 100, totals
-    for path in ("", "questions/filter-depth/", "quadratic/", "layers/", "proofs/"):
+    for path in ("", "questions/filter-depth/", "quadratic/", "layers/", "proofs/", "beyond/"):
         assert totals[path][0] > 0, (path, totals[path])
 
 
