@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from symconv import Network
@@ -14,6 +14,22 @@ from torch_reference import layer_stacks, torch_module
 
 torch = pytest.importorskip("torch")
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+
+def window_in_padding_only(net):
+    """Does a max-pooling window lie wholly in the padding? PyTorch's backward of such a window
+    writes outside its buffers (torch 2.13 CPU: "double free or corruption"), so it is not run."""
+    for node, row in zip(net.graph, net.report.rows, strict=True):
+        layer = node.layer
+        if layer.kind.startswith("maxpool"):
+            for axis, n in enumerate(row.input_shapes[0][1:]):
+                k, s, p, d = (
+                    int(v[axis]) for v in (layer.kernel_size, layer.stride, layer.padding, layer.dilation)
+                )
+                for j in range(int(row.output_shape[axis + 1])):
+                    if not any(0 <= j * s - p + t * d < int(n) for t in range(k)):
+                        return True
+    return False
 
 
 def torch_training_macs(channels, spatial, layers):
@@ -40,6 +56,7 @@ def test_training_cost_equals_flop_counter(dims, data):
     # FlopCounterMode counts a grouped convolution's weight gradient g times over (see below)
     (channels, spatial), layers = data.draw(layer_stacks(dims, ungrouped=True))
     net = Network((channels, *spatial), [KINDS[kind](**args) for kind, args in layers])
+    assume(not window_in_padding_only(net))
     forward, both = torch_training_macs(channels, spatial, layers)
     assert net.macs == forward
     assert report_for_pass(net, "training").macs == both
@@ -52,6 +69,7 @@ def test_flop_counter_convention_on_any_network(dims, data):
     # grouped, depthwise, separable and transposed convolutions included
     (channels, spatial), layers = data.draw(layer_stacks(dims))
     net = Network((channels, *spatial), [KINDS[kind](**args) for kind, args in layers])
+    assume(not window_in_padding_only(net))
     forward, both = torch_training_macs(channels, spatial, layers)
     assert report_for_pass(net, "training", "flopcounter").macs == both
 
