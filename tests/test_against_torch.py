@@ -100,3 +100,30 @@ def test_random_stacks_symbolic_input(dims, data):
 @given(data=st.data())
 def test_random_stacks_3d(data):
     compare(3, data.draw(layer_stacks(3, max_layers=3, max_size=6)), symbolic=data.draw(st.booleans()))
+
+
+@pytest.mark.parametrize(
+    ("size", "kernel", "stride", "dilation"),
+    [(7, 3, 2, 1), (8, 3, 2, 1), (9, 4, 3, 1), (10, 5, 2, 2), (5, 2, 4, 1), (1, 3, 2, 1)],
+)
+def test_same_padding_with_stride_follows_tensorflow(size, kernel, stride, dilation):
+    # TensorFlow's "SAME": output ceil(n/S); total padding max((out-1)S + d(K-1)+1 - n, 0), the odd one at
+    # the end. PyTorch refuses padding="same" with stride > 1, so the reference pads explicitly.
+    import math
+
+    import torch.nn.functional as F
+
+    from symconv import Conv1d
+
+    net = Network((2, size), [Conv1d(3, kernel, stride=stride, padding="same", dilation=dilation)])
+    out = math.ceil(size / stride)
+    assert net.output_shape == (3, out)
+    total = max((out - 1) * stride + dilation * (kernel - 1) + 1 - size, 0)
+    x = np.random.default_rng(0).standard_normal((2, size))
+    measured = run(net, {}, "fast", inputs=x)
+    weight, bias = measured.weights[0]["weight"], measured.weights[0]["bias"]
+    padded = F.pad(torch.from_numpy(x)[None], (total // 2, total - total // 2))
+    expected = F.conv1d(
+        padded, torch.from_numpy(weight), torch.from_numpy(bias), stride=stride, dilation=dilation
+    )
+    np.testing.assert_allclose(measured.outputs[0], expected[0].numpy(), rtol=1e-10, atol=1e-10)
