@@ -45,17 +45,6 @@ PTFLOPS_ACTIVATION = {ReLU: 2, ELU: 2, GELU: 2, ReLU6: 1, LeakyReLU: 1, SiLU: 1,
 ZERO = sp.Integer(0)
 
 
-@dataclass(frozen=True)
-class Terms:
-    """The pieces conventions add to MACs, for one layer."""
-
-    bias_additions: sp.Expr = ZERO
-    normalisation: sp.Expr = ZERO
-    pooling: sp.Expr = ZERO
-    activation: sp.Expr = ZERO
-    transposed_output_taps: sp.Expr = ZERO  # torchinfo's count for a transposed convolution, less MACs
-
-
 def _elements(shape: tuple) -> sp.Expr:
     return sp.Mul(*shape)
 

@@ -34,7 +34,7 @@ from symconv.layers.norm import BatchNormNd
 from symconv.layers.pool import AdaptivePoolNd, PoolNd
 from symconv.network import Network
 from symconv.render.expressions import to_text
-from symconv.report import LayerRow, tidy
+from symconv.report import LayerRow
 
 QUANTITIES = ("shape", "params", "macs")
 NUMERIC_POINTS = 12
@@ -62,7 +62,7 @@ def textbook(name: str) -> sp.Symbol:
     return sp.Symbol(name)
 
 
-n_in, n_out = textbook("n"), textbook("n_out")
+n_in = textbook("n")
 K, S, P, d, op = textbook("K"), textbook("S"), textbook("P"), textbook("d"), textbook("p_out")
 C_in, C_out, g = textbook("C_in"), textbook("C_out"), textbook("g")
 AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
@@ -632,4 +632,4 @@ def explain(
     return tuple(found)
 
 
-__all__ = ["Derivation", "Step", "explain", "layer_derivations", "tidy", "total_derivation"]
+__all__ = ["Derivation", "Step", "explain", "layer_derivations", "total_derivation"]

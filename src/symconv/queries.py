@@ -19,7 +19,7 @@ import sympy as sp
 from symconv.errors import ShapeError, SpecError
 from symconv.network import Network
 from symconv.report import Report, tidy
-from symconv.sizes import is_true
+from symconv.sizes import is_true, parse_size
 
 QUANTITIES = ("params", "macs", "flops", "activations")
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -336,8 +336,6 @@ def memory(
     """
     if dtype not in DTYPE_BYTES:
         raise SpecError(f"--dtype must be one of {', '.join(DTYPE_BYTES)}, got {dtype!r}")
-    from symconv.sizes import parse_size
-
     batch = parse_size(batch) if isinstance(batch, str) else sp.Integer(batch)
     size = DTYPE_BYTES[dtype]
     report = network.report.at(values) if values else network.report

@@ -377,8 +377,3 @@ def at_least(size: sp.Expr, bound: sp.Expr) -> sp.Basic:
         if coefficient == 1 and (bound - rest).is_integer:
             return sp.Ge(numerator, sp.expand(modulus * (bound - rest)))
     return sp.Ge(size, bound)
-
-
-def is_integer_valued(expr: sp.Expr) -> bool | None:
-    """Whether ``expr`` is an integer for every value of its symbols (None: unknown)."""
-    return sp.sympify(expr).is_integer

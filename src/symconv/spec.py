@@ -12,11 +12,13 @@ import difflib
 from pathlib import Path
 from typing import Any
 
+import sympy as sp
 import yaml
 
 from symconv.errors import SpecError, SymconvError, Where
 from symconv.layers import KINDS, Add, ChannelConcat, Layer
 from symconv.network import Concat, Network, Node, Repeat, Residual, Sequential
+from symconv.render.expressions import to_text
 from symconv.sizes import DOMAINS, RATIONAL_BY_DEFAULT, parse_size
 
 MAX_NODES = 100_000
@@ -376,10 +378,6 @@ def load(path: str | Path) -> Network:
 
 def _spec_value(value: Any) -> Any:
     """A layer argument as YAML: integers stay integers, expressions become their text."""
-    import sympy as sp
-
-    from symconv.render.expressions import to_text
-
     if isinstance(value, tuple):
         values = [_spec_value(v) for v in value]
         return values[0] if len(set(map(str, values))) == 1 else values

@@ -42,11 +42,7 @@ class BackwardCost:
     name: str
     input_gradient: sp.Expr
     weight_gradient: sp.Expr
-    counted_weight_gradient: sp.Expr = None  # type: ignore[assignment]
-
-    def __post_init__(self) -> None:
-        if self.counted_weight_gradient is None:
-            object.__setattr__(self, "counted_weight_gradient", self.weight_gradient)
+    counted_weight_gradient: sp.Expr
 
     @property
     def total(self) -> sp.Expr:
@@ -68,7 +64,7 @@ def backward(network: Network) -> tuple[BackwardCost, ...]:
     costs = []
     for node, row in zip(network.graph, network.report.rows, strict=True):
         if not isinstance(node.layer, WEIGHTED):
-            costs.append(BackwardCost(row.name, sp.Integer(0), sp.Integer(0)))
+            costs.append(BackwardCost(row.name, sp.Integer(0), sp.Integer(0), sp.Integer(0)))
             continue
         input_needs = any(flags[i] for i in node.inputs if i >= 0)
         if isinstance(node.layer, SeparableConv2d):

@@ -24,6 +24,7 @@ from symconv.layers.conv import ConvNd, ConvTransposeNd
 from symconv.layers.norm import BatchNormNd
 from symconv.layers.pool import AdaptivePoolNd, AvgPoolNd, MaxPoolNd
 from symconv.network import Network, Node
+from symconv.numeric import concrete
 from symconv.render.expressions import to_text
 from symconv.sizes import parse_size
 
@@ -256,6 +257,7 @@ def export_onnx(network: Network, path: str | Path, values: dict | None = None) 
     onnx = _onnx()
     helper, numpy_helper = onnx.helper, onnx.numpy_helper
     report = network.report.at(values) if values else network.report
+    resolved = network.report.resolve(values) if values else {}
     initializers, nodes = [], []
     names = {-1: "input"}
 
@@ -265,10 +267,8 @@ def export_onnx(network: Network, path: str | Path, values: dict | None = None) 
 
     for index, (node, row) in enumerate(zip(network.graph, report.rows, strict=True)):
         layer = node.layer
-        if values:
-            from symconv.numeric import concrete
-
-            layer = concrete(layer, network.report.resolve(values))
+        if resolved:
+            layer = concrete(layer, resolved)
         x = row.input_shapes[0]
         key = f"n{index}"
         output = f"{key}_out"

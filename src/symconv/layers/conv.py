@@ -35,7 +35,7 @@ from symconv.layers.base import (
     sizes_arg,
     spatial_receptive,
 )
-from symconv.sizes import at_least, floor_divide
+from symconv.sizes import at_least, ceil_divide, floor_divide
 
 PADDING_WORDS = ("same", "valid")
 
@@ -120,7 +120,7 @@ class ConvNd(Layer):
         """Output length along one spatial axis."""
         k, s, d = self.kernel_size[axis], self.stride[axis], self.dilation[axis]
         if self.same:
-            return floor_divide(n, s - 1, s)
+            return ceil_divide(n, 0, s)
         p = self.padding[axis]
         return floor_divide(n, 2 * p - d * (k - 1) - 1, s) + 1
 

@@ -16,7 +16,6 @@ from typing import Any
 
 import sympy as sp
 
-from symconv.check import CheckResult
 from symconv.derive import Derivation
 from symconv.exercises import Exercise
 from symconv.prove import Proof
@@ -321,26 +320,6 @@ def exercise(item: Exercise) -> str:
         r"\noindent Answers: " + ", ".join(f"{escape(k)} = {escape(v)}" for k, v in item.answers) + ".",
         rf"\par\noindent Checked: {escape(item.checked)}.",
     ]
-    return "\n".join(parts) + "\n"
-
-
-def check_table(result: CheckResult) -> str:
-    parts = [
-        r"\begin{longtable}{@{}lllll@{}}",
-        r"\toprule",
-        r"\textbf{layer} & \textbf{quantity} & \textbf{expected} & \textbf{measured} & \\",
-        r"\midrule",
-        r"\endhead",
-        r"\bottomrule",
-        r"\endfoot",
-    ]
-    for c in result.checks:
-        parts.append(
-            f"{_name(c.layer)} & {escape(c.quantity)} & {_cell(c.expected)} & {_cell(c.measured)} & "
-            + ("ok" if c.ok else r"\textbf{FAIL}")
-            + r" \\"
-        )
-    parts.append(r"\end{longtable}")
     return "\n".join(parts) + "\n"
 
 
