@@ -27,3 +27,8 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+# fvcore and ptflops import torchvision when it is installed; make that import work first.
+from torchvision_loader import load_torchvision  # noqa: E402
+
+load_torchvision()

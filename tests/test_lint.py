@@ -17,7 +17,7 @@ def test_ruff_check():
     ):
         pytest.skip("ruff is not installed (it comes with the test extra)")
     done = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "src", "tests", "benchmarks", "scripts"],
+        [sys.executable, "-m", "ruff", "check", "symconv", "tests", "benchmarks", "scripts"],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -49,6 +49,29 @@ def test_spec_and_python_api_build_equal_layers():
     assert net.layers[0].name == "first"
 
 
+# Layers that need more than defaults: their arguments, and the input they read ("input": [2, 4, 4] unless given).
+SPECIAL_KINDS = {
+    "add": ("{inputs: [input, input]}", None),
+    "sub": ("{scalar: 1}", None),
+    "mul": ("{inputs: [input, input]}", None),
+    "div": ("{scalar: 2}", None),
+    "concat": ("{inputs: [input, input], dim: 2}", None),
+    "matmul": ("{inputs: [input, input]}", None),
+    "scaled_dot_product_attention": ("{inputs: [input, input, input]}", None),
+    "multihead_attention": ("{embed_dim: 4, num_heads: 2}", "[3, 4]"),
+    "groupnorm": ("{num_groups: 2}", None),
+    "layernorm": ("{normalized_shape: [4]}", None),
+    "local_response_norm": ("{size: 2}", None),
+    "mean": ("{dim: [2, 3]}", None),
+    "sum": ("{dim: [1], keepdim: true}", None),
+    "narrow": ("{dim: 1, start: 1, length: 1}", None),
+    "parameter": ("{shape: [2, 4, 4]}", None),
+    "permute": ("{dims: [0, 2, 3, 1]}", None),
+    "reshape": ("{shape: [2, 16]}", None),
+    "instancenorm1d": ("", "[2, 4]"),
+}
+
+
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_every_kind_has_a_spec_name(kind):
     needs = {"out_channels": 2, "kernel_size": 1, "out_features": 3}
@@ -57,11 +80,24 @@ def test_every_kind_has_a_spec_name(kind):
     fields = {f.name for f in dataclasses.fields(KINDS[kind])}
     args = {k: v for k, v in needs.items() if k in fields}
     rank = {"1d": 2, "3d": 4}.get(kind[-2:], 3)
-    shape = ", ".join(["2"] + ["4"] * (rank - 1))
+    shape = "[" + ", ".join(["2"] + ["4"] * (rank - 1)) + "]"
     body = f"{{{', '.join(f'{k}: {v}' for k, v in args.items())}}}" if args else ""
+    if kind in SPECIAL_KINDS:
+        body, given = SPECIAL_KINDS[kind]
+        shape = given or shape
     line = f"  - {kind}: {body}" if body else f"  - {kind}"
-    net = loads(f"input: [{shape}]\nlayers:\n{line}\n")
+    net = loads(f"input: {shape}\nlayers:\n{line}\n")
     assert net.layers[0].kind == kind
+
+
+@pytest.mark.parametrize(
+    "kind, body",
+    [("mul", ""), ("matmul", ""), ("add", ""), ("scaled_dot_product_attention", "{is_causal: true}")],
+)
+def test_layers_of_several_inputs_need_inputs(kind, body):
+    line = f"  - {kind}: {body}" if body else f"  - {kind}"
+    with pytest.raises(SpecError, match=f"spec.yaml:3: layers\\[0\\].{kind}: {kind} as a layer needs inputs"):
+        loads(f"input: [2, 4, 4]\nlayers:\n{line}\n", "spec.yaml")
 
 
 def test_blocks_in_spec_files():

@@ -98,6 +98,13 @@ class Report:
     assumptions: tuple[Assumption, ...]
     legend: tuple[tuple[str, str], ...] = ()
     values: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
+    unused: tuple[tuple[str, int], ...] = ()
+    """Parameters held by modules that the forward pass never reads: (module path, count)."""
+
+    @property
+    def unused_params(self) -> int:
+        """How many parameters the modules hold beyond those the forward pass uses."""
+        return sum(count for _, count in self.unused)
 
     @property
     def layers(self) -> tuple[LayerRow, ...]:

@@ -77,6 +77,21 @@ def choice_arg(default: str, *options: str) -> Any:
     return field(default=default, metadata={"kind": "choice", "options": options})
 
 
+def int_arg(default: Any = dataclasses.MISSING) -> Any:
+    """A dataclass field holding one plain integer (an axis, as PyTorch numbers it)."""
+    return field(default=default, metadata={"kind": "int"})
+
+
+def ints_arg(default: Any = dataclasses.MISSING) -> Any:
+    """A dataclass field holding a list of plain integers (axes, as PyTorch numbers them)."""
+    return field(default=default, metadata={"kind": "ints"})
+
+
+def shape_arg(default: Any = dataclasses.MISSING) -> Any:
+    """A dataclass field holding a shape: sizes of any length, ``-1`` where a size is inferred."""
+    return field(default=default, metadata={"kind": "shape"})
+
+
 def number_arg(default: Any = None) -> Any:
     """A dataclass field holding a plain number that is not a size (a probability, a slope)."""
     return field(default=default, metadata={"kind": "number"})
@@ -99,6 +114,16 @@ class Layer:
                 object.__setattr__(self, f.name, as_size(value, f.name))
             elif kind == "sizes" and value is not None and not isinstance(value, str):
                 object.__setattr__(self, f.name, as_sizes(value, self.spatial_dims, f.name))
+            elif kind == "shape" and value is not None:
+                if not isinstance(value, (list, tuple)):
+                    value = (value,)
+                object.__setattr__(self, f.name, tuple(as_size(v, f.name) for v in value))
+            elif kind == "ints" and value is not None:
+                if isinstance(value, int) and not isinstance(value, bool):
+                    value = (value,)
+                if not isinstance(value, (list, tuple)) or not all(type(v) is int for v in value):
+                    raise SpecError(f"{f.name}: expected a list of integers, got {value!r}", self.where)
+                object.__setattr__(self, f.name, tuple(value))
             elif kind == "flag" and not isinstance(value, bool):
                 raise SpecError(f"{f.name}: expected true or false, got {value!r}", self.where)
             elif kind == "choice" and value not in f.metadata["options"]:
@@ -112,9 +137,14 @@ class Layer:
         found = []
         for f in dataclasses.fields(self):
             value = getattr(self, f.name)
-            if f.metadata.get("kind") in ("size", "sizes", "optional_sizes") and value is not None:
+            kind = f.metadata.get("kind")
+            if kind in ("size", "sizes", "optional_sizes", "shape") and value is not None:
                 values = value if isinstance(value, tuple) else (value,)
-                found.extend((f.name, v) for v in values if isinstance(v, sp.Basic))
+                found.extend(
+                    (f.name, v)
+                    for v in values
+                    if isinstance(v, sp.Basic) and not (kind == "shape" and v == -1)
+                )
         return found
 
     def argument_requirements(self) -> tuple[Requirement, ...]:
@@ -166,6 +196,21 @@ class Layer:
                 f"got shape ({', '.join(map(str, shape))})",
                 self.where,
             )
+
+
+def batchless_axis(layer: Layer, dim: int, rank: int, field_name: str = "dim") -> int:
+    """The axis of a batchless shape of ``rank`` that PyTorch's ``dim`` names (its axis 0 is the batch)."""
+    if not -(rank + 1) <= dim <= rank:
+        raise ShapeError(
+            f"{field_name} = {dim} is out of range for an input of rank {rank} (batch axis included: {rank + 1})",
+            layer.where,
+        )
+    axis = dim % (rank + 1)
+    if axis == 0:
+        raise ShapeError(
+            f"{field_name} = {dim} names the batch axis, which symconv keeps implicit", layer.where
+        )
+    return axis - 1
 
 
 def product(values: tuple[sp.Expr, ...] | list[sp.Expr]) -> sp.Expr:

@@ -45,6 +45,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "flops": value(report.flops),
         "activations": value(report.activations),
         "assumptions": [to_text(a.condition) for a in report.assumptions],
+        "unused_params": [{"module": module, "params": count} for module, count in report.unused],
         "values": {str(symbol): value(v) for symbol, v in report.values},
     }
 

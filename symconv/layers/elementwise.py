@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from symconv.layers.base import Layer, flag_arg, number_arg
+from symconv.layers.base import Layer, flag_arg, int_arg, number_arg
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,10 @@ class Hardsigmoid(Elementwise):
 
 @dataclass(frozen=True)
 class Softmax(Elementwise):
-    """Softmax over the channel axis (PyTorch ``dim=1`` with the batch axis)."""
+    """Softmax over ``dim`` (PyTorch's numbering, the batch axis 0: ``dim=1`` is the channels)."""
 
     kind: ClassVar[str] = "softmax"
-    dim: Any = number_arg(1)
+    dim: int = int_arg(1)
 
 
 @dataclass(frozen=True)

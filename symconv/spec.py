@@ -16,7 +16,8 @@ import sympy as sp
 import yaml
 
 from symconv.errors import SpecError, SymconvError, Where
-from symconv.layers import KINDS, Add, ChannelConcat, Layer
+from symconv.layers import KINDS, Layer, MultiheadAttention
+from symconv.layers.merge import ElementwiseArithmetic
 from symconv.network import Concat, Network, Node, Repeat, Residual, Sequential
 from symconv.render.expressions import to_text
 from symconv.sizes import DOMAINS, RATIONAL_BY_DEFAULT, parse_size
@@ -86,6 +87,7 @@ class _SpecReader:
         self.file = file
         self.domains: dict[str, str] = {}
         self.wiring: dict[int, tuple[list[str], Where]] = {}  # id(layer) -> names of its inputs
+        self.sharing: dict[int, str] = {}  # id(layer) -> the earlier layer whose parameters it uses
 
     def where(self, located: Located, field: str) -> Where:
         return Where(self.file, located.line, field)
@@ -162,8 +164,11 @@ class _SpecReader:
                     raise SpecError(f"inputs: {', '.join(unknown)} not an earlier layer (or 'input')", where)
                 inputs = tuple(index_of[n] for n in names)
             else:
-                inputs = (len(nodes) - 1,)
-            nodes.append(Node(name, item, inputs))
+                inputs = () if item.arity == 0 else (len(nodes) - 1,)
+            shares = self.sharing.get(id(item))
+            if shares is not None and (shares not in index_of or nodes[index_of[shares]].layer.kind != item.kind):
+                raise SpecError(f"shares: {shares} is not an earlier {item.kind} layer", where)
+            nodes.append(Node(name, item, inputs, shares))
             index_of[name] = len(nodes) - 1
         return nodes
 
@@ -215,6 +220,7 @@ class _SpecReader:
             raise SpecError("name must be a string", self.where(name, f"{field}.{kind}.name"))
         name = None if name is None else name.value
         wired = arguments.pop("inputs", None) if isinstance(arguments, dict) else None
+        shares = arguments.pop("shares", None) if isinstance(arguments, dict) else None
         item = self.block_or_layer(str(kind), arguments, where, name, wired is not None)
         if wired is not None:
             names = wired.value if isinstance(wired.value, list) else None
@@ -223,14 +229,16 @@ class _SpecReader:
                     "inputs: expected a list of layer names", self.where(wired, f"{where.field}.inputs")
                 )
             self.wiring[id(item)] = ([v.value for v in names], self.where(wired, f"{where.field}.inputs"))
-        elif isinstance(item, (Add, ChannelConcat)):
+        elif isinstance(item, Layer) and _needs_inputs(item):
             raise SpecError(f"{kind} as a layer needs inputs: [a, b, ...]", where)
+        if shares is not None:
+            if not isinstance(shares.value, str) or not isinstance(item, Layer):
+                raise SpecError("shares: expected the name of an earlier layer", self.where(shares, f"{where.field}.shares"))
+            self.sharing[id(item)] = shares.value
+            self.wiring.setdefault(id(item), ([], where))
         return item
 
     def block_or_layer(self, kind: str, arguments: dict, where: Where, name: str | None, wired: bool):
-        if kind == "add" or (kind == "concat" and wired and "branches" not in arguments):
-            self.only(arguments, (), where)
-            return (Add if kind == "add" else ChannelConcat)(name=name, where=where)
         if kind == "residual":
             self.only(arguments, ("body", "shortcut"), where)
             body = self.layers(arguments["body"], f"{where.field}.body") if "body" in arguments else []
@@ -240,7 +248,7 @@ class _SpecReader:
                 else []
             )
             return Residual(tuple(body), tuple(shortcut), name, where)
-        if kind == "concat":
+        if kind == "concat" and not (wired and "branches" not in arguments):
             self.only(arguments, ("branches",), where)
             if "branches" not in arguments:
                 raise SpecError("concat needs branches: [[...], [...]]", where)
@@ -336,6 +344,16 @@ class _SpecReader:
             if not isinstance(value, bool):
                 raise SpecError(f"expected true or false, got {_describe(value)}", where)
             return value
+        if kind == "shape":
+            values = value if isinstance(value, list) else [Located(value, where.line)]
+            return tuple(
+                -1 if v.value == -1 else parse_size(v.value, self.domains, where) for v in values
+            )
+        if kind == "ints":
+            values = value if isinstance(value, list) else [Located(value, where.line)]
+            if not all(type(v.value) is int for v in values):
+                raise SpecError(f"expected a list of integers, got {_describe(value)}", where)
+            return tuple(v.value for v in values)
         if kind == "int":
             if type(value) is not int:
                 raise SpecError(f"expected an integer, got {_describe(value)}", where)
@@ -347,6 +365,13 @@ class _SpecReader:
         if not isinstance(value, str):
             raise SpecError(f"expected a word, got {_describe(value)}", where)
         return value
+
+
+def _needs_inputs(layer: Layer) -> bool:
+    """A layer that reads several tensors, which only the graph form can name."""
+    if isinstance(layer, ElementwiseArithmetic):
+        return layer.scalar is None
+    return layer.arity > 1 or (layer.arity == -1 and not isinstance(layer, MultiheadAttention))
 
 
 def _describe(value: Any) -> str:
@@ -376,11 +401,15 @@ def load(path: str | Path) -> Network:
     return loads(text, str(path))
 
 
-def _spec_value(value: Any) -> Any:
-    """A layer argument as YAML: integers stay integers, expressions become their text."""
+def _spec_value(value: Any, collapse: bool = True) -> Any:
+    """A layer argument as YAML: integers stay integers, expressions become their text.
+
+    Per-axis values that agree collapse to one (``kernel_size: 3``), unless the
+    argument is a list in its own right (a shape, a list of axes).
+    """
     if isinstance(value, tuple):
         values = [_spec_value(v) for v in value]
-        return values[0] if len(set(map(str, values))) == 1 else values
+        return values[0] if collapse and len(set(map(str, values))) == 1 else values
     if isinstance(value, sp.Basic):
         return int(value) if value.is_Integer else to_text(value)
     return value
@@ -409,13 +438,15 @@ def dumps(network: Network) -> str:
             value = getattr(node.layer, f.name)
             if f.name in ("name", "where") or value is None:
                 continue
-            shown = _spec_value(value)
+            shown = _spec_value(value, collapse=f.metadata.get("kind") not in ("shape", "ints"))
             if f.default is not dataclasses.MISSING and shown == f.default:
                 continue
             arguments[f.name] = shown
         arguments["name"] = node.name
-        if node.inputs != (index - 1,):
+        if node.inputs != (index - 1,) and node.inputs:
             arguments["inputs"] = [names[i] for i in node.inputs]
+        if node.shares is not None:
+            arguments["shares"] = node.shares
         names[index] = node.name
         body = yaml.safe_dump(arguments, default_flow_style=True, width=10_000, sort_keys=False).rstrip()
         lines.append(f"  - {node.layer.kind}: {body}")

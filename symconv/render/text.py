@@ -53,6 +53,12 @@ def render_report(report: Report) -> str:
     parts.append(table(["layer", "type", "output shape", "params", "MACs", "receptive field"], rows))
     parts.append(f"output shape: {cell(report.output_shape)}")
     parts.append(f"params: {cell(report.params)}")
+    if report.unused:
+        modules = ", ".join(module for module, _ in report.unused)
+        parts.append(
+            f"        {report.unused_params:,} more held by modules the forward pass never calls ({modules}); "
+            f"the modules hold {cell(report.params + report.unused_params)} in all"
+        )
     parts.append(f"MACs:   {cell(report.macs)}")
     parts.append(f"FLOPs:  {cell(report.flops)}  (2 x MACs)")
     if report.legend:

@@ -6,6 +6,7 @@ a kind means writing its class and adding one line here.
 
 from __future__ import annotations
 
+from symconv.layers.attention import MatMul, MultiheadAttention, ScaledDotProductAttention
 from symconv.layers.base import Layer, Receptive, Requirement, Shape
 from symconv.layers.conv import (
     Conv1d,
@@ -35,8 +36,18 @@ from symconv.layers.elementwise import (
     Tanh,
 )
 from symconv.layers.linear import Flatten, Linear
-from symconv.layers.merge import Add, ChannelConcat
-from symconv.layers.norm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from symconv.layers.merge import Add, ChannelConcat, Div, Mul, Sub
+from symconv.layers.norm import (
+    BatchNorm1d,
+    BatchNorm2d,
+    BatchNorm3d,
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LayerNorm,
+    LocalResponseNorm,
+)
 from symconv.layers.pool import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -51,6 +62,7 @@ from symconv.layers.pool import (
     MaxPool2d,
     MaxPool3d,
 )
+from symconv.layers.tensor import Mean, Narrow, Parameter, Permute, Reshape, Select, Sum
 
 KINDS: dict[str, type[Layer]] = {
     cls.kind: cls
@@ -95,12 +107,52 @@ KINDS: dict[str, type[Layer]] = {
         Identity,
         Dropout,
         Dropout2d,
+        Add,
+        ChannelConcat,
+        GroupNorm,
+        InstanceNorm1d,
+        InstanceNorm2d,
+        InstanceNorm3d,
+        LayerNorm,
+        LocalResponseNorm,
+        Mean,
+        Narrow,
+        Parameter,
+        Permute,
+        Reshape,
+        Select,
+        Sum,
+        Mul,
+        Sub,
+        Div,
+        MatMul,
+        MultiheadAttention,
+        ScaledDotProductAttention,
     )
 }
 """Spec name -> layer class, for every leaf layer a spec may name."""
 
 __all__ = [
     "KINDS",
+    "GroupNorm",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "InstanceNorm3d",
+    "LayerNorm",
+    "LocalResponseNorm",
+    "Mean",
+    "Narrow",
+    "Parameter",
+    "Permute",
+    "Reshape",
+    "Select",
+    "Sum",
+    "Mul",
+    "Sub",
+    "Div",
+    "MatMul",
+    "MultiheadAttention",
+    "ScaledDotProductAttention",
     "ELU",
     "GELU",
     "Add",

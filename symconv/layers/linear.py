@@ -7,13 +7,23 @@ Sources cited by the rules: PyTorch, ``torch.nn.Linear`` documentation
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import ClassVar
 
 import sympy as sp
 
 from symconv.errors import ShapeError, SpecError
-from symconv.layers.base import ZERO, Layer, Receptive, Requirement, Shape, flag_arg, product, size_arg
+from symconv.layers.base import (
+    ZERO,
+    Layer,
+    Receptive,
+    Requirement,
+    Shape,
+    flag_arg,
+    int_arg,
+    product,
+    size_arg,
+)
 
 
 @dataclass(frozen=True)
@@ -61,8 +71,8 @@ class Flatten(Layer):
     """``torch.nn.Flatten``: axes ``start_dim..end_dim`` (batch axis = 0) become one."""
 
     kind: ClassVar[str] = "flatten"
-    start_dim: int = field(default=1, metadata={"kind": "int"})
-    end_dim: int = field(default=-1, metadata={"kind": "int"})
+    start_dim: int = int_arg(1)
+    end_dim: int = int_arg(-1)
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -26,6 +26,8 @@ from symconv.layers import (
     SeparableConv2d,
     SharedKernelConv2d,
 )
+from symconv.layers.attention import MatMul, MultiheadAttention, ScaledDotProductAttention
+from symconv.layers.base import batchless_axis
 from symconv.layers.conv import ConvNd, ConvTransposeNd
 from symconv.layers.elementwise import (
     ELU,
@@ -41,9 +43,12 @@ from symconv.layers.elementwise import (
     Softmax,
     Tanh,
 )
-from symconv.layers.norm import BatchNormNd
+from symconv.layers.merge import Div, ElementwiseArithmetic, Mul, Sub
+from symconv.layers.norm import BatchNormNd, GroupNorm, LayerNorm, LocalResponseNorm
 from symconv.layers.pool import AdaptivePoolNd, PoolNd
+from symconv.layers.tensor import Mean, Narrow, Parameter, Permute, Reshape, Select, Sum
 from symconv.network import Network
+from symconv.numeric.attention import attention, batched_matmul, multihead_attention, softmax
 from symconv.numeric.conv import conv_forward, conv_transpose_forward
 from symconv.numeric.counting import MacCounter
 from symconv.numeric.pool import adaptive_pool_forward, pool_forward
@@ -81,7 +86,11 @@ def concrete(layer: Layer, values: dict[sp.Symbol, sp.Expr]) -> Layer:
     for f in dataclasses.fields(layer):
         kind = f.metadata.get("kind")
         value = getattr(layer, f.name)
-        if kind in ("size", "sizes", "optional_sizes") and value is not None and not isinstance(value, str):
+        if (
+            kind in ("size", "sizes", "optional_sizes", "shape")
+            and value is not None
+            and not isinstance(value, str)
+        ):
             if isinstance(value, tuple):
                 changes[f.name] = tuple(
                     None if v is None else sp.Integer(_integer(v.xreplace(values), f.name, layer))
@@ -175,9 +184,113 @@ def _(layer: Flatten, inputs, weights, counter):
     return x.reshape(*x.shape[:first], -1, *x.shape[last:])
 
 
+ARITHMETIC = {Add: np.add, Sub: np.subtract, Mul: np.multiply, Div: np.divide}
+
+
 @forward.register
-def _(layer: Add, inputs, weights, counter):
-    return sum(inputs[1:], inputs[0].copy())
+def _(layer: ElementwiseArithmetic, inputs, weights, counter):
+    operation = ARITHMETIC[type(layer)]
+    if layer.scalar is not None:
+        return operation(inputs[0], float(layer.scalar))
+    result = inputs[0]
+    for other in inputs[1:]:
+        result = operation(result, other)
+    return np.array(result, copy=True)
+
+
+@forward.register
+def _(layer: Parameter, inputs, weights, counter):
+    # a buffer holds no parameters; ones stand for its values
+    return weights["weight"].copy() if layer.learnable else np.ones(tuple(int(s) for s in layer.shape))
+
+
+@forward.register
+def _(layer: Permute, inputs, weights, counter):
+    return np.ascontiguousarray(np.transpose(inputs[0], layer.order(tuple(inputs[0].shape))))
+
+
+@forward.register
+def _(layer: Reshape, inputs, weights, counter):
+    target = layer.target(tuple(sp.Integer(s) for s in inputs[0].shape))
+    return inputs[0].reshape(tuple(int(s) for s in target))
+
+
+@forward.register
+def _(layer: Narrow, inputs, weights, counter):
+    x = inputs[0]
+    axis = batchless_axis(layer, layer.dim, x.ndim)
+    return np.take(x, range(int(layer.start), int(layer.start) + int(layer.length)), axis=axis)
+
+
+@forward.register
+def _(layer: Select, inputs, weights, counter):
+    x = inputs[0]
+    return np.take(x, int(layer.index), axis=batchless_axis(layer, layer.dim, x.ndim))
+
+
+@forward.register
+def _(layer: Mean, inputs, weights, counter):
+    x = inputs[0]
+    return x.mean(axis=tuple(sorted(layer.axes(tuple(x.shape)))), keepdims=layer.keepdim)
+
+
+@forward.register
+def _(layer: Sum, inputs, weights, counter):
+    x = inputs[0]
+    return x.sum(axis=tuple(sorted(layer.axes(tuple(x.shape)))), keepdims=layer.keepdim)
+
+
+@forward.register
+def _(layer: LayerNorm, inputs, weights, counter):
+    x = inputs[0]
+    axes = tuple(range(x.ndim - len(layer.normalized_shape), x.ndim))
+    normal = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(
+        x.var(axis=axes, keepdims=True) + float(layer.eps)
+    )
+    if "weight" in weights:
+        normal = normal * weights["weight"]
+    return normal + weights["bias"] if "bias" in weights else normal
+
+
+@forward.register
+def _(layer: GroupNorm, inputs, weights, counter):
+    x = inputs[0]
+    grouped = x.reshape(int(layer.num_groups), -1)
+    normal = (grouped - grouped.mean(axis=1, keepdims=True)) / np.sqrt(
+        grouped.var(axis=1, keepdims=True) + float(layer.eps)
+    )
+    normal = normal.reshape(x.shape)
+    if layer.affine:
+        shape = (-1, *([1] * (x.ndim - 1)))
+        normal = normal * weights["weight"].reshape(shape) + weights["bias"].reshape(shape)
+    return normal
+
+
+@forward.register
+def _(layer: LocalResponseNorm, inputs, weights, counter):
+    # torch.nn.LocalResponseNorm: b_c = a_c (k + alpha/n sum_{c'} a_{c'}^2)^(-beta), the window centred on c
+    x = inputs[0]
+    size = int(layer.size)
+    squares = np.concatenate(
+        [np.zeros((size // 2, *x.shape[1:])), x**2, np.zeros(((size - 1) // 2, *x.shape[1:]))]
+    )
+    window = np.stack([squares[c : c + size].sum(axis=0) for c in range(x.shape[0])])
+    return x * (float(layer.k) + float(layer.alpha) / size * window) ** (-float(layer.beta))
+
+
+@forward.register
+def _(layer: MatMul, inputs, weights, counter):
+    return batched_matmul(inputs[0], inputs[1], counter)
+
+
+@forward.register
+def _(layer: ScaledDotProductAttention, inputs, weights, counter):
+    return attention(*inputs, counter, causal=layer.is_causal)
+
+
+@forward.register
+def _(layer: MultiheadAttention, inputs, weights, counter):
+    return multihead_attention(layer, inputs, weights, counter)
 
 
 @forward.register
@@ -206,7 +319,7 @@ ACTIVATIONS = {
     Tanh: lambda layer, x: np.tanh(x),
     Hardswish: lambda layer, x: x * np.clip(x + 3.0, 0.0, 6.0) / 6.0,
     Hardsigmoid: lambda layer, x: np.clip(x / 6.0 + 0.5, 0.0, 1.0),
-    Softmax: lambda layer, x: np.exp(x - x.max(axis=0)) / np.exp(x - x.max(axis=0)).sum(axis=0),
+    Softmax: lambda layer, x: softmax(x, batchless_axis(layer, layer.dim, x.ndim)),
 }
 """Elementwise layers with a formula; the others (identity, dropout in evaluation mode) pass through."""
 
@@ -236,11 +349,14 @@ def run(
     )
     arrays: dict[int, np.ndarray] = {-1: rng.standard_normal(input_shape) if inputs is None else inputs}
     measurements, outputs, all_weights = [], [], []
+    index_of = {node.name: index for index, node in enumerate(network.graph)}
     for index, node in enumerate(network.graph):
         layer = concrete(node.layer, values)
         args = [arrays[i] for i in node.inputs]
         shapes = tuple(tuple(sp.Integer(s) for s in a.shape) for a in args)
-        if weights is not None:
+        if node.shares is not None:
+            allocated = all_weights[index_of[node.shares]]
+        elif weights is not None:
             allocated = weights[index]
         else:
             allocated = {
@@ -254,7 +370,10 @@ def run(
         all_weights.append(allocated)
         measurements.append(
             Measurement(
-                node.name, tuple(result.shape), sum(int(a.size) for a in allocated.values()), counter.macs
+                node.name,
+                tuple(result.shape),
+                0 if node.shares else sum(int(a.size) for a in allocated.values()),
+                counter.macs,
             )
         )
     return Run(tuple(measurements), tuple(outputs), tuple(all_weights))

@@ -71,11 +71,24 @@ Item = Layer | Residual | Concat | Repeat | Sequential
 
 @dataclass(frozen=True)
 class Node:
-    """One operation of the graph; ``inputs`` index earlier nodes, ``-1`` is the network input."""
+    """One operation of the graph; ``inputs`` index earlier nodes, ``-1`` is the network input.
+
+    ``shares`` names an earlier node whose parameters this one uses again (a
+    module called twice): its parameters are counted once, at that node.
+    """
 
     name: str
     layer: Layer
     inputs: tuple[int, ...]
+    shares: str | None = None
+
+
+@dataclass(frozen=True)
+class UnusedParameters:
+    """Parameters a module holds that its forward pass never reads (GoogLeNet's auxiliary heads in eval mode)."""
+
+    module: str
+    count: int
 
 
 class _GraphBuilder:
@@ -106,7 +119,7 @@ class _GraphBuilder:
 
     def item(self, item: Item, source: int, name: str) -> int:
         if isinstance(item, Layer):
-            return self.add(name, item, (source,))
+            return self.add(name, item, () if item.arity == 0 else (source,))
         if isinstance(item, Residual):
             body = self.sequence(item.body, source, f"{name}.")
             shortcut = self.sequence(item.shortcut, source, f"{name}.shortcut.")
@@ -139,15 +152,21 @@ def build_graph(items: Sequence[Item]) -> tuple[Node, ...]:
 
 def _checked_graph(nodes: Sequence[Node]) -> tuple[Node, ...]:
     """Nodes given directly (importers): names unique, inputs earlier nodes, arities right."""
-    seen: set[str] = set()
+    seen: dict[str, Node] = {}
     for index, node in enumerate(nodes):
         if node.name in seen:
             raise SpecError(f"two nodes are named {node.name!r}")
-        seen.add(node.name)
-        if not node.inputs or any(not -1 <= i < index for i in node.inputs):
+        if any(not -1 <= i < index for i in node.inputs) or (not node.inputs and node.layer.arity != 0):
             raise SpecError(f"node {node.name!r}: inputs must be earlier nodes (or -1, the network input)")
-        if node.layer.arity == 1 and len(node.inputs) != 1:
-            raise SpecError(f"node {node.name!r}: {node.layer.kind} takes one input, got {len(node.inputs)}")
+        if node.layer.arity >= 0 and len(node.inputs) != node.layer.arity:
+            raise SpecError(
+                f"node {node.name!r}: {node.layer.kind} takes {node.layer.arity} inputs, got {len(node.inputs)}"
+            )
+        if node.shares is not None:
+            owner = seen.get(node.shares)
+            if owner is None or type(owner.layer) is not type(node.layer):
+                raise SpecError(f"node {node.name!r}: shares names {node.shares!r}, not an earlier {node.layer.kind}")
+        seen[node.name] = node
     if not nodes:
         raise SpecError("a network needs at least one layer")
     return tuple(nodes)
@@ -181,8 +200,14 @@ class Network:
         legend: dict[str, str] | None = None,
         where: Where | None = None,
         graph: Sequence[Node] | None = None,
+        guards: Sequence[Assumption] = (),
+        unused: Sequence[UnusedParameters] = (),
     ) -> None:
-        """``layers`` is a sequence of layers and blocks; ``graph`` (instead) gives the nodes directly."""
+        """``layers`` is a sequence of layers and blocks; ``graph`` (instead) gives the nodes directly.
+
+        ``guards`` are conditions the model's own code asserts about sizes (an
+        importer finds them); ``unused`` lists parameters the forward pass never reads.
+        """
         if not input:
             raise SpecError("input: expected a shape such as [1, n, m] (channels first)", where)
         self.name = name
@@ -193,6 +218,8 @@ class Network:
                 raise ShapeError(f"input axis {axis} has size {size}; sizes must be positive", where)
         self.items = tuple(layers)
         self.graph = build_graph(self.items) if graph is None else _checked_graph(graph)
+        self.guards = tuple(guards)
+        self.unused = tuple(unused)
 
     @cached_property
     def report(self) -> Report:
@@ -202,6 +229,12 @@ class Network:
         fields: dict[int, Receptive | None] = {-1: Receptive(ones, ones) if ones else None}
         rows: list[LayerRow] = []
         assumptions: list[Assumption] = []
+        for guard in self.guards:
+            decided = is_true(guard.condition)
+            if decided is False:
+                raise ShapeError(guard.message, guard.where)
+            if decided is None and all(a.condition != guard.condition for a in assumptions):
+                assumptions.append(guard)
         for index, node in enumerate(self.graph):
             layer = node.layer
             inputs = tuple(shapes[i] for i in node.inputs)
@@ -229,7 +262,7 @@ class Network:
                     kind=layer.kind,
                     input_shapes=inputs,
                     output_shape=output,
-                    params=tidy(layer.params(*inputs)),
+                    params=sp.Integer(0) if node.shares else tidy(layer.params(*inputs)),
                     macs=tidy(layer.macs(*inputs)),
                     activations=tidy(sp.Mul(*output)),
                     receptive=fields[index],
@@ -241,6 +274,7 @@ class Network:
             rows=tuple(rows),
             assumptions=tuple(assumptions),
             legend=tuple(self.legend.items()),
+            unused=tuple((u.module, u.count) for u in self.unused),
         )
 
     # Convenience views on the report, as design.md promises them.

@@ -1,0 +1,185 @@
+"""PyTorch in and out: trace an ``nn.Module`` into a symbolic network, or build a module from one.
+
+:func:`from_torch` traces the module with ``torch.fx`` (in evaluation mode, the
+mode whose counts torchvision publishes) and interprets the graph value by
+value: operations on tensors become layers, shape arithmetic and shape guards
+of the model's own code are evaluated symbolically, a module called twice is
+two nodes sharing one set of parameters, and parameters that the forward pass
+never reads are reported apart. The input shape may be symbolic
+(``(3, "H", "W")``). An operation symconv does not know is refused with its
+module path and the line of model code that called it, and the message says
+how much was counted before it. :func:`to_torch` builds the module that runs a
+network at concrete values.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from symconv.errors import SpecError, SymconvError
+from symconv.importers.torch.build import to_torch
+from symconv.importers.torch.environment import torch_module
+from symconv.importers.torch.rules import registry
+from symconv.importers.torch.trace import DataValue, ImportFailure, TensorValue, Tracer, describe
+from symconv.layers.base import as_size
+from symconv.network import Network, Node
+
+__all__ = ["from_torch", "to_torch"]
+
+
+def _trace(module: Any) -> Any:
+    torch = torch_module()
+    tracer = torch.fx.Tracer()
+    tracer.record_stack_traces = True
+    try:
+        graph = tracer.trace(module)
+    except Exception as error:  # fx raises many kinds for untraceable control flow
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SpecError(
+            f"torch.fx cannot trace {type(module).__name__}: {first} (Python control flow reads a traced value)"
+        ) from None
+    return torch.fx.GraphModule(module, graph)
+
+
+def _model_line(node: Any) -> str:
+    """The line of model code that made ``node`` (the innermost frame fx recorded)."""
+    frames = re.findall(r'File "([^"]+)", line (\d+)', node.stack_trace or "")
+    model = [(file, line) for file, line in frames if "/torch/" not in file]
+    return f" at {model[-1][0]}:{model[-1][1]}" if model else ""
+
+
+def _module_path(node: Any) -> str:
+    stack = node.meta.get("nn_module_stack") or {}
+    paths = [value[0] if isinstance(value, tuple) else str(key) for key, value in stack.items()]
+    return paths[-1] if paths else ""
+
+
+def _held(root: Any, target: str) -> Any:
+    value = root
+    for part in target.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def _partial(tracer: Tracer, input_shape: tuple) -> str:
+    if not tracer.nodes:
+        return "nothing was counted before it"
+    try:
+        report = Network(input_shape, graph=_reachable(tracer.nodes, len(tracer.nodes) - 1)).report
+    except SymconvError:
+        return f"{len(tracer.nodes)} operations were followed before it"
+    return (
+        f"before it, {len(tracer.nodes)} operations were followed: params {report.params}, MACs {report.macs}"
+    )
+
+
+def _reachable(nodes: list[Node], output: int) -> list[Node]:
+    """The nodes the output depends on, in order; parameter sharing moves to the first node kept."""
+    keep, stack = set(), [output]
+    while stack:
+        index = stack.pop()
+        if index < 0 or index in keep:
+            continue
+        keep.add(index)
+        stack.extend(nodes[index].inputs)
+    order = sorted(keep)
+    new_index = {old: new for new, old in enumerate(order)}
+    new_index[-1] = -1
+    kept_names = {nodes[i].name for i in order}
+    moved: dict[str, str] = {}  # an owner left out -> the first kept node that shares with it
+    result = []
+    for old in order:
+        node = nodes[old]
+        shares = node.shares
+        if shares is not None and shares not in kept_names:
+            if shares in moved:
+                shares = moved[shares]
+            else:
+                moved[shares], shares = node.name, None
+        result.append(Node(node.name, node.layer, tuple(new_index[i] for i in node.inputs), shares))
+    return result
+
+
+def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None = None) -> Network:
+    """Trace ``module`` (in eval mode) into a network whose input is ``input_shape`` (channels first, no batch).
+
+    >>> import torch  # doctest: +SKIP
+    >>> from_torch(torch.nn.Conv2d(3, 8, 3), (3, "H", "W")).output_shape  # doctest: +SKIP
+    (8, H - 2, W - 2)
+    """
+    torch = torch_module()
+    if not isinstance(module, torch.nn.Module):
+        raise SpecError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
+    shape = tuple(as_size(d, "input") for d in input_shape)
+    training = module.training
+    module.eval()
+    try:
+        traced = _trace(module)
+    finally:
+        module.train(training)
+    rules = registry()
+    modules = dict(traced.named_modules())
+    tracer = Tracer(module)
+    values: dict[Any, Any] = {}
+    output: Any = None
+    inputs_seen = 0
+    for node in traced.graph.nodes:
+        label = f"{node.op} {getattr(node.target, '__name__', node.target)}"
+        try:
+            if node.op == "placeholder":
+                if inputs_seen and not node.args:
+                    raise SpecError("only modules with one tensor input are supported")
+                values[node] = TensorValue(-1, shape) if not inputs_seen else node.args[0]
+                inputs_seen += 1
+                continue
+            if node.op == "output":
+                output = torch.fx.node.map_arg(node.args[0], lambda n: values[n])
+                continue
+            args = torch.fx.node.map_arg(node.args, lambda n: values[n])
+            kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: values[n])
+            if node.op == "get_attr":
+                held = _held(traced, node.target)
+                values[node] = DataValue(node.target, held) if isinstance(held, torch.Tensor) else held
+                continue
+            if node.op == "call_module":
+                target = modules[node.target]
+                rule = rules.module_rule(target)
+                label = f"{node.target} ({type(target).__name__})"
+                if rule is None:
+                    raise SpecError(f"symconv has no rule for {type(target).__name__}")
+                values[node] = rule(tracer, target, node.target, *args, **kwargs)
+            else:
+                rule = (
+                    rules.function_rule(node.target)
+                    if node.op == "call_function"
+                    else rules.methods.get(node.target)
+                )
+                path = _module_path(node)
+                label = (
+                    f"{path + ': ' if path else ''}{node.op} {getattr(node.target, '__name__', node.target)}"
+                )
+                if rule is None:
+                    raise SpecError("symconv has no rule for it")
+                values[node] = rule(tracer, f"{path}.{node.name}" if path else node.name, *args, **kwargs)
+        except SymconvError as error:
+            raise ImportFailure(
+                f"{label}{_model_line(node)}: {error.message}; {_partial(tracer, shape)}"
+            ) from None
+        except (TypeError, ValueError, IndexError, KeyError) as error:
+            raise ImportFailure(
+                f"{label}{_model_line(node)}: arguments symconv cannot follow ({error}); {_partial(tracer, shape)}"
+            ) from None
+    if isinstance(output, (tuple, list)) and len(output) == 1:
+        output = output[0]
+    if not isinstance(output, TensorValue) or output.index < 0:
+        raise SpecError(f"the module's output is {describe(output)}, not a tensor computed from its input")
+    graph = _reachable(tracer.nodes, output.index)
+    return Network(
+        shape,
+        graph=graph,
+        name=name or type(module).__name__,
+        guards=tracer.guards,
+        unused=tracer.unused({node.name for node in graph}),
+    )

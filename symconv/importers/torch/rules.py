@@ -1,0 +1,906 @@
+"""Operator rules of the PyTorch importer: one rule per operation, found in one registry.
+
+A rule receives the tracer, the call's arguments as values (see
+:mod:`symconv.importers.torch.trace`) and the name of the node it makes, and
+returns the value the operation produces. Modules are looked up by class
+(along the method resolution order), functions by object (or, for functions of
+libraries that may be absent, by qualified name), tensor methods by name.
+Adding an operation is one function here and one line in :func:`registry`.
+"""
+
+from __future__ import annotations
+
+import math
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+import sympy as sp
+
+from symconv import layers as L
+from symconv.errors import SpecError
+from symconv.importers.torch.environment import torch_module
+from symconv.importers.torch.trace import BATCH, DataValue, TensorValue, Tracer, describe
+
+Rule = Callable[..., Any]
+
+
+@dataclass
+class Registry:
+    """Rules by module class, by function and by tensor method name."""
+
+    modules: dict[type, Rule] = field(default_factory=dict)
+    functions: dict[Any, Rule] = field(default_factory=dict)
+    named_functions: dict[str, Rule] = field(default_factory=dict)
+    methods: dict[str, Rule] = field(default_factory=dict)
+
+    def module_rule(self, module: Any) -> Rule | None:
+        for cls in type(module).__mro__:
+            if cls in self.modules:
+                return self.modules[cls]
+        return None
+
+    def function_rule(self, function: Any) -> Rule | None:
+        try:
+            if function in self.functions:
+                return self.functions[function]
+        except TypeError:  # an unhashable target
+            return None
+        qualified = f"{getattr(function, '__module__', '')}.{getattr(function, '__name__', '')}"
+        return self.named_functions.get(qualified)
+
+
+# --- argument helpers ----------------------------------------------------------------
+def argument(args: tuple, kwargs: dict, position: int, name: str, default: Any = None) -> Any:
+    """A call's argument by position or keyword."""
+    if len(args) > position:
+        return args[position]
+    return kwargs.get(name, default)
+
+
+def tensor(value: Any, what: str) -> TensorValue:
+    if not isinstance(value, TensorValue):
+        raise SpecError(f"{what} is {describe(value)}, not a tensor computed from the input")
+    return value
+
+
+def plain(value: Any, what: str) -> Any:
+    """A size argument: an integer or a size expression free of the batch size."""
+    if isinstance(value, (list, tuple)):
+        return [plain(v, what) for v in value]
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (int, sp.Basic)):
+        if isinstance(value, sp.Basic) and value.has(BATCH):
+            raise SpecError(f"{what} depends on the batch size ({value})")
+        return value
+    raise SpecError(f"{what} is {describe(value)}")
+
+
+def sizes(args: tuple) -> list[Any]:
+    """Sizes given as ``f(x, a, b, c)`` or ``f(x, (a, b, c))``."""
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        return list(args[0])
+    return list(args)
+
+
+def dims(value: Any, rank: int) -> tuple[int, ...]:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    if not all(type(v) is int for v in values):
+        raise SpecError(f"axes must be integers, got {value!r}")
+    return tuple(v % rank for v in values)
+
+
+def pair(value: Any) -> Any:
+    return list(value) if isinstance(value, (tuple, list)) else value
+
+
+# --- layers from modules ----------------------------------------------------------------
+def conv_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    x = tensor(x, name)
+    cls = {1: L.Conv1d, 2: L.Conv2d, 3: L.Conv3d}[module.weight.dim() - 2]
+    padding = module.padding if isinstance(module.padding, str) else pair(module.padding)
+    layer = cls(
+        module.out_channels,
+        pair(module.kernel_size),
+        stride=pair(module.stride),
+        padding=padding,
+        dilation=pair(module.dilation),
+        groups=module.groups,
+        bias=module.bias is not None,
+        padding_mode=module.padding_mode,
+        in_channels=module.in_channels,
+    )
+    return tracer.emit(name, layer, [x], [module.weight, module.bias])
+
+
+def conv_transpose_module(
+    tracer: Tracer, module: Any, name: str, x: Any, output_size: Any = None
+) -> TensorValue:
+    if output_size is not None:
+        raise SpecError(f"{name}: a transposed convolution called with output_size is not supported")
+    cls = {1: L.ConvTranspose1d, 2: L.ConvTranspose2d, 3: L.ConvTranspose3d}[module.weight.dim() - 2]
+    layer = cls(
+        module.out_channels,
+        pair(module.kernel_size),
+        stride=pair(module.stride),
+        padding=pair(module.padding),
+        output_padding=pair(module.output_padding),
+        groups=module.groups,
+        bias=module.bias is not None,
+        dilation=pair(module.dilation),
+        in_channels=module.in_channels,
+    )
+    return tracer.emit(name, layer, [tensor(x, name)], [module.weight, module.bias])
+
+
+def _spatial(module: Any) -> int:
+    return int(type(module).__name__[-2])
+
+
+def pool_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    kind = "MaxPool" if "Max" in type(module).__name__ else "AvgPool"
+    cls = getattr(L, f"{kind}{_spatial(module)}d")
+    arguments = {
+        "kernel_size": pair(module.kernel_size),
+        "stride": pair(module.stride),
+        "padding": pair(module.padding),
+        "ceil_mode": module.ceil_mode,
+    }
+    if kind == "MaxPool":
+        if module.return_indices:
+            raise SpecError(f"{name}: return_indices=True is not supported")
+        arguments["dilation"] = pair(module.dilation)
+    else:
+        arguments["count_include_pad"] = module.count_include_pad
+        if getattr(module, "divisor_override", None) is not None:
+            arguments["divisor_override"] = module.divisor_override
+    return tracer.emit(name, cls(**arguments), [tensor(x, name)])
+
+
+def adaptive_pool_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    kind = "AdaptiveMaxPool" if "Max" in type(module).__name__ else "AdaptiveAvgPool"
+    if getattr(module, "return_indices", False):
+        raise SpecError(f"{name}: return_indices=True is not supported")
+    layer = getattr(L, f"{kind}{_spatial(module)}d")(pair(module.output_size))
+    return tracer.emit(name, layer, [tensor(x, name)])
+
+
+def batchnorm_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    cls = (
+        getattr(L, type(module).__name__.replace("Lazy", ""), None)
+        or {
+            1: L.BatchNorm1d,
+            2: L.BatchNorm2d,
+            3: L.BatchNorm3d,
+        }[_spatial(module)]
+    )
+    layer = cls(num_features=module.num_features, eps=module.eps, affine=module.affine)
+    return tracer.emit(name, layer, [tensor(x, name)], [module.weight, module.bias])
+
+
+def instancenorm_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    cls = getattr(L, f"InstanceNorm{_spatial(module)}d")
+    layer = cls(num_features=module.num_features, eps=module.eps, affine=module.affine)
+    return tracer.emit(name, layer, [tensor(x, name)], [module.weight, module.bias])
+
+
+def layernorm_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    layer = L.LayerNorm(
+        list(module.normalized_shape),
+        eps=module.eps,
+        elementwise_affine=module.elementwise_affine,
+        bias=module.bias is not None,
+    )
+    return tracer.emit(name, layer, [tensor(x, name)], [module.weight, module.bias])
+
+
+def groupnorm_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    layer = L.GroupNorm(module.num_groups, module.num_channels, eps=module.eps, affine=module.affine)
+    return tracer.emit(name, layer, [tensor(x, name)], [module.weight, module.bias])
+
+
+def lrn_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    layer = L.LocalResponseNorm(module.size, alpha=module.alpha, beta=module.beta, k=module.k)
+    return tracer.emit(name, layer, [tensor(x, name)])
+
+
+def linear_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    layer = L.Linear(module.out_features, bias=module.bias is not None, in_features=module.in_features)
+    return tracer.emit(name, layer, [tensor(x, name)], [module.weight, module.bias])
+
+
+def flatten_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    return flatten(tracer, name, x, module.start_dim, module.end_dim)
+
+
+def softmax_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    return tracer.emit(name, L.Softmax(dim=1 if module.dim is None else module.dim), [tensor(x, name)])
+
+
+def identity_module(tracer: Tracer, module: Any, name: str, x: Any, *rest: Any, **kwargs: Any) -> Any:
+    return x
+
+
+def activation_module(layer_class: type) -> Rule:
+    def rule(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+        options = {}
+        if hasattr(module, "negative_slope"):
+            options["negative_slope"] = module.negative_slope
+        if layer_class is L.ELU:
+            options["alpha"] = module.alpha
+        return tracer.emit(name, layer_class(**options), [tensor(x, name)])
+
+    return rule
+
+
+def dropout_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    layer_class = L.Dropout2d if type(module).__name__ == "Dropout2d" else L.Dropout
+    return tracer.emit(name, layer_class(p=module.p), [tensor(x, name)])
+
+
+def multihead_attention_module(
+    tracer: Tracer, module: Any, name: str, query: Any, key: Any = None, value: Any = None, **kwargs: Any
+) -> tuple:
+    if not module.batch_first:
+        raise SpecError(f"{name}: MultiheadAttention with batch_first=False puts the batch on axis 1")
+    if module.bias_k is not None:
+        raise SpecError(f"{name}: MultiheadAttention with add_bias_kv=True is not supported")
+    for option in ("key_padding_mask", "attn_mask"):
+        if kwargs.get(option) is not None:
+            raise SpecError(f"{name}: MultiheadAttention with {option} is not supported")
+    inputs = [tensor(query, name)]
+    if not (key is query and value is query):
+        inputs += [tensor(key, name), tensor(value, name)]
+    separate = not module._qkv_same_embed_dim
+    layer = L.MultiheadAttention(
+        module.embed_dim,
+        module.num_heads,
+        bias=module.in_proj_bias is not None,
+        kdim=module.kdim if separate else None,
+        vdim=module.vdim if separate else None,
+    )
+    out = tracer.emit(name, layer, inputs, list(module.parameters()))
+    return (out, None)
+
+
+# --- functions and methods --------------------------------------------------------------
+def flatten(tracer: Tracer, name: str, x: Any, start_dim: int = 0, end_dim: int = -1) -> TensorValue:
+    x = tensor(x, name)
+    start, end = start_dim % x.rank, end_dim % x.rank
+    if start == 0:
+        raise SpecError(f"{name}: flattening the batch axis (start_dim=0) is not supported")
+    if start == end:
+        return x
+    return tracer.emit(name, L.Flatten(start, -1 if end == x.rank - 1 else end), [x])
+
+
+def activation_function(layer_class: type) -> Rule:
+    def rule(tracer: Tracer, name: str, x: Any, *args: Any, **kwargs: Any) -> TensorValue:
+        return tracer.emit(name, layer_class(), [tensor(x, name)])
+
+    return rule
+
+
+def identity_function(tracer: Tracer, name: str, x: Any, *args: Any, **kwargs: Any) -> Any:
+    return x
+
+
+def stochastic_depth(
+    tracer: Tracer, name: str, x: Any, p: Any = None, mode: Any = None, training: Any = True
+) -> Any:
+    if training:
+        raise SpecError(
+            f"{name}: stochastic depth in training mode drops samples at random; trace in eval mode"
+        )
+    return tensor(x, name)
+
+
+def dropout_function(tracer: Tracer, name: str, x: Any, *args: Any, **kwargs: Any) -> Any:
+    return tracer.emit(name, L.Dropout(), [tensor(x, name)])
+
+
+def softmax_function(
+    tracer: Tracer, name: str, x: Any, dim: Any = None, *args: Any, **kwargs: Any
+) -> TensorValue:
+    dim = kwargs.get("dim", dim)
+    if dim is None:
+        raise SpecError(f"{name}: softmax without dim is not supported (PyTorch deprecates it)")
+    return tracer.emit(name, L.Softmax(dim=dim), [tensor(x, name)])
+
+
+def arithmetic(layer_class: type, reverse: bool = False) -> Rule:
+    """``a op b``: tensors with tensors (broadcast), tensors with held tensors, tensors with scalars, or sizes."""
+    python = {L.Add: operator.add, L.Sub: operator.sub, L.Mul: operator.mul, L.Div: operator.truediv}[
+        layer_class
+    ]
+
+    def rule(tracer: Tracer, name: str, a: Any, b: Any, *args: Any, **kwargs: Any) -> Any:
+        if reverse:
+            a, b = b, a
+        if kwargs.get("alpha", 1) != 1 or args:
+            raise SpecError(f"{name}: {layer_class.kind} with alpha is not supported")
+        if not isinstance(a, (TensorValue, DataValue)) and not isinstance(b, (TensorValue, DataValue)):
+            return _size_arithmetic(python, a, b)
+        if isinstance(a, DataValue) and isinstance(b, TensorValue):
+            a = tracer.materialize(a, b.rank, name)
+        if isinstance(b, DataValue) and isinstance(a, TensorValue):
+            b = tracer.materialize(b, a.rank, name)
+        if isinstance(a, TensorValue) and isinstance(b, TensorValue):
+            if a.rank != b.rank:
+                raise SpecError(f"{name}: {layer_class.kind} of tensors of ranks {a.rank} and {b.rank}")
+            return tracer.emit(name, layer_class(), [a, b])
+        if isinstance(a, TensorValue) and isinstance(b, (int, float)) and not isinstance(b, bool):
+            return tracer.emit(name, layer_class(scalar=b), [a])
+        if isinstance(b, TensorValue) and isinstance(a, (int, float)) and layer_class in (L.Add, L.Mul):
+            return tracer.emit(name, layer_class(scalar=a), [b])
+        raise SpecError(f"{name}: {layer_class.kind} of {describe(a)} and {describe(b)} is not supported")
+
+    return rule
+
+
+def _size_arithmetic(function: Callable, a: Any, b: Any) -> Any:
+    if isinstance(a, (int, sp.Basic)) and isinstance(b, (int, sp.Basic)):
+        if function is operator.truediv:
+            return sp.Rational(a, b) if isinstance(a, int) and isinstance(b, int) else sp.sympify(a) / b
+        result = function(sp.sympify(a), sp.sympify(b))
+        return int(result) if isinstance(result, sp.Integer) else result
+    return function(a, b)
+
+
+def size_operation(function: Callable) -> Rule:
+    def rule(tracer: Tracer, name: str, *args: Any) -> Any:
+        values = [sp.sympify(a) if isinstance(a, int) and not isinstance(a, bool) else a for a in args]
+        if function is operator.floordiv and all(isinstance(v, sp.Basic) for v in values):
+            result = sp.floor(values[0] / values[1])
+        elif function in (
+            operator.eq,
+            operator.ne,
+            operator.lt,
+            operator.le,
+            operator.gt,
+            operator.ge,
+        ) and all(isinstance(v, sp.Basic) for v in values):
+            relation = {
+                operator.eq: sp.Eq,
+                operator.ne: sp.Ne,
+                operator.lt: sp.Lt,
+                operator.le: sp.Le,
+                operator.gt: sp.Gt,
+                operator.ge: sp.Ge,
+            }[function]
+            result = relation(*values)
+            return result
+        else:
+            if any(isinstance(v, (TensorValue, DataValue)) for v in values):
+                raise SpecError(f"{name}: {function.__name__} of tensors is not supported")
+            result = function(*values)
+        return int(result) if isinstance(result, sp.Integer) else result
+
+    return rule
+
+
+def assert_function(tracer: Tracer, name: str, condition: Any, message: Any = "") -> None:
+    tracer.guard(condition, str(message))
+    return None
+
+
+def getattr_function(tracer: Tracer, name: str, value: Any, attribute: str) -> Any:
+    if isinstance(value, (TensorValue, DataValue)) and attribute in ("shape", "ndim"):
+        shape = value.torch_shape() if isinstance(value, TensorValue) else value.shape
+        return tuple(int(s) if s.is_Integer else s for s in shape) if attribute == "shape" else len(shape)
+    if isinstance(value, (TensorValue, DataValue)) and attribute in ("dtype", "device"):
+        return attribute
+    raise SpecError(f"{name}: getattr({describe(value)}, {attribute!r}) is not supported")
+
+
+def size_method(tracer: Tracer, name: str, x: Any, dim: Any = None) -> Any:
+    shape = getattr_function(tracer, name, x, "shape")
+    return shape if dim is None else shape[dim]
+
+
+def dim_method(tracer: Tracer, name: str, x: Any) -> int:
+    return getattr_function(tracer, name, x, "ndim")
+
+
+def getitem(tracer: Tracer, name: str, value: Any, index: Any) -> Any:
+    if isinstance(value, TensorValue):
+        return index_tensor(tracer, name, value, index)
+    if isinstance(value, DataValue):
+        raise SpecError(f"{name}: indexing the held tensor {value.target} is not supported")
+    return value[index]
+
+
+def index_tensor(tracer: Tracer, name: str, x: TensorValue, index: Any) -> TensorValue:
+    """``x[...]`` with integers and slices; the batch axis must be taken whole."""
+    items = list(index) if isinstance(index, tuple) else [index]
+    if Ellipsis in items:
+        at = items.index(Ellipsis)
+        items = items[:at] + [slice(None)] * (x.rank - len(items) + 1) + items[at + 1 :]
+    if not items or items[0] != slice(None):
+        raise SpecError(f"{name}: indexing the batch axis is not supported")
+    dim = 0
+    for item in items:
+        if item == slice(None):
+            dim += 1
+            continue
+        size = x.shape[dim - 1]
+        if isinstance(item, int):
+            x = tracer.emit(name, L.Select(dim=dim, index=item % size if size.is_Integer else item), [x])
+            continue
+        if isinstance(item, slice) and item.step in (None, 1):
+            start = 0 if item.start is None else item.start
+            stop = size if item.stop is None else item.stop
+            if isinstance(start, int) and start < 0 or isinstance(stop, int) and stop < 0:
+                start, stop = (
+                    (start % size if isinstance(start, int) else start),
+                    (stop + size if isinstance(stop, int) and stop < 0 else stop),
+                )
+            x = tracer.emit(name, L.Narrow(dim, start, sp.sympify(stop) - start), [x])
+            dim += 1
+            continue
+        raise SpecError(f"{name}: the index {item!r} is not supported")
+    return x
+
+
+def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue:
+    x = tensor(x, name)
+    target = [sp.sympify(s) for s in sizes(shape)]
+    if not target:
+        raise SpecError(f"{name}: reshape to a scalar is not supported")
+    head = target[0]
+    if head == BATCH:
+        rest = target[1:]
+    elif head == -1:
+        rest = target[1:]
+        if -1 in rest:
+            raise SpecError(f"{name}: reshape with two -1 entries")
+        merged = sp.cancel(sp.Mul(*x.shape) / sp.Mul(*rest)) if rest else sp.Mul(*x.shape)
+        if merged != 1:
+            raise SpecError(
+                f"{name}: this reshape merges the batch axis with {merged} entries of the others; "
+                "symconv keeps the batch axis apart"
+            )
+    else:
+        raise SpecError(f"{name}: this reshape does not keep the batch axis first (target {tuple(target)})")
+    rest = [plain(s, f"{name}: the target shape") for s in rest]
+    if [sp.sympify(s) for s in rest] == list(x.shape):
+        return x
+    return tracer.emit(name, L.Reshape(rest), [x])
+
+
+def unsqueeze(tracer: Tracer, name: str, x: Any, dim: int) -> TensorValue:
+    x = tensor(x, name)
+    at = dim % (x.rank + 1)
+    if at == 0:
+        raise SpecError(f"{name}: unsqueeze before the batch axis is not supported")
+    shape = list(x.shape)
+    shape.insert(at - 1, sp.Integer(1))
+    return tracer.emit(name, L.Reshape(shape), [x])
+
+
+def squeeze(tracer: Tracer, name: str, x: Any, dim: Any = None) -> TensorValue:
+    x = tensor(x, name)
+    axes = range(1, x.rank) if dim is None else dims(dim, x.rank)
+    shape = [s for axis, s in enumerate(x.shape, start=1) if not (axis in axes and s == 1)]
+    return x if len(shape) == len(x.shape) else tracer.emit(name, L.Reshape(shape), [x])
+
+
+def permute(tracer: Tracer, name: str, x: Any, *order: Any) -> TensorValue:
+    x = tensor(x, name)
+    order = dims(sizes(order), x.rank)
+    if list(order) == list(range(x.rank)):
+        return x
+    return tracer.emit(name, L.Permute(list(order)), [x])
+
+
+def transpose(tracer: Tracer, name: str, x: Any, dim0: int, dim1: int) -> TensorValue:
+    x = tensor(x, name)
+    order = list(range(x.rank))
+    a, b = dim0 % x.rank, dim1 % x.rank
+    order[a], order[b] = order[b], order[a]
+    return permute(tracer, name, x, order)
+
+
+def expand(tracer: Tracer, name: str, x: Any, *target: Any) -> TensorValue:
+    target = sizes(target)
+    if isinstance(x, DataValue):
+        if not target or sp.sympify(target[0]) != BATCH or x.shape[0] != 1:
+            raise SpecError(f"{name}: only expanding a held tensor over the batch is supported")
+        x = tracer.materialize(x, len(x.shape), name)
+        rest = target[1:]
+    else:
+        x = tensor(x, name)
+        if sp.sympify(target[0]) not in (BATCH, -1):
+            raise SpecError(f"{name}: expand must keep the batch axis")
+        rest = target[1:]
+    if any(s != -1 and sp.sympify(s) != have for s, have in zip(rest, x.shape, strict=True)):
+        raise SpecError(f"{name}: expand of {x.shape} to {tuple(rest)} is not supported")
+    return x
+
+
+def split_axis(tracer: Tracer, name: str, x: TensorValue, pieces: list[Any], dim: int) -> tuple:
+    axis = dim % x.rank
+    if axis == 0:
+        raise SpecError(f"{name}: splitting the batch axis is not supported")
+    outputs, start = [], sp.Integer(0)
+    for length in pieces:
+        outputs.append(tracer.emit(name, L.Narrow(axis, start, length), [x]))
+        start = start + length
+    return tuple(outputs)
+
+
+def chunk(tracer: Tracer, name: str, x: Any, chunks: int, dim: int = 0) -> tuple:
+    x = tensor(x, name)
+    size = x.shape[(dim % x.rank) - 1] if dim % x.rank else BATCH
+    if size.is_Integer:
+        step = math.ceil(int(size) / chunks)
+        pieces = [min(step, int(size) - i * step) for i in range(chunks) if i * step < int(size)]
+    else:
+        tracer.guard(sp.Eq(sp.Mod(size, chunks), 0), f"{name}: chunk({chunks}) of an axis of size {size}")
+        pieces = [size / chunks] * chunks
+    return split_axis(tracer, name, x, pieces, dim)
+
+
+def split(tracer: Tracer, name: str, x: Any, split_size: Any, dim: int = 0) -> tuple:
+    x = tensor(x, name)
+    size = x.shape[(dim % x.rank) - 1] if dim % x.rank else BATCH
+    if isinstance(split_size, (list, tuple)):
+        pieces = list(split_size)
+    elif size.is_Integer:
+        pieces = [min(split_size, int(size) - s) for s in range(0, int(size), split_size)]
+    else:
+        raise SpecError(f"{name}: split of the symbolic axis {size} into pieces of {split_size}")
+    return split_axis(tracer, name, x, pieces, dim)
+
+
+def unbind(tracer: Tracer, name: str, x: Any, dim: int = 0) -> tuple:
+    x = tensor(x, name)
+    axis = dim % x.rank
+    size = x.shape[axis - 1] if axis else BATCH
+    if not size.is_Integer:
+        raise SpecError(f"{name}: unbind of an axis of symbolic size {size}")
+    return tuple(tracer.emit(name, L.Select(dim=axis, index=i), [x]) for i in range(int(size)))
+
+
+def reduction(layer_class: type) -> Rule:
+    def rule(
+        tracer: Tracer, name: str, x: Any, dim: Any = None, keepdim: bool = False, **kwargs: Any
+    ) -> TensorValue:
+        x = tensor(x, name)
+        dim = kwargs.get("dim", dim)
+        keepdim = kwargs.get("keepdim", keepdim)
+        if dim is None:
+            raise SpecError(f"{name}: a {layer_class.kind} over every axis includes the batch axis")
+        return tracer.emit(name, layer_class(list(dims(dim, x.rank)), keepdim=bool(keepdim)), [x])
+
+    return rule
+
+
+def cat(tracer: Tracer, name: str, tensors: Any, dim: int = 0) -> TensorValue:
+    values = list(tensors)
+    ranks = {v.rank for v in values if isinstance(v, TensorValue)}
+    if len(ranks) != 1:
+        raise SpecError(f"{name}: cat of tensors of ranks {sorted(ranks)}")
+    (rank,) = ranks
+    values = [
+        tracer.materialize(v, rank, name) if isinstance(v, DataValue) else tensor(v, name) for v in values
+    ]
+    if len(values) == 1:
+        return values[0]
+    return tracer.emit(name, L.ChannelConcat(dim=dim % rank if dim % rank else dim), values)
+
+
+def matmul(tracer: Tracer, name: str, a: Any, b: Any) -> TensorValue:
+    if isinstance(b, DataValue):
+        raise SpecError(f"{name}: a product with the held tensor {b.target} is not supported; use nn.Linear")
+    return tracer.emit(name, L.MatMul(), [tensor(a, name), tensor(b, name)])
+
+
+def sdpa(
+    tracer: Tracer,
+    name: str,
+    q: Any,
+    k: Any,
+    v: Any,
+    attn_mask: Any = None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: Any = None,
+    **kwargs: Any,
+) -> TensorValue:
+    if attn_mask is not None:
+        raise SpecError(f"{name}: scaled_dot_product_attention with attn_mask is not supported")
+    layer = L.ScaledDotProductAttention(is_causal=bool(is_causal), scale=scale)
+    return tracer.emit(name, layer, [tensor(q, name), tensor(k, name), tensor(v, name)])
+
+
+def held(value: Any, name: str, what: str) -> Any:
+    if value is not None and not isinstance(value, DataValue):
+        raise SpecError(f"{name}: the {what} is {describe(value)}, not a tensor the module holds")
+    return None if value is None else value.tensor
+
+
+def conv_function(
+    tracer: Tracer,
+    name: str,
+    x: Any,
+    weight: Any,
+    bias: Any = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+    groups: int = 1,
+) -> TensorValue:
+    w, b = held(weight, name, "weight"), held(bias, name, "bias")
+    cls = {1: L.Conv1d, 2: L.Conv2d, 3: L.Conv3d}[w.dim() - 2]
+    layer = cls(
+        int(w.shape[0]),
+        [int(s) for s in w.shape[2:]],
+        stride=pair(stride),
+        padding=padding if isinstance(padding, str) else pair(padding),
+        dilation=pair(dilation),
+        groups=groups,
+        bias=b is not None,
+        in_channels=int(w.shape[1]) * groups,
+    )
+    return tracer.emit(name, layer, [tensor(x, name)], [w, b])
+
+
+def linear_function(tracer: Tracer, name: str, x: Any, weight: Any, bias: Any = None) -> TensorValue:
+    w, b = held(weight, name, "weight"), held(bias, name, "bias")
+    layer = L.Linear(int(w.shape[0]), bias=b is not None, in_features=int(w.shape[1]))
+    return tracer.emit(name, layer, [tensor(x, name)], [w, b])
+
+
+def layer_norm_function(
+    tracer: Tracer,
+    name: str,
+    x: Any,
+    normalized_shape: Any,
+    weight: Any = None,
+    bias: Any = None,
+    eps: float = 1e-5,
+) -> TensorValue:
+    w, b = held(weight, name, "weight"), held(bias, name, "bias")
+    if w is None and b is not None:
+        raise SpecError(f"{name}: layer_norm with a bias and no weight is not supported")
+    layer = L.LayerNorm(
+        list(plain(normalized_shape, name)), eps=eps, elementwise_affine=w is not None, bias=b is not None
+    )
+    return tracer.emit(name, layer, [tensor(x, name)], [w, b])
+
+
+def batch_norm_function(
+    tracer: Tracer,
+    name: str,
+    x: Any,
+    running_mean: Any,
+    running_var: Any,
+    weight: Any = None,
+    bias: Any = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> TensorValue:
+    w, b = held(weight, name, "weight"), held(bias, name, "bias")
+    x = tensor(x, name)
+    cls = {2: L.BatchNorm1d, 3: L.BatchNorm1d, 4: L.BatchNorm2d, 5: L.BatchNorm3d}[x.rank]
+    return tracer.emit(name, cls(eps=eps, affine=w is not None), [x], [w, b])
+
+
+def pool_function(kind: str, dims_: int) -> Rule:
+    def rule(
+        tracer: Tracer,
+        name: str,
+        x: Any,
+        kernel_size: Any,
+        stride: Any = None,
+        padding: Any = 0,
+        *rest: Any,
+        **kwargs: Any,
+    ) -> TensorValue:
+        stride = kernel_size if stride in (None, []) else stride
+        arguments = {"kernel_size": pair(kernel_size), "stride": pair(stride), "padding": pair(padding)}
+        names = (
+            ("dilation", "ceil_mode", "return_indices")
+            if kind == "Max"
+            else ("ceil_mode", "count_include_pad", "divisor_override")
+        )
+        options = dict(zip(names[: len(rest)], rest, strict=True)) | kwargs
+        if options.pop("return_indices", False):
+            raise SpecError(f"{name}: return_indices=True is not supported")
+        if kind == "Max" and "dilation" in options:
+            options["dilation"] = pair(options["dilation"])
+        if options.get("divisor_override") is None:
+            options.pop("divisor_override", None)
+        layer = getattr(L, f"{kind}Pool{dims_}d")(**arguments, **options)
+        return tracer.emit(name, layer, [tensor(x, name)])
+
+    return rule
+
+
+def adaptive_pool_function(kind: str, dims_: int) -> Rule:
+    def rule(tracer: Tracer, name: str, x: Any, output_size: Any, *rest: Any, **kwargs: Any) -> TensorValue:
+        if rest and rest[0] or kwargs.get("return_indices"):
+            raise SpecError(f"{name}: return_indices=True is not supported")
+        return tracer.emit(
+            name, getattr(L, f"Adaptive{kind}Pool{dims_}d")(pair(output_size)), [tensor(x, name)]
+        )
+
+    return rule
+
+
+def identity_method(tracer: Tracer, name: str, x: Any, *args: Any, **kwargs: Any) -> Any:
+    """``contiguous``, ``clone``, ``to`` and friends: the same values."""
+    return x
+
+
+@cache
+def registry() -> Registry:
+    """The rules, built on first use (PyTorch is an optional extra)."""
+    torch = torch_module()
+    nn, F = torch.nn, torch.nn.functional
+    rules = Registry()
+    modules = rules.modules
+    for cls in (nn.Conv1d, nn.Conv2d, nn.Conv3d):
+        modules[cls] = conv_module
+    for cls in (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d):
+        modules[cls] = conv_transpose_module
+    for cls in (nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d, nn.AvgPool3d):
+        modules[cls] = pool_module
+    for cls in (
+        nn.AdaptiveAvgPool1d,
+        nn.AdaptiveAvgPool2d,
+        nn.AdaptiveAvgPool3d,
+        nn.AdaptiveMaxPool1d,
+        nn.AdaptiveMaxPool2d,
+        nn.AdaptiveMaxPool3d,
+    ):
+        modules[cls] = adaptive_pool_module
+    for cls in (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d):
+        modules[cls] = batchnorm_module
+    for cls in (nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d):
+        modules[cls] = instancenorm_module
+    modules[nn.LayerNorm] = layernorm_module
+    modules[nn.GroupNorm] = groupnorm_module
+    modules[nn.LocalResponseNorm] = lrn_module
+    modules[nn.Linear] = linear_module
+    modules[nn.Flatten] = flatten_module
+    modules[nn.Softmax] = softmax_module
+    modules[nn.Identity] = identity_module
+    modules[nn.MultiheadAttention] = multihead_attention_module
+    for cls in (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout):
+        modules[cls] = dropout_module
+    activations = {
+        nn.ReLU: L.ReLU,
+        nn.ReLU6: L.ReLU6,
+        nn.GELU: L.GELU,
+        nn.SiLU: L.SiLU,
+        nn.Sigmoid: L.Sigmoid,
+        nn.Tanh: L.Tanh,
+        nn.Hardswish: L.Hardswish,
+        nn.Hardsigmoid: L.Hardsigmoid,
+        nn.LeakyReLU: L.LeakyReLU,
+        nn.ELU: L.ELU,
+    }
+    for cls, layer_class in activations.items():
+        modules[cls] = activation_module(layer_class)
+
+    functions = rules.functions
+    unary = {
+        L.ReLU: (F.relu, torch.relu, F.relu_, torch.relu_),
+        L.ReLU6: (F.relu6,),
+        L.Sigmoid: (torch.sigmoid, F.sigmoid),
+        L.Tanh: (torch.tanh, F.tanh),
+        L.GELU: (F.gelu,),
+        L.SiLU: (F.silu,),
+        L.Hardswish: (F.hardswish,),
+        L.Hardsigmoid: (F.hardsigmoid,),
+    }
+    for layer_class, targets in unary.items():
+        for target in targets:
+            functions[target] = activation_function(layer_class)
+    for layer_class, targets in {
+        L.Add: (operator.add, operator.iadd, torch.add),
+        L.Sub: (operator.sub, operator.isub, torch.sub),
+        L.Mul: (operator.mul, operator.imul, torch.mul),
+        L.Div: (operator.truediv, operator.itruediv, torch.div),
+    }.items():
+        for target in targets:
+            functions[target] = arithmetic(layer_class)
+    for target in (
+        operator.floordiv,
+        operator.mod,
+        operator.neg,
+        operator.eq,
+        operator.ne,
+        operator.lt,
+        operator.le,
+        operator.gt,
+        operator.ge,
+        operator.pow,
+    ):
+        functions[target] = size_operation(target)
+    functions[operator.getitem] = getitem
+    functions[getattr] = getattr_function
+    functions[torch._assert] = assert_function
+    functions[torch.flatten] = lambda tracer, name, x, start_dim=0, end_dim=-1: flatten(
+        tracer, name, x, start_dim, end_dim
+    )
+    functions[torch.cat] = cat
+    functions[torch.concat] = cat
+    functions[torch.mean] = reduction(L.Mean)
+    functions[torch.sum] = reduction(L.Sum)
+    functions[torch.permute] = permute
+    functions[torch.transpose] = transpose
+    functions[torch.reshape] = reshape
+    functions[torch.chunk] = chunk
+    functions[torch.split] = split
+    functions[torch.unbind] = unbind
+    functions[torch.squeeze] = squeeze
+    functions[torch.unsqueeze] = unsqueeze
+    for target in (torch.matmul, operator.matmul, torch.bmm):
+        functions[target] = matmul
+    functions[F.scaled_dot_product_attention] = sdpa
+    functions[F.softmax] = softmax_function
+    functions[torch.softmax] = softmax_function
+    for target in (F.dropout, F.dropout1d, F.dropout2d, F.dropout3d):
+        functions[target] = dropout_function
+    functions[F.conv1d] = functions[F.conv2d] = functions[F.conv3d] = conv_function
+    functions[F.linear] = linear_function
+    functions[F.layer_norm] = layer_norm_function
+    functions[F.batch_norm] = batch_norm_function
+    for d in (1, 2, 3):
+        functions[getattr(F, f"max_pool{d}d")] = pool_function("Max", d)
+        functions[getattr(F, f"avg_pool{d}d")] = pool_function("Avg", d)
+        functions[getattr(F, f"adaptive_avg_pool{d}d")] = adaptive_pool_function("Avg", d)
+        functions[getattr(F, f"adaptive_max_pool{d}d")] = adaptive_pool_function("Max", d)
+    rules.named_functions["torchvision.ops.stochastic_depth.stochastic_depth"] = stochastic_depth
+
+    methods = rules.methods
+    for method, layer_class in (
+        ("relu", L.ReLU),
+        ("relu_", L.ReLU),
+        ("sigmoid", L.Sigmoid),
+        ("tanh", L.Tanh),
+    ):
+        methods[method] = activation_function(layer_class)
+    for method, layer_class in (
+        ("add", L.Add),
+        ("add_", L.Add),
+        ("sub", L.Sub),
+        ("mul", L.Mul),
+        ("mul_", L.Mul),
+        ("div", L.Div),
+    ):
+        methods[method] = arithmetic(layer_class)
+    methods.update(
+        size=size_method,
+        dim=dim_method,
+        view=reshape,
+        reshape=reshape,
+        permute=permute,
+        transpose=transpose,
+        flatten=lambda tracer, name, x, start_dim=0, end_dim=-1: flatten(tracer, name, x, start_dim, end_dim),
+        mean=reduction(L.Mean),
+        sum=reduction(L.Sum),
+        chunk=chunk,
+        split=split,
+        unbind=unbind,
+        expand=expand,
+        softmax=softmax_function,
+        matmul=matmul,
+        bmm=matmul,
+        squeeze=squeeze,
+        unsqueeze=unsqueeze,
+        contiguous=identity_method,
+        clone=identity_method,
+        to=identity_method,
+        type_as=identity_method,
+        float=identity_method,
+        detach=identity_method,
+    )
+    return rules

@@ -1,0 +1,188 @@
+"""The interpreter behind :func:`from_torch`: walk a ``torch.fx`` graph, value by value.
+
+Every fx node gets a value: a tensor symconv follows (a node of the network
+and its symbolic shape), a tensor the module holds (a parameter or buffer read
+with ``get_attr``), or a plain Python value (a size, a tuple of sizes, a
+boolean of a shape guard). Sizes are sympy expressions; the batch size is the
+symbol :data:`BATCH`, which may appear in shape arithmetic but never in a
+layer's arguments. Rules (see :mod:`symconv.importers.torch.rules`) turn each
+operation into layers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sympy as sp
+
+from symconv.errors import ShapeError, SpecError, SymconvError
+from symconv.layers import Layer, Parameter, Shape
+from symconv.network import Node, UnusedParameters
+from symconv.report import Assumption, tidy
+from symconv.sizes import is_true
+
+BATCH = sp.Symbol("batch", positive=True, integer=True)
+"""The batch size, as model code sees it in ``x.shape[0]``."""
+
+
+@dataclass(frozen=True)
+class TensorValue:
+    """A tensor of the network: the node that computes it (``-1``: the input) and its batchless shape."""
+
+    index: int
+    shape: Shape
+
+    @property
+    def rank(self) -> int:
+        """PyTorch's rank, batch axis included."""
+        return len(self.shape) + 1
+
+    def torch_shape(self) -> tuple[sp.Expr, ...]:
+        return (BATCH, *self.shape)
+
+
+@dataclass(frozen=True)
+class DataValue:
+    """A tensor the module holds and reads as data (``get_attr``): a parameter or a buffer."""
+
+    target: str
+    tensor: Any
+
+    @property
+    def shape(self) -> tuple[sp.Integer, ...]:
+        return tuple(sp.Integer(s) for s in self.tensor.shape)
+
+    @property
+    def learnable(self) -> bool:
+        return (
+            bool(getattr(self.tensor, "requires_grad", False)) and type(self.tensor).__name__ == "Parameter"
+        )
+
+
+class ImportFailure(SpecError):
+    """An operation of the model that symconv cannot follow, with the module path and the model's line."""
+
+
+class Tracer:
+    """The network being built: its nodes, the owners of shared parameters, the guards met on the way."""
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.nodes: list[Node] = []
+        self.names: set[str] = set()
+        self.owners: dict[int, str] = {}  # id(parameter tensor) -> the node that counts it
+        self.reads: dict[str, list[int]] = {}  # node name -> ids of the parameter tensors it reads
+        self.guards: list[Assumption] = []
+        self.materialized: dict[tuple[int, int], TensorValue] = {}
+
+    # --- nodes -----------------------------------------------------------------
+    def unique(self, name: str) -> str:
+        """``name``, or ``name_1``, ``name_2``, ... when a module is called again."""
+        candidate, count = name, 0
+        while candidate in self.names:
+            count += 1
+            candidate = f"{name}_{count}"
+        self.names.add(candidate)
+        return candidate
+
+    def emit(
+        self, name: str, layer: Layer, inputs: Sequence[TensorValue], tensors: Sequence[Any] = ()
+    ) -> TensorValue:
+        """Add a node reading ``inputs``; ``tensors`` are the torch parameters its layer counts."""
+        for value in inputs:
+            if not isinstance(value, TensorValue):
+                raise SpecError(f"{layer.kind} reads {describe(value)}, not a tensor symconv follows")
+        learnable = [t for t in tensors if t is not None]
+        owners = {self.owners.get(id(t)) for t in learnable}
+        shares = None
+        if learnable and owners != {None}:
+            if None in owners or len(owners) > 1:
+                raise SpecError(f"{name}: its parameters are partly shared with other modules")
+            (shares,) = owners
+        node_name = self.unique(name)
+        if shares is None:
+            for tensor in learnable:
+                self.owners[id(tensor)] = node_name
+        self.reads[node_name] = [id(t) for t in learnable]
+        shapes = [v.shape for v in inputs]
+        try:
+            for requirement in (*layer.argument_requirements(), *layer.requirements(*shapes)):
+                if is_true(requirement.condition) is False:
+                    raise ShapeError(f"{node_name} ({layer.kind}): {requirement.message}")
+            shape = tuple(tidy(d) for d in layer.output_shape(*shapes))
+        except SymconvError as error:
+            raise SpecError(f"{node_name} ({layer.kind}): {error.message}") from None
+        self.nodes.append(Node(node_name, layer, tuple(v.index for v in inputs), shares))
+        return TensorValue(len(self.nodes) - 1, shape)
+
+    def materialize(self, data: DataValue, rank: int, name: str) -> TensorValue:
+        """A held tensor as a network tensor broadcast against a batched tensor of PyTorch rank ``rank``."""
+        shape = data.shape
+        if len(shape) == rank:
+            if shape[0] != 1:
+                raise SpecError(
+                    f"{data.target} of shape {tuple(map(int, shape))} meets a batched tensor on the batch axis"
+                )
+            shape = shape[1:]
+        elif len(shape) > rank:
+            raise SpecError(f"{data.target} has rank {len(shape)}, more than the tensor it meets ({rank})")
+        shape = (sp.Integer(1),) * (rank - 1 - len(shape)) + tuple(shape)
+        key = (id(data.tensor), len(shape))
+        if key not in self.materialized:
+            layer = Parameter(shape, learnable=data.learnable, name=name)
+            self.materialized[key] = self.emit(
+                data.target, layer, (), [data.tensor] if data.learnable else []
+            )
+        return self.materialized[key]
+
+    def guard(self, condition: Any, message: str) -> None:
+        """A shape guard of the model's code (``torch._assert``): decided now, or kept as an assumption."""
+        if isinstance(condition, bool) or condition in (sp.true, sp.false):
+            decided = bool(condition)
+        else:
+            if not isinstance(condition, sp.Basic):
+                raise SpecError(f"a shape guard tests {describe(condition)}, not a condition on sizes")
+            if condition.has(BATCH):
+                return  # a condition on the batch size holds for the batch the user runs
+            decided = is_true(condition)
+        if decided is False:
+            raise SpecError(f"the model's own shape guard fails for every input: {message}")
+        if decided is None:
+            self.guards.append(Assumption(condition, f"the model asserts: {message}"))
+
+    # --- parameters the forward pass never reads ---------------------------------
+    def unused(self, kept: set[str]) -> list[UnusedParameters]:
+        """The largest modules whose parameters no node in ``kept`` reads, with their sizes."""
+        named = list(self.root.named_parameters())
+        read = {i for name in kept for i in self.reads.get(name, ())}
+        unused = {name for name, p in named if id(p) not in read}
+        if not unused:
+            return []
+        modules: dict[str, list[bool]] = {}
+        for name, _ in named:
+            parts = name.split(".")[:-1]
+            for depth in range(len(parts) + 1):
+                modules.setdefault(".".join(parts[:depth]), []).append(name in unused)
+        wholly = {m for m, flags in modules.items() if all(flags)}
+        top = sorted(m for m in wholly if not any(_inside(m, other) for other in wholly if other != m))
+        sizes = dict(named)
+        found = []
+        for module in top:
+            count = sum(int(sizes[n].numel()) for n in unused if module == "" or n.startswith(module + "."))
+            found.append(UnusedParameters(module or "(root)", count))
+        return found
+
+
+def _inside(module: str, other: str) -> bool:
+    return other == "" or module.startswith(other + ".")
+
+
+def describe(value: Any) -> str:
+    """A value as a message names it."""
+    if isinstance(value, DataValue):
+        return f"the held tensor {value.target}"
+    if isinstance(value, TensorValue):
+        return "a tensor"
+    return f"{type(value).__name__} {value!r}"

@@ -1,0 +1,218 @@
+"""Layers that move, cut, reduce or hold tensors: permute, reshape, narrow, select, mean, sum, parameter.
+
+Axes are numbered as PyTorch numbers them, the batch axis being 0 (as in
+``torch.flatten``'s ``start_dim``), so ``permute: {dims: [0, 2, 3, 1]}`` is
+``x.permute(0, 2, 3, 1)``; the batch axis itself stays where it is. A reshape's
+``shape`` is the batchless target (``x.reshape(x.size(0), *shape)``).
+
+Sources: PyTorch, ``torch.permute``, ``torch.reshape`` (one ``-1`` is inferred
+from the number of elements), ``torch.narrow``, ``torch.select``,
+``torch.mean``/``torch.sum`` (``keepdim``), ``torch.nn.Parameter``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import sympy as sp
+
+from symconv.errors import ShapeError
+from symconv.layers.base import (
+    Layer,
+    Receptive,
+    Requirement,
+    Shape,
+    batchless_axis,
+    flag_arg,
+    int_arg,
+    ints_arg,
+    product,
+    shape_arg,
+    size_arg,
+)
+
+
+def _show(shape: Shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+@dataclass(frozen=True)
+class ShapeOnly(Layer):
+    """No parameters, no MACs, and no receptive field once axes are moved."""
+
+    def receptive(self, *fields: Receptive | None) -> Receptive | None:
+        return None
+
+
+@dataclass(frozen=True)
+class Permute(ShapeOnly):
+    """``x.permute(*dims)``: the batch axis (0) stays first."""
+
+    kind: ClassVar[str] = "permute"
+    dims: tuple[int, ...] = ints_arg()
+
+    def order(self, x: Shape) -> tuple[int, ...]:
+        """The batchless axes in their new order."""
+        if len(self.dims) != len(x) + 1:
+            raise ShapeError(
+                f"dims has {len(self.dims)} axes but the input has {len(x) + 1} (batch axis included)",
+                self.where,
+            )
+        normal = [d % (len(x) + 1) for d in self.dims]
+        if sorted(normal) != list(range(len(x) + 1)):
+            raise ShapeError(f"dims {list(self.dims)} is not a permutation of the axes", self.where)
+        if normal[0] != 0:
+            raise ShapeError("dims must keep the batch axis (0) first", self.where)
+        return tuple(d - 1 for d in normal[1:])
+
+    def output_shape(self, x: Shape) -> Shape:
+        return tuple(x[axis] for axis in self.order(x))
+
+
+@dataclass(frozen=True)
+class Reshape(ShapeOnly):
+    """``x.reshape(x.size(0), *shape)``; one entry may be ``-1``, inferred from the element count."""
+
+    kind: ClassVar[str] = "reshape"
+    shape: tuple[sp.Expr, ...] = shape_arg()
+
+    def target(self, x: Shape) -> Shape:
+        inferred = [i for i, s in enumerate(self.shape) if s == -1]
+        if len(inferred) > 1:
+            raise ShapeError("shape may hold at most one -1", self.where)
+        if not inferred:
+            return self.shape
+        known = product([s for s in self.shape if s != -1])
+        index = inferred[0]
+        return (*self.shape[:index], sp.cancel(product(x) / known), *self.shape[index + 1 :])
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        target = self.target(x)
+        before, after = sp.expand(product(x)), sp.expand(product(target))
+        return (
+            Requirement(
+                sp.Eq(before, after),
+                f"the input {_show(x)} has {before} elements but the shape {_show(target)} holds {after}",
+                "shape",
+            ),
+            *(
+                Requirement(sp.Eq(sp.Mod(s, 1), 0), f"the inferred size {s} must be an integer", "shape")
+                for s in target
+                if sp.sympify(s).is_integer is not True
+            ),
+        )
+
+    def output_shape(self, x: Shape) -> Shape:
+        return self.target(x)
+
+
+@dataclass(frozen=True)
+class Narrow(ShapeOnly):
+    """``x.narrow(dim, start, length)``: ``length`` consecutive entries of one axis (what chunk and split give)."""
+
+    kind: ClassVar[str] = "narrow"
+    dim: int = int_arg()
+    start: sp.Expr = size_arg(minimum=0)
+    length: sp.Expr = size_arg()
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        axis = batchless_axis(self, self.dim, len(x))
+        return (
+            Requirement(
+                sp.Le(self.start + self.length, x[axis]),
+                f"entries {self.start} to {self.start + self.length} do not fit an axis of size {x[axis]}",
+                "length",
+            ),
+        )
+
+    def output_shape(self, x: Shape) -> Shape:
+        axis = batchless_axis(self, self.dim, len(x))
+        return (*x[:axis], self.length, *x[axis + 1 :])
+
+
+@dataclass(frozen=True)
+class Select(ShapeOnly):
+    """``x.select(dim, index)`` (``x[:, index]``): one entry of an axis, the axis removed."""
+
+    kind: ClassVar[str] = "select"
+    dim: int = int_arg(1)
+    index: sp.Expr = size_arg(0, minimum=0)
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        axis = batchless_axis(self, self.dim, len(x))
+        return (
+            Requirement(
+                sp.Lt(self.index, x[axis]), f"index {self.index} is past an axis of size {x[axis]}", "index"
+            ),
+        )
+
+    def output_shape(self, x: Shape) -> Shape:
+        axis = batchless_axis(self, self.dim, len(x))
+        return (*x[:axis], *x[axis + 1 :])
+
+
+@dataclass(frozen=True)
+class Reduction(ShapeOnly):
+    """A reduction over ``dim`` (PyTorch's axes); ``keepdim`` keeps the reduced axes as size 1."""
+
+    dim: tuple[int, ...] = ints_arg()
+    keepdim: bool = flag_arg(False)
+
+    def axes(self, x: Shape) -> set[int]:
+        axes = {batchless_axis(self, d, len(x)) for d in self.dim}
+        if len(axes) != len(self.dim):
+            raise ShapeError(f"dim {list(self.dim)} names an axis twice", self.where)
+        return axes
+
+    def output_shape(self, x: Shape) -> Shape:
+        axes = self.axes(x)
+        if self.keepdim:
+            return tuple(sp.Integer(1) if i in axes else s for i, s in enumerate(x))
+        return tuple(s for i, s in enumerate(x) if i not in axes)
+
+
+@dataclass(frozen=True)
+class Mean(Reduction):
+    """``x.mean(dim, keepdim)`` (global average pooling when ``dim`` is the spatial axes)."""
+
+    kind: ClassVar[str] = "mean"
+
+
+@dataclass(frozen=True)
+class Sum(Reduction):
+    """``x.sum(dim, keepdim)``."""
+
+    kind: ClassVar[str] = "sum"
+
+
+@dataclass(frozen=True)
+class Parameter(Layer):
+    """A tensor read as data (a class token, a position embedding, a layer scale).
+
+    It has no input; ``shape`` is batchless, as the tensor is broadcast over the
+    batch (``torch.nn.Parameter`` of shape ``(1, *shape)`` or ``shape``). Its
+    elements are parameters when ``learnable`` (a buffer is not).
+    """
+
+    kind: ClassVar[str] = "parameter"
+    arity: ClassVar[int] = 0
+    shape: tuple[sp.Expr, ...] = shape_arg()
+    learnable: bool = flag_arg(True)
+
+    def requirements(self) -> tuple[Requirement, ...]:
+        if any(s == -1 for s in self.shape):
+            raise ShapeError("a parameter's shape cannot hold -1", self.where)
+        return ()
+
+    def output_shape(self) -> Shape:
+        return self.shape
+
+    def params(self) -> sp.Expr:
+        return product(self.shape) if self.learnable else sp.Integer(0)
+
+    def receptive(self) -> Receptive | None:
+        return None
+
+    def weight_shapes(self) -> dict[str, Shape]:
+        return {"weight": self.shape} if self.learnable else {}
