@@ -8,6 +8,7 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from graph_reference import graphs
 from symconv import AvgPool2d, Conv2d, ConvTranspose2d, Flatten, Linear, MaxPool2d, Network, symbols
 from symconv.layers import KINDS
 from symconv.layers.conv import ConvNd
@@ -103,8 +104,8 @@ def test_every_layer_kind_counts_the_same_in_both_modes(dims, data):
         ), row.name
 
 
-def test_layer_stacks_cover_every_kind():
-    # the property tests above and in test_against_torch.py reach every layer kind
+def test_layer_stacks_and_graphs_cover_every_kind():
+    # the property tests above, in test_against_torch.py and in test_graphs_against_torch.py reach every kind
     seen = set()
 
     @settings(max_examples=400, database=None)
@@ -112,6 +113,7 @@ def test_layer_stacks_cover_every_kind():
     def collect(data):
         for dims in (1, 2, 3):
             seen.update(kind for kind, _ in data.draw(layer_stacks(dims, readings=True))[1])
+        seen.update(kind for kind, _, _ in data.draw(graphs()).nodes)
 
     collect()
     assert seen == set(KINDS)

@@ -51,7 +51,17 @@ def layer_stacks(draw, dims, max_layers=5, max_size=14, readings=False, ungroupe
     spatial = [draw(st.integers(1, max_size)) for _ in range(dims)]
     shape = [channels, *spatial]
     layers = []
-    kinds = ["conv", "conv", "conv_transpose", "maxpool", "avgpool", "adaptive", "batchnorm", "activation"]
+    kinds = [
+        "conv",
+        "conv",
+        "conv_transpose",
+        "maxpool",
+        "avgpool",
+        "adaptive",
+        "batchnorm",
+        "instancenorm",
+        "activation",
+    ]
     if dims == 2 and not ungrouped:
         kinds += ["depthwise_conv2d", "separable_conv2d"] + (["shared_kernel_conv2d"] if readings else [])
     if ungrouped:
@@ -182,6 +192,10 @@ def layer_stacks(draw, dims, max_layers=5, max_size=14, readings=False, ungroupe
             shape = [c, *out]
         elif kind == "batchnorm":
             layers.append((f"batchnorm{dims}d", {}))
+        elif kind == "instancenorm":
+            if all(n == 1 for n in sizes):
+                continue  # PyTorch refuses to normalise a single value per channel
+            layers.append((f"instancenorm{dims}d", {"affine": draw(st.booleans())}))
         else:
             layers.append((draw(st.sampled_from(ACTIVATIONS)), {}))
     if not layers:
@@ -219,6 +233,9 @@ def torch_module(kind: str, args: dict, in_channels: int):
         "adaptive_maxpool": "AdaptiveMaxPool",
         "batchnorm": "BatchNorm",
     }
+    if kind[:-2] == "instancenorm":
+        cls = getattr(nn, f"InstanceNorm{kind[-2:]}")
+        return cls(in_channels, affine=args["affine"]), in_channels
     for prefix, name in pools.items():
         if kind[:-2] == prefix:
             cls = getattr(nn, f"{name}{kind[-2:]}")

@@ -342,10 +342,10 @@ def export_onnx(network: Network, path: str | Path, values: dict | None = None) 
             if layer.end_dim != -1:
                 raise SpecError(f"{what}: ONNX Flatten always flattens to the last axis")
             nodes.append(helper.make_node("Flatten", sources, [output], name=node.name, axis=layer.start_dim))
-        elif isinstance(layer, L.Add):
+        elif isinstance(layer, L.Add) and layer.scalar is None:
             nodes.append(helper.make_node("Add", sources, [output], name=node.name))
         elif isinstance(layer, L.ChannelConcat):
-            nodes.append(helper.make_node("Concat", sources, [output], name=node.name, axis=1))
+            nodes.append(helper.make_node("Concat", sources, [output], name=node.name, axis=layer.dim))
         elif isinstance(layer, L.ReLU6):
             low = helper.make_tensor(f"{key}_min", onnx.TensorProto.FLOAT, [], [0.0])
             high = helper.make_tensor(f"{key}_max", onnx.TensorProto.FLOAT, [], [6.0])

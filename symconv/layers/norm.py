@@ -135,6 +135,13 @@ class GroupNorm(Layer):
                 "num_groups",
             )
         ]
+        found.append(
+            Requirement(
+                sp.Gt(x[0] / self.num_groups * product(x[1:]), 1),
+                "each group holds a single value, which PyTorch refuses to normalise",
+                "num_groups",
+            )
+        )
         if self.num_channels is not None:
             found.append(
                 Requirement(
@@ -158,6 +165,14 @@ class InstanceNormNd(BatchNormNd):
 
     affine: bool = flag_arg(False)
     track_running_stats: bool = flag_arg(False)
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        single = Requirement(
+            sp.Gt(product(x[1:]), 1),
+            "each channel holds a single value, which PyTorch refuses to normalise",
+            "num_features",
+        )
+        return (*super().requirements(x), single)
 
 
 @dataclass(frozen=True)

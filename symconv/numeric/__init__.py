@@ -44,7 +44,7 @@ from symconv.layers.elementwise import (
     Tanh,
 )
 from symconv.layers.merge import Div, ElementwiseArithmetic, Mul, Sub
-from symconv.layers.norm import BatchNormNd, GroupNorm, LayerNorm, LocalResponseNorm
+from symconv.layers.norm import BatchNormNd, GroupNorm, InstanceNormNd, LayerNorm, LocalResponseNorm
 from symconv.layers.pool import AdaptivePoolNd, PoolNd
 from symconv.layers.tensor import Mean, Narrow, Parameter, Permute, Reshape, Select, Sum
 from symconv.network import Network
@@ -253,6 +253,18 @@ def _(layer: LayerNorm, inputs, weights, counter):
 
 
 @forward.register
+def _(layer: InstanceNormNd, inputs, weights, counter):
+    # statistics of each channel of this sample (no running statistics: PyTorch's default)
+    x = inputs[0]
+    axes = tuple(range(1, x.ndim))
+    normal = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + float(layer.eps))
+    if layer.affine:
+        shape = (-1, *([1] * (x.ndim - 1)))
+        normal = normal * weights["weight"].reshape(shape) + weights["bias"].reshape(shape)
+    return normal
+
+
+@forward.register
 def _(layer: GroupNorm, inputs, weights, counter):
     x = inputs[0]
     grouped = x.reshape(int(layer.num_groups), -1)
@@ -295,7 +307,7 @@ def _(layer: MultiheadAttention, inputs, weights, counter):
 
 @forward.register
 def _(layer: ChannelConcat, inputs, weights, counter):
-    return np.concatenate(inputs, axis=0)
+    return np.concatenate(inputs, axis=batchless_axis(layer, layer.dim, inputs[0].ndim))
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:

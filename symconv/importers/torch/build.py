@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import sympy as sp
@@ -120,9 +121,77 @@ def _build(layer: L.Layer, shapes: list[tuple[int, ...]]) -> Any:
         if isinstance(layer, L.ELU):
             return nn.ELU(float(layer.alpha))
         return simple[type(layer)]()
-    if isinstance(layer, (L.Add, L.ChannelConcat)):
+    if isinstance(layer, L.LayerNorm):
+        return nn.LayerNorm(
+            _ints(layer.normalized_shape), float(layer.eps), layer.elementwise_affine, bias=layer.bias
+        )
+    if isinstance(layer, L.GroupNorm):
+        return nn.GroupNorm(_integer(layer.num_groups), x[0], float(layer.eps), layer.affine)
+    if isinstance(layer, L.LocalResponseNorm):
+        return nn.LocalResponseNorm(
+            _integer(layer.size), float(layer.alpha), float(layer.beta), float(layer.k)
+        )
+    if isinstance(layer, L.MultiheadAttention):
+        kdim, vdim = layer.widths()
+        return nn.MultiheadAttention(
+            _integer(layer.embed_dim),
+            _integer(layer.num_heads),
+            bias=layer.bias,
+            batch_first=True,
+            kdim=_integer(kdim),
+            vdim=_integer(vdim),
+        )
+    if isinstance(layer, L.Parameter):
+        holder = nn.Module()
+        shape = (1, *_ints(layer.shape))
+        holder.weight = nn.Parameter(torch.randn(shape), requires_grad=layer.learnable)
+        return holder
+    if type(layer) in functions():
         return None
     raise SpecError(f"no PyTorch module for {layer.kind}")
+
+
+def _arithmetic(operation: Any) -> Any:
+    def run(layer: Any, args: list) -> Any:
+        if layer.scalar is not None:
+            return operation(args[0], layer.scalar)
+        result = args[0]
+        for other in args[1:]:
+            result = operation(result, other)
+        return result
+
+    return run
+
+
+def _reshape(layer: L.Reshape, args: list) -> Any:
+    x = args[0]
+    return x.reshape(x.shape[0], *(-1 if s == -1 else int(s) for s in layer.shape))
+
+
+@cache
+def functions() -> dict[type, Any]:
+    """The layers that run as functions of their inputs (no module of their own)."""
+    import operator
+
+    torch = torch_module()
+    F = torch.nn.functional
+    return {
+        L.Add: _arithmetic(operator.add),
+        L.Sub: _arithmetic(operator.sub),
+        L.Mul: _arithmetic(operator.mul),
+        L.Div: _arithmetic(operator.truediv),
+        L.ChannelConcat: lambda layer, args: torch.cat(args, dim=layer.dim),
+        L.Permute: lambda layer, args: args[0].permute(*layer.dims),
+        L.Reshape: _reshape,
+        L.Narrow: lambda layer, args: args[0].narrow(layer.dim, int(layer.start), int(layer.length)),
+        L.Select: lambda layer, args: args[0].select(layer.dim, int(layer.index)),
+        L.Mean: lambda layer, args: args[0].mean(list(layer.dim), keepdim=layer.keepdim),
+        L.Sum: lambda layer, args: args[0].sum(list(layer.dim), keepdim=layer.keepdim),
+        L.MatMul: lambda layer, args: args[0] @ args[1],
+        L.ScaledDotProductAttention: lambda layer, args: F.scaled_dot_product_attention(
+            *args, is_causal=layer.is_causal, scale=layer.scale
+        ),
+    }
 
 
 def to_torch(network: Network, **values: object) -> Any:
@@ -137,23 +206,30 @@ def to_torch(network: Network, **values: object) -> Any:
             super().__init__()
             self.steps = torch.nn.ModuleDict()
             self.plan = []
+            keys = {node.name: f"n{index}" for index, node in enumerate(network.graph)}
             for index, node in enumerate(network.graph):
-                module = _build(node.layer, [shapes[i] for i in node.inputs])
                 key = f"n{index}"
+                if node.shares is not None:  # the same module, called again
+                    self.steps[key] = self.steps[keys[node.shares]]
+                    self.plan.append((key, node.layer, node.inputs))
+                    continue
+                module = _build(node.layer, [shapes[i] for i in node.inputs])
                 if module is not None:
                     self.steps[key] = module
-                self.plan.append((key, node.layer.kind, node.inputs))
+                self.plan.append((key, node.layer, node.inputs))
 
         def forward(self, x):
             values = {-1: x}
-            for index, (key, kind, inputs) in enumerate(self.plan):
+            for index, (key, layer, inputs) in enumerate(self.plan):
                 args = [values[i] for i in inputs]
-                if kind == "add":
-                    result = args[0]
-                    for other in args[1:]:
-                        result = result + other
-                elif kind == "concat":
-                    result = torch.cat(args, dim=1)
+                if isinstance(layer, L.Parameter):
+                    weight = self.steps[key].weight
+                    result = weight.expand(x.shape[0], *weight.shape[1:])
+                elif isinstance(layer, L.MultiheadAttention):
+                    q, k, v = args if len(args) == 3 else args * 3
+                    result = self.steps[key](q, k, v, need_weights=False)[0]
+                elif key not in self.steps:
+                    result = functions()[type(layer)](layer, args)
                 else:
                     result = self.steps[key](args[0])
                 values[index] = result
