@@ -148,6 +148,8 @@ class Report:
         for row in self.rows:
             for expr in (*row.output_shape, row.params, row.macs):
                 found |= sp.sympify(expr).free_symbols
+        for assumption in self.assumptions:  # a symbol only a condition names (attention heads)
+            found |= assumption.condition.free_symbols
         return found
 
     def resolve(self, values: dict) -> dict[sp.Symbol, sp.Expr]:
