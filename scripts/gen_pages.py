@@ -22,7 +22,7 @@ from symconv.check import check_network
 from symconv.cli import build_parser
 from symconv.cli import main as symconv
 from symconv.conventions import compare
-from symconv.derive import WRITTEN, explain
+from symconv.explain import WRITTEN, explain
 from symconv.numeric import run
 from symconv.prove import prove
 from symconv.render.expressions import to_latex
@@ -887,7 +887,7 @@ def api_page() -> None:
 
 ::: symconv.prove.prove
 
-::: symconv.derive.explain
+::: symconv.explain.explain
 
 ::: symconv.scaling.scale
 

@@ -114,7 +114,7 @@ def run_check(args: argparse.Namespace) -> int:
 
 
 def run_explain(args: argparse.Namespace) -> int:
-    from symconv.derive import explain
+    from symconv.explain import explain
     from symconv.render.reasoning import DERIVATION_FORMATS
 
     network = load_spec(args.spec)

@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from torchvision_loader import load_torchvision
 
 from symconv import from_torch
 from symconv.check import check_network
 from symconv.spec import load
+from torchvision_loader import load_torchvision
 
 torch = pytest.importorskip("torch")
 torchvision = load_torchvision()

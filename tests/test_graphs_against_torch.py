@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from graph_reference import converted, graphs, run_in_torch
 from symconv import Network
+from symconv.explain import explain
 from symconv.layers import KINDS
 from symconv.network import Node
 from symconv.numeric import run
@@ -59,6 +60,14 @@ def compare(graph, symbolic: bool) -> None:
     ):
         assert (m.output_shape, m.params, m.macs) == (shape, params, macs), m.name
         np.testing.assert_allclose(out, expected, rtol=1e-7, atol=1e-9, err_msg=m.name)
+
+
+@settings(max_examples=40)
+@given(graph=graphs(max_blocks=4))
+def test_every_derivation_of_a_random_graph_verifies(graph):
+    # each step is checked against the layer's rule when it is built; a wrong template raises
+    derivations = explain(network(graph, symbolic=True))
+    assert {d.layer for d in derivations} >= {f"n{i}_{kind}" for i, (kind, _, _) in enumerate(graph.nodes)}
 
 
 @settings(max_examples=150)

@@ -127,7 +127,7 @@ def test_katex_renders_every_formula(tmp_path, capsys):
         for form in ("markdown", "latex"):
             main([*command, "--format", form])
             formulas += _formulas(capsys.readouterr().out)
-    from symconv.derive import explain
+    from symconv.explain import explain
     from symconv.prove import prove
     from symconv.spec import load
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import sympy as sp
 
-from symconv.derive import Derivation
 from symconv.exercises import Exercise
+from symconv.explain import Derivation
 from symconv.prove import Proof
 from symconv.render.expressions import MathPrinter, textbook_names
 from symconv.report import Report

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import sympy as sp
 
-from symconv.derive import Derivation
+from symconv.explain import Derivation
 from symconv.prove import Proof
 from symconv.render.expressions import to_latex, to_text
 from symconv.render.json import value

@@ -1,25 +1,45 @@
-"""Derivations: every formula as a chain of equalities, each step with its rule and source.
+"""The general formula of each classic layer (convolution, pooling, normalisation, linear, merges), by dispatch.
 
-A derivation starts from the general formula of the layer's documentation,
-written in textbook symbols (``n``, ``K``, ``S``, ``P``, ``d``, ``C_in``, ``C_out``,
-``g``), substitutes the layer's values, and ends at the result symconv's rule
-computes. Every step is verified when it is built: symbolically where the
-algebra allows (expansion; the proof engine for floors) and numerically at
-sample values in every case. A step that fails verification is an error, not
-a footnote.
+A template names the quantity, writes the documentation's formula in
+textbook symbols and binds them to the layer's values; the derivation
+machinery (:mod:`symconv.explain.derivation`) substitutes and verifies.
 """
 
 from __future__ import annotations
 
-import random
-from dataclasses import dataclass
 from functools import singledispatch
 
 import sympy as sp
 
 from symconv.errors import SpecError
+from symconv.explain.steps import (
+    AXES,
+    DUMOULIN,
+    DUMOULIN_TRANSPOSE,
+    INCEPTION,
+    KERAS_SEPARABLE,
+    MOBILENET,
+    TF_SAME,
+    TORCH_BN,
+    TORCH_CONV,
+    TORCH_LINEAR,
+    TORCH_POOL,
+    TORCH_TRANSPOSE,
+    C_in,
+    C_out,
+    K,
+    P,
+    S,
+    Template,
+    _nothing,
+    _same_shape,
+    d,
+    g,
+    n_in,
+    op,
+    textbook,
+)
 from symconv.layers import (
-    Add,
     ChannelConcat,
     DepthwiseConv2d,
     Flatten,
@@ -28,93 +48,11 @@ from symconv.layers import (
     SeparableConv2d,
     SharedKernelConv2d,
 )
+from symconv.layers.base import batchless_axis
 from symconv.layers.conv import ConvNd, ConvTransposeNd
 from symconv.layers.elementwise import Elementwise
 from symconv.layers.norm import BatchNormNd
 from symconv.layers.pool import AdaptivePoolNd, PoolNd
-from symconv.network import Network
-from symconv.render.expressions import to_text
-from symconv.report import LayerRow
-
-QUANTITIES = ("shape", "params", "macs")
-NUMERIC_POINTS = 12
-
-TORCH_CONV = "PyTorch documentation, torch.nn.Conv2d (shape and weight of Conv1d/2d/3d)"
-DUMOULIN = "Dumoulin & Visin (2016), A guide to convolution arithmetic for deep learning, relationship 6"
-TORCH_TRANSPOSE = "PyTorch documentation, torch.nn.ConvTranspose2d"
-DUMOULIN_TRANSPOSE = "Dumoulin & Visin (2016), relationship 14"
-TORCH_POOL = "PyTorch documentation, torch.nn.MaxPool2d / AvgPool2d; ATen pooling_output_shape (ceil_mode)"
-TORCH_LINEAR = "PyTorch documentation, torch.nn.Linear"
-TORCH_BN = "PyTorch documentation, torch.nn.BatchNorm2d (weight and bias are the learnable gamma and beta)"
-TF_SAME = "TensorFlow documentation, tf.nn.convolution: padding 'SAME' gives ceil(n/S)"
-MOBILENET = "Howard et al. (2017), MobileNets, section 3.1, eq. (5)"
-KERAS_SEPARABLE = "Keras documentation, SeparableConv2D / DepthwiseConv2D"
-CONCRETE = (
-    "Graham, Knuth & Patashnik, Concrete Mathematics, eq. (3.11): floor((floor(x) + m)/n) = floor((x + m)/n)"
-)
-CONVENTION = "symconv conventions (design.md): MACs count convolution and linear weights only"
-RESNET = "He et al. (2015), Deep Residual Learning, eq. (1)"
-INCEPTION = "Szegedy et al. (2014), Going Deeper with Convolutions, section 5 (filter concatenation)"
-
-
-def textbook(name: str) -> sp.Symbol:
-    """A display symbol of the general formulas (no assumptions: it never meets user symbols)."""
-    return sp.Symbol(name)
-
-
-n_in = textbook("n")
-K, S, P, d, op = textbook("K"), textbook("S"), textbook("P"), textbook("d"), textbook("p_out")
-C_in, C_out, g = textbook("C_in"), textbook("C_out"), textbook("g")
-AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
-@dataclass(frozen=True)
-class Step:
-    """``left = right``, justified by ``rule`` (from ``source``), verified as ``checked`` says."""
-
-    left: sp.Expr
-    right: sp.Expr
-    rule: str
-    source: str | None = None
-    checked: str = ""
-    written: tuple[str, str] | None = None  # the general formula as textbooks write it: (text, LaTeX)
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """How one quantity of one layer (or the network total) follows from its general formula."""
-
-    layer: str
-    kind: str
-    quantity: str
-    steps: tuple[Step, ...]
-
-    @property
-    def result(self) -> sp.Expr:
-        return self.steps[-1].right
-
-    def _repr_latex_(self) -> str:
-        from symconv.render.latex import aligned
-
-        return aligned(self)
-
-    def _repr_markdown_(self) -> str:
-        from symconv.render.reasoning import derivations_markdown
-
-        return derivations_markdown([self])
-
-
-@dataclass(frozen=True)
-class Template:
-    """A general formula, what to substitute into it, and where it comes from."""
-
-    left: sp.Expr
-    general: sp.Expr
-    bindings: dict
-    rule: str
-    source: str
-    written: tuple[str, str] | None = None
-
 
 WRITTEN = {
     "conv": (
@@ -422,7 +360,7 @@ def _(layer: Flatten, inputs, quantity):
         first, last = layer.axes(inputs[0])
         return [
             Template(
-                textbook("features"),
+                textbook(f"out_{first}"),
                 sp.Mul(*(textbook(f"a_{i}") for i in range(first, last))),
                 {textbook(f"a_{i}"): inputs[0][i] for i in range(first, last)},
                 "flatten multiplies the sizes of the merged axes",
@@ -440,196 +378,17 @@ def _(layer: Elementwise, inputs, quantity):
 
 
 @templates.register
-def _(layer: Add, inputs, quantity):
-    if quantity == "shape":
-        return [_same_shape(RESNET)]
-    return [_nothing(quantity, "an addition learns nothing and multiplies nothing")]
-
-
-@templates.register
 def _(layer: ChannelConcat, inputs, quantity):
     if quantity == "shape":
-        channels = [textbook(f"C_{i}") for i in range(len(inputs))]
+        axis = batchless_axis(layer, layer.dim, len(inputs[0]))
+        sizes = [textbook(f"a_{i}") for i in range(len(inputs))]
         return [
             Template(
-                textbook("C_out"),
-                sp.Add(*channels),
-                dict(zip(channels, (x[0] for x in inputs), strict=True)),
-                "concatenated branches stack their channels",
-                INCEPTION,
+                textbook(f"out_{axis}"),
+                sp.Add(*sizes),
+                dict(zip(sizes, (x[axis] for x in inputs), strict=True)),
+                "concatenated branches stack their channels" if axis == 0 else "concatenation adds the sizes",
+                INCEPTION if axis == 0 else "PyTorch documentation, torch.cat",
             )
         ]
     return [_nothing(quantity, "concatenation only re-indexes")]
-
-
-def _nothing(quantity: str, reason: str) -> Template:
-    left = textbook("params" if quantity == "params" else "MACs")
-    return Template(left, sp.Integer(0), {}, reason, CONVENTION if quantity == "macs" else None)
-
-
-def _same_shape(source: str | None = None) -> Template:
-    return Template(textbook("shape"), textbook("same"), {}, "the output has the input's shape", source)
-
-
-def _sample(expressions: list[sp.Expr], rng: random.Random) -> list[dict]:
-    symbols = sorted(set().union(*(sp.sympify(e).free_symbols for e in expressions)), key=lambda s: s.name)
-    points = []
-    for _ in range(NUMERIC_POINTS):
-        points.append(
-            {
-                s: sp.Integer(rng.randint(1, 60)) if s.is_integer else sp.Rational(rng.randint(1, 8), 4)
-                for s in symbols
-            }
-        )
-    return points
-
-
-def _verify(before: sp.Expr, after: sp.Expr, rng: random.Random) -> str:
-    """Check ``before == after``: symbolically when possible, numerically always."""
-    from symconv.prove import prove
-
-    for point in _sample([before, after], rng):
-        a, b = before.xreplace(point), after.xreplace(point)
-        if a.is_number and b.is_number and a != b:
-            raise AssertionError(f"derivation step fails at {point}: {a} != {b}")
-    if sp.expand(before - after) == 0:
-        return f"symbolic (expansion); numeric at {NUMERIC_POINTS} points"
-    proof = prove(before, after)
-    if proof.status == "proved":
-        return f"symbolic ({proof.method}); numeric at {NUMERIC_POINTS} points"
-    return f"numeric at {NUMERIC_POINTS} points (not proved symbolically)"
-
-
-def layer_derivations(row: LayerRow, layer: Layer, quantity: str, seed: int = 0) -> list[Derivation]:
-    """Derivations of one quantity of one layer (one per spatial axis for shapes)."""
-    if quantity not in QUANTITIES:
-        raise SpecError(f"quantity must be one of {', '.join(QUANTITIES)}, got {quantity!r}")
-    rng = random.Random(seed)
-    results = {"params": row.params, "macs": row.macs}
-    found = []
-    for index, template in enumerate(templates(layer, row.input_shapes, quantity)):
-        if quantity == "shape":
-            if template.general == textbook("same"):
-                expected = row.output_shape
-                steps = [
-                    Step(
-                        template.left,
-                        sp.Tuple(*row.input_shapes[0]),
-                        template.rule,
-                        template.source,
-                        "definition",
-                    )
-                ]
-                found.append(Derivation(row.name, row.kind, quantity, tuple(steps)))
-                continue
-            expected = _shape_entry(row, template, index)
-        else:
-            expected = results[quantity]
-        steps = [
-            Step(
-                template.left,
-                template.general,
-                template.rule,
-                template.source,
-                "definition",
-                template.written,
-            )
-        ]
-        substituted = sp.sympify(template.general.xreplace(template.bindings))
-        # the general formula, filled in, must agree with symconv's own rule for the layer
-        agreement = _verify(substituted, sp.sympify(expected), rng)
-        if template.bindings:
-            shown = ", ".join(f"{k} = {to_text(v)}" for k, v in template.bindings.items())
-            same = substituted == sp.sympify(expected)
-            steps.append(
-                Step(
-                    template.left,
-                    substituted,
-                    f"substitute {shown}",
-                    None,
-                    f"agrees with the layer's rule: {agreement}" if same else "",
-                )
-            )
-        if substituted != sp.sympify(expected):
-            composed = substituted.count(sp.floor) > sp.sympify(expected).count(sp.floor)
-            steps.append(
-                Step(
-                    template.left,
-                    expected,
-                    "compose the floors into one" if composed else "simplify",
-                    CONCRETE if composed else None,
-                    agreement,
-                )
-            )
-        found.append(Derivation(row.name, row.kind, quantity, tuple(steps)))
-    return found
-
-
-def _shape_entry(row: LayerRow, template: Template, index: int) -> sp.Expr:
-    name = template.left.name
-    if name in ("features_out", "features"):
-        return (
-            row.output_shape[-1]
-            if name == "features_out"
-            else row.output_shape[index if len(row.output_shape) > 1 else 0]
-        )
-    if name == "C_out":
-        return row.output_shape[0]
-    return row.output_shape[1 + index]
-
-
-def total_derivation(network: Network, quantity: str) -> Derivation:
-    """The network's total as the sum of its layers' values, simplified."""
-    rows = network.report.rows
-    values = [getattr(r, quantity) for r in rows]
-    total = getattr(network.report, quantity)
-    symbol = textbook("params" if quantity == "params" else "MACs")
-    terms = [textbook(f"{quantity}_{i}") for i in range(1, len(rows) + 1)]
-    steps = [
-        Step(
-            symbol,
-            sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0],
-            "the total is the sum over the layers",
-            None,
-            "definition",
-        ),
-        Step(
-            symbol,
-            sp.Add(*[v for v in values if v != 0], evaluate=False)
-            if sum(v != 0 for v in values) > 1
-            else sp.Add(*values),
-            "substitute each layer's value (zeros dropped)",
-            None,
-            "definition",
-        ),
-    ]
-    if steps[-1].right != total:
-        steps.append(
-            Step(symbol, total, "collect terms", None, _verify(sp.Add(*values), total, random.Random(0)))
-        )
-    return Derivation("total", "network", quantity, tuple(steps))
-
-
-def explain(
-    network: Network, layer: str | None = None, quantity: str | None = None
-) -> tuple[Derivation, ...]:
-    """Every derivation asked for: one layer or all, one quantity or all three, plus the totals."""
-    quantities = (quantity,) if quantity else QUANTITIES
-    for q in quantities:
-        if q not in QUANTITIES:
-            raise SpecError(f"--quantity must be one of {', '.join(QUANTITIES)}, got {q!r}")
-    names = [node.name for node in network.graph]
-    if layer is not None and layer not in names:
-        raise SpecError(f"no layer named {layer!r}; layers: {', '.join(names)}")
-    found: list[Derivation] = []
-    for node, row in zip(network.graph, network.report.rows, strict=True):
-        if layer is not None and node.name != layer:
-            continue
-        for q in quantities:
-            found.extend(layer_derivations(row, node.layer, q))
-    if layer is None:
-        found.extend(total_derivation(network, q) for q in quantities if q != "shape")
-    return tuple(found)
-
-
-__all__ = ["Derivation", "Step", "explain", "layer_derivations", "total_derivation"]

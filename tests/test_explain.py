@@ -10,7 +10,7 @@ import sympy as sp
 
 from symconv import Conv2d, Network, SpecError, symbols
 from symconv.cli import main
-from symconv.derive import explain
+from symconv.explain import explain
 from symconv.spec import load
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"

@@ -1,0 +1,189 @@
+"""Derivations built and verified: a layer's quantity from its template, and the network's totals."""
+
+from __future__ import annotations
+
+import random
+
+import sympy as sp
+
+from symconv.errors import SpecError
+from symconv.explain.steps import (
+    CONCRETE,
+    NUMERIC_POINTS,
+    QUANTITIES,
+    Derivation,
+    Step,
+    Template,
+    textbook,
+)
+from symconv.explain.templates import templates
+from symconv.layers import Layer
+from symconv.network import Network
+from symconv.render.expressions import to_text
+from symconv.report import LayerRow
+
+
+def _sample(expressions: list[sp.Expr], rng: random.Random) -> list[dict]:
+    symbols = sorted(set().union(*(sp.sympify(e).free_symbols for e in expressions)), key=lambda s: s.name)
+    points = []
+    for _ in range(NUMERIC_POINTS):
+        points.append(
+            {
+                s: sp.Integer(rng.randint(1, 60)) if s.is_integer else sp.Rational(rng.randint(1, 8), 4)
+                for s in symbols
+            }
+        )
+    return points
+
+
+def _verify(before: sp.Expr, after: sp.Expr, rng: random.Random) -> str:
+    """Check ``before == after``: symbolically when possible, numerically always."""
+    from symconv.prove import prove
+
+    for point in _sample([before, after], rng):
+        a, b = before.xreplace(point), after.xreplace(point)
+        if a.is_number and b.is_number and a != b:
+            raise AssertionError(f"derivation step fails at {point}: {a} != {b}")
+    if sp.expand(before - after) == 0:
+        return f"symbolic (expansion); numeric at {NUMERIC_POINTS} points"
+    proof = prove(before, after)
+    if proof.status == "proved":
+        return f"symbolic ({proof.method}); numeric at {NUMERIC_POINTS} points"
+    return f"numeric at {NUMERIC_POINTS} points (not proved symbolically)"
+
+
+def layer_derivations(row: LayerRow, layer: Layer, quantity: str, seed: int = 0) -> list[Derivation]:
+    """Derivations of one quantity of one layer (one per spatial axis for shapes)."""
+    if quantity not in QUANTITIES:
+        raise SpecError(f"quantity must be one of {', '.join(QUANTITIES)}, got {quantity!r}")
+    rng = random.Random(seed)
+    results = {"params": row.params, "macs": row.macs}
+    found = []
+    for index, template in enumerate(templates(layer, row.input_shapes, quantity)):
+        if quantity == "shape":
+            if template.general == textbook("same"):
+                expected = row.output_shape
+                steps = [
+                    Step(
+                        template.left,
+                        sp.Tuple(*row.input_shapes[0]),
+                        template.rule,
+                        template.source,
+                        "definition",
+                    )
+                ]
+                found.append(Derivation(row.name, row.kind, quantity, tuple(steps)))
+                continue
+            expected = _shape_entry(row, template, index)
+        else:
+            expected = results[quantity]
+        steps = [
+            Step(
+                template.left,
+                template.general,
+                template.rule,
+                template.source,
+                "definition",
+                template.written,
+            )
+        ]
+        substituted = sp.sympify(template.general.xreplace(template.bindings))
+        # the general formula, filled in, must agree with symconv's own rule for the layer
+        agreement = _verify(substituted, sp.sympify(expected), rng)
+        if template.bindings:
+            shown = ", ".join(f"{k} = {to_text(v)}" for k, v in template.bindings.items())
+            same = substituted == sp.sympify(expected)
+            steps.append(
+                Step(
+                    template.left,
+                    substituted,
+                    f"substitute {shown}",
+                    None,
+                    f"agrees with the layer's rule: {agreement}" if same else "",
+                )
+            )
+        if substituted != sp.sympify(expected):
+            composed = substituted.count(sp.floor) > sp.sympify(expected).count(sp.floor)
+            steps.append(
+                Step(
+                    template.left,
+                    expected,
+                    "compose the floors into one" if composed else "simplify",
+                    CONCRETE if composed else None,
+                    agreement,
+                )
+            )
+        found.append(Derivation(row.name, row.kind, quantity, tuple(steps)))
+    return found
+
+
+def _shape_entry(row: LayerRow, template: Template, index: int) -> sp.Expr:
+    name = template.left.name
+    if name in ("features_out", "features"):
+        return (
+            row.output_shape[-1]
+            if name == "features_out"
+            else row.output_shape[index if len(row.output_shape) > 1 else 0]
+        )
+    if name == "C_out":
+        return row.output_shape[0]
+    if name.startswith("out_"):
+        return row.output_shape[int(name[4:])]
+    return row.output_shape[1 + index]
+
+
+def total_derivation(network: Network, quantity: str) -> Derivation:
+    """The network's total as the sum of its layers' values, simplified."""
+    rows = network.report.rows
+    values = [getattr(r, quantity) for r in rows]
+    total = getattr(network.report, quantity)
+    symbol = textbook("params" if quantity == "params" else "MACs")
+    terms = [textbook(f"{quantity}_{i}") for i in range(1, len(rows) + 1)]
+    steps = [
+        Step(
+            symbol,
+            sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0],
+            "the total is the sum over the layers",
+            None,
+            "definition",
+        ),
+        Step(
+            symbol,
+            sp.Add(*[v for v in values if v != 0], evaluate=False)
+            if sum(v != 0 for v in values) > 1
+            else sp.Add(*values),
+            "substitute each layer's value (zeros dropped)",
+            None,
+            "definition",
+        ),
+    ]
+    if steps[-1].right != total:
+        steps.append(
+            Step(symbol, total, "collect terms", None, _verify(sp.Add(*values), total, random.Random(0)))
+        )
+    return Derivation("total", "network", quantity, tuple(steps))
+
+
+def explain(
+    network: Network, layer: str | None = None, quantity: str | None = None
+) -> tuple[Derivation, ...]:
+    """Every derivation asked for: one layer or all, one quantity or all three, plus the totals."""
+    quantities = (quantity,) if quantity else QUANTITIES
+    for q in quantities:
+        if q not in QUANTITIES:
+            raise SpecError(f"--quantity must be one of {', '.join(QUANTITIES)}, got {q!r}")
+    names = [node.name for node in network.graph]
+    if layer is not None and layer not in names:
+        raise SpecError(f"no layer named {layer!r}; layers: {', '.join(names)}")
+    found: list[Derivation] = []
+    for node, row in zip(network.graph, network.report.rows, strict=True):
+        if layer is not None and node.name != layer:
+            continue
+        for q in quantities:
+            found.extend(layer_derivations(row, node.layer, q))
+    if layer is None:
+        found.extend(total_derivation(network, q) for q in quantities if q != "shape")
+    return tuple(found)
+
+
+__all__ = ["Derivation", "Step", "explain", "layer_derivations", "total_derivation"]

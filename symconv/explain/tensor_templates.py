@@ -1,0 +1,274 @@
+"""The general formulas of the tensor layers: arithmetic, moving and cutting axes, norms, attention.
+
+Shapes are derived axis by axis: ``out_i`` is the size of the output's axis
+``i`` (channels first, batch implicit), written in the input's sizes
+``a_0, a_1, ...`` (and ``b_j`` for a second input).
+"""
+
+from __future__ import annotations
+
+import sympy as sp
+
+from symconv.explain.steps import CONVENTION, RESNET, Template, _nothing, _same_shape, textbook
+from symconv.explain.templates import templates
+from symconv.layers.attention import MatMul, MultiheadAttention, ScaledDotProductAttention
+from symconv.layers.base import batchless_axis
+from symconv.layers.merge import Add, ElementwiseArithmetic
+from symconv.layers.norm import GroupNorm, LayerNorm, LocalResponseNorm
+from symconv.layers.tensor import Narrow, Parameter, Permute, Reduction, Reshape, Select
+
+TORCH_BROADCAST = "PyTorch documentation, Broadcasting semantics"
+TORCH_TENSOR = (
+    "PyTorch documentation, torch.permute / torch.reshape / torch.narrow / torch.select / torch.mean"
+)
+TORCH_LAYER_NORM = "PyTorch documentation, torch.nn.LayerNorm (weight and bias of normalized_shape)"
+TORCH_GROUP_NORM = "PyTorch documentation, torch.nn.GroupNorm (weight and bias per channel)"
+VASWANI = "Vaswani et al. (2017), Attention Is All You Need, section 3.2"
+TORCH_MHA = "PyTorch documentation, torch.nn.MultiheadAttention"
+
+
+def a(i: int) -> sp.Symbol:
+    return textbook(f"a_{i}")
+
+
+def axis_templates(x: tuple, entries: list[sp.Expr], rule: str, source: str | None) -> list[Template]:
+    """One template per output axis, ``entries`` written in the input's sizes ``a_i``."""
+    binds = {a(i): size for i, size in enumerate(x)}
+    return [
+        Template(textbook(f"out_{i}"), entry, {s: v for s, v in binds.items() if entry.has(s)}, rule, source)
+        for i, entry in enumerate(entries)
+    ]
+
+
+@templates.register
+def _(layer: ElementwiseArithmetic, inputs, quantity):
+    if quantity != "shape":
+        return [_nothing(quantity, f"an elementwise {layer.kind} learns nothing and multiplies no weights")]
+    if len(inputs) == 1:
+        return [_same_shape()]
+    b = [textbook(f"b_{i}") for i in range(len(inputs[1]))]
+    templates_ = []
+    for i, (left, right) in enumerate(zip(inputs[0], inputs[1], strict=True)):
+        general = sp.Max(a(i), b[i])
+        templates_.append(
+            Template(
+                textbook(f"out_{i}"),
+                general,
+                {a(i): left, b[i]: right},
+                "equal sizes, or a size 1 broadcast to the other",
+                RESNET if isinstance(layer, Add) else TORCH_BROADCAST,
+            )
+        )
+    return templates_ if len(inputs) == 2 else [_same_shape(TORCH_BROADCAST)]
+
+
+@templates.register
+def _(layer: Parameter, inputs, quantity):
+    if quantity == "shape":
+        return axis_templates(
+            (), list(layer.shape), "the tensor's own shape", "PyTorch documentation, torch.nn.Parameter"
+        )
+    if quantity == "params":
+        sizes = [textbook(f"s_{i}") for i in range(len(layer.shape))]
+        return [
+            Template(
+                textbook("params"),
+                sp.Mul(*sizes) if layer.learnable else sp.Integer(0),
+                dict(zip(sizes, layer.shape, strict=True)) if layer.learnable else {},
+                "one parameter per element" if layer.learnable else "a buffer holds no parameters",
+                "PyTorch documentation, torch.nn.Parameter",
+            )
+        ]
+    return [_nothing(quantity, "a tensor read as data multiplies nothing")]
+
+
+@templates.register
+def _(layer: Permute, inputs, quantity):
+    if quantity == "shape":
+        order = layer.order(inputs[0])
+        return axis_templates(
+            inputs[0], [a(i) for i in order], f"axes in the order {list(layer.dims)}", TORCH_TENSOR
+        )
+    return [_nothing(quantity, "a permutation only re-indexes")]
+
+
+@templates.register
+def _(layer: Reshape, inputs, quantity):
+    if quantity == "shape":
+        x = inputs[0]
+        whole = sp.Mul(*(a(i) for i in range(len(x))))
+        known = sp.Mul(*(s for s in layer.shape if s != -1))
+        entries = [whole / known if s == -1 else s for s in layer.shape]
+        return axis_templates(
+            x, entries, "the target shape; -1 is the element count over the other sizes", TORCH_TENSOR
+        )
+    return [_nothing(quantity, "a reshape only re-indexes")]
+
+
+@templates.register
+def _(layer: Narrow, inputs, quantity):
+    if quantity == "shape":
+        x = inputs[0]
+        axis = batchless_axis(layer, layer.dim, len(x))
+        entries = [a(i) for i in range(len(x))]
+        entries[axis] = layer.length
+        return axis_templates(x, entries, f"length entries of axis {axis}", TORCH_TENSOR)
+    return [_nothing(quantity, "a slice only re-indexes")]
+
+
+@templates.register
+def _(layer: Select, inputs, quantity):
+    if quantity == "shape":
+        x = inputs[0]
+        axis = batchless_axis(layer, layer.dim, len(x))
+        kept = [a(i) for i in range(len(x)) if i != axis]
+        return axis_templates(x, kept, f"axis {axis} removed", TORCH_TENSOR)
+    return [_nothing(quantity, "selecting an entry only re-indexes")]
+
+
+@templates.register
+def _(layer: Reduction, inputs, quantity):
+    if quantity == "shape":
+        x = inputs[0]
+        axes = layer.axes(x)
+        if layer.keepdim:
+            entries = [sp.Integer(1) if i in axes else a(i) for i in range(len(x))]
+        else:
+            entries = [a(i) for i in range(len(x)) if i not in axes]
+        return axis_templates(x, entries, f"a {layer.kind} over axes {sorted(axes)}", TORCH_TENSOR)
+    return [_nothing(quantity, f"a {layer.kind} adds; it multiplies no weights")]
+
+
+@templates.register
+def _(layer: LayerNorm, inputs, quantity):
+    if quantity == "shape":
+        return [_same_shape()]
+    if quantity == "params":
+        sizes = [textbook(f"s_{i}") for i in range(len(layer.normalized_shape))]
+        count = (2 if layer.bias else 1) if layer.elementwise_affine else 0
+        return [
+            Template(
+                textbook("params"),
+                count * sp.Mul(*sizes),
+                dict(zip(sizes, layer.normalized_shape, strict=True)) if count else {},
+                "a weight (and a bias) of normalized_shape" if count else "no affine parameters",
+                TORCH_LAYER_NORM,
+            )
+        ]
+    return [_nothing(quantity, "normalisation is elementwise work, not MACs")]
+
+
+@templates.register
+def _(layer: GroupNorm, inputs, quantity):
+    if quantity == "shape":
+        return [_same_shape()]
+    if quantity == "params":
+        C = textbook("C")
+        return [
+            Template(
+                textbook("params"),
+                2 * C if layer.affine else sp.Integer(0),
+                {C: inputs[0][0]} if layer.affine else {},
+                "weight and bias per channel" if layer.affine else "no affine parameters",
+                TORCH_GROUP_NORM,
+            )
+        ]
+    return [_nothing(quantity, "normalisation is elementwise work, not MACs")]
+
+
+@templates.register
+def _(layer: LocalResponseNorm, inputs, quantity):
+    if quantity == "shape":
+        return [_same_shape()]
+    return [_nothing(quantity, "local response normalisation has no weights")]
+
+
+@templates.register
+def _(layer: MatMul, inputs, quantity):
+    x, y = inputs
+    n, k, m_ = textbook("n"), textbook("k"), textbook("m")
+    batch = textbook("B")
+    binds = {n: x[-2], k: x[-1], m_: y[-1], batch: sp.Mul(*layer.output_shape(x, y)[:-2])}
+    if quantity == "shape":
+        lead = [a(i) for i in range(len(x) - 2)]
+        entries = [*lead, n, m_]
+        return [
+            Template(
+                textbook(f"out_{i}"),
+                e,
+                {**{a(j): x[j] for j in range(len(x) - 2)}, **binds},
+                "(n x k)(k x m) = n x m",
+                "PyTorch documentation, torch.matmul",
+            )
+            for i, e in enumerate(entries)
+        ]
+    if quantity == "params":
+        return [_nothing(quantity, "a product of activations learns nothing")]
+    return [
+        Template(
+            textbook("MACs"),
+            batch * n * k * m_,
+            binds,
+            "k multiply-adds per output entry, B matrix pairs",
+            "PyTorch documentation, torch.matmul",
+        )
+    ]
+
+
+@templates.register
+def _(layer: ScaledDotProductAttention, inputs, quantity):
+    q, k, v = inputs
+    L_, S_, E, Ev, batch = textbook("L"), textbook("S"), textbook("E"), textbook("E_v"), textbook("B")
+    out = layer.output_shape(q, k, v)
+    binds = {L_: q[-2], S_: k[-2], E: q[-1], Ev: v[-1], batch: sp.Mul(*out[:-2])}
+    if quantity == "shape":
+        entries = [*(a(i) for i in range(len(q) - 2)), L_, Ev]
+        lead = {a(i): q[i] for i in range(len(q) - 2)}
+        return [
+            Template(textbook(f"out_{i}"), e, {**lead, **binds}, "one output row per query", VASWANI)
+            for i, e in enumerate(entries)
+        ]
+    if quantity == "params":
+        return [
+            _nothing(quantity, "attention itself learns nothing; its projections are layers of their own")
+        ]
+    return [
+        Template(
+            textbook("MACs"), batch * L_ * S_ * (E + Ev), binds, "Q Kᵀ (L·S·E) and A V (L·S·E_v)", VASWANI
+        )
+    ]
+
+
+@templates.register
+def _(layer: MultiheadAttention, inputs, quantity):
+    q, k, v = inputs if len(inputs) == 3 else inputs * 3
+    L_, S_, E = textbook("L"), textbook("S"), textbook("E")
+    kdim, vdim = layer.widths()
+    Ek, Ev = textbook("E_k"), textbook("E_v")
+    binds = {L_: q[0], S_: k[0], E: layer.embed_dim, Ek: kdim, Ev: vdim}
+    if quantity == "shape":
+        return [
+            Template(textbook("out_0"), L_, binds, "one output per query", TORCH_MHA),
+            Template(textbook("out_1"), E, binds, "embed_dim features", TORCH_MHA),
+        ]
+    if quantity == "params":
+        bias = 4 * E if layer.bias else 0
+        return [
+            Template(
+                textbook("params"),
+                E * (E + Ek + Ev) + E * E + bias,
+                binds,
+                "W^Q, W^K, W^V, W^O and their biases",
+                TORCH_MHA,
+            )
+        ]
+    general = L_ * E * E + S_ * Ek * E + S_ * Ev * E + L_ * E * E + 2 * L_ * S_ * E
+    return [
+        Template(
+            textbook("MACs"),
+            general,
+            binds,
+            "the four projections, then Q Kᵀ and A V over all heads",
+            f"{VASWANI}; {CONVENTION}",
+        )
+    ]
