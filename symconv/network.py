@@ -165,7 +165,9 @@ def _checked_graph(nodes: Sequence[Node]) -> tuple[Node, ...]:
         if node.shares is not None:
             owner = seen.get(node.shares)
             if owner is None or type(owner.layer) is not type(node.layer):
-                raise SpecError(f"node {node.name!r}: shares names {node.shares!r}, not an earlier {node.layer.kind}")
+                raise SpecError(
+                    f"node {node.name!r}: shares names {node.shares!r}, not an earlier {node.layer.kind}"
+                )
         seen[node.name] = node
     if not nodes:
         raise SpecError("a network needs at least one layer")

@@ -166,7 +166,9 @@ class _SpecReader:
             else:
                 inputs = () if item.arity == 0 else (len(nodes) - 1,)
             shares = self.sharing.get(id(item))
-            if shares is not None and (shares not in index_of or nodes[index_of[shares]].layer.kind != item.kind):
+            if shares is not None and (
+                shares not in index_of or nodes[index_of[shares]].layer.kind != item.kind
+            ):
                 raise SpecError(f"shares: {shares} is not an earlier {item.kind} layer", where)
             nodes.append(Node(name, item, inputs, shares))
             index_of[name] = len(nodes) - 1
@@ -233,7 +235,10 @@ class _SpecReader:
             raise SpecError(f"{kind} as a layer needs inputs: [a, b, ...]", where)
         if shares is not None:
             if not isinstance(shares.value, str) or not isinstance(item, Layer):
-                raise SpecError("shares: expected the name of an earlier layer", self.where(shares, f"{where.field}.shares"))
+                raise SpecError(
+                    "shares: expected the name of an earlier layer",
+                    self.where(shares, f"{where.field}.shares"),
+                )
             self.sharing[id(item)] = shares.value
             self.wiring.setdefault(id(item), ([], where))
         return item
@@ -346,9 +351,7 @@ class _SpecReader:
             return value
         if kind == "shape":
             values = value if isinstance(value, list) else [Located(value, where.line)]
-            return tuple(
-                -1 if v.value == -1 else parse_size(v.value, self.domains, where) for v in values
-            )
+            return tuple(-1 if v.value == -1 else parse_size(v.value, self.domains, where) for v in values)
         if kind == "ints":
             values = value if isinstance(value, list) else [Located(value, where.line)]
             if not all(type(v.value) is int for v in values):

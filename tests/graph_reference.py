@@ -88,6 +88,8 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
                     "norm",
                     "channels_last",
                     "narrow",
+                    "strided",
+                    "pad",
                     "sum",
                 ]
             )
@@ -155,6 +157,16 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
             d = graph.add("linear", {"out_features": k}, (b,), [H, W, k])
             e = graph.add("gelu", {}, (d,), [H, W, k])
             x = graph.add("permute", {"dims": [0, 3, 1, 2]}, (e,), [k, H, W])
+        elif block == "strided":
+            start = draw(st.integers(0, 1)) if W.value > 1 else 0
+            length = Size(f"({W.expr}) - {start}", W.value - start)
+            kept = Size(f"floor((({W.expr}) - {start} - 1)/2) + 1", (W.value - start - 1) // 2 + 1)
+            args = {"dim": 3, "start": start, "length": length, "step": 2}
+            x = graph.add("narrow", args, (x,), [C, H, kept])
+        elif block == "pad":
+            left, right, top, bottom = (draw(st.integers(0, 2)) for _ in range(4))
+            args = {"pad": [left, right, top, bottom]}
+            x = graph.add("pad", args, (x,), [C, H + n(top + bottom), W + n(left + right)])
         elif block == "narrow":
             length = draw(st.integers(1, C.value))
             x = graph.add("narrow", {"dim": 1, "start": 0, "length": length}, (x,), [n(length), H, W])
@@ -182,6 +194,16 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
             else:
                 kt = graph.add("permute", {"dims": [0, 2, 1]}, (k,), [e, tokens])
                 s = graph.add("matmul", {}, (q, kt), [tokens, tokens])
+                if draw(st.booleans()):  # a relative position bias over the whole map as one window
+                    rows = Size(
+                        f"(2*({H.expr}) - 1)*(2*({W.expr}) - 1)", (2 * H.value - 1) * (2 * W.value - 1)
+                    )
+                    table = graph.add("parameter", {"shape": [rows, n(1)]}, (), [rows, n(1)])
+                    bias = graph.add(
+                        "relative_position_bias", {"window_size": [H, W]}, (table,), [n(1), tokens, tokens]
+                    )
+                    flat_bias = graph.add("reshape", {"shape": [tokens, tokens]}, (bias,), [tokens, tokens])
+                    s = graph.add("add", {}, (s, flat_bias), [tokens, tokens])
                 p = graph.add("softmax", {"dim": -1}, (s,), [tokens, tokens])
                 out = graph.add("matmul", {}, (p, v), [tokens, ev])
             width_out = ev
@@ -279,7 +301,18 @@ def apply(kind: str, a: dict, xs: list, module):
     if kind == "reshape":
         return xs[0].reshape(xs[0].shape[0], *a["shape"])
     if kind == "narrow":
-        return xs[0].narrow(a["dim"], a["start"], a["length"])
+        index = [slice(None)] * xs[0].dim()
+        index[a["dim"]] = slice(a["start"], a["start"] + a["length"], a.get("step", 1))
+        return xs[0][tuple(index)]
+    if kind == "pad":
+        return F.pad(xs[0], a["pad"])
+    if kind == "relative_position_bias":
+        # torchvision's relative_position_index, written out (Liu et al. 2021, section 3.2)
+        h, w = a["window_size"]
+        coords = torch.stack(torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")).flatten(1)
+        offsets = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0)
+        index = (offsets[..., 0] + h - 1) * (2 * w - 1) + offsets[..., 1] + w - 1
+        return xs[0][0][index.flatten()].view(h * w, h * w, -1).permute(2, 0, 1).unsqueeze(0)
     if kind == "select":
         return xs[0].select(a["dim"], a["index"])
     if kind == "softmax":

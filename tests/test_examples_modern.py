@@ -115,4 +115,8 @@ def test_importing_the_reference_module_gives_the_same_counts(name):
     module, shape = reference(name, values)
     imported = from_torch(module, (shape[0], "H", "W")).at(H=values["H"], W=values["W"])
     spec = load(EXAMPLES / f"{name}.yaml").at(**values)
-    assert (imported.params, imported.macs, imported.output_shape) == (spec.params, spec.macs, spec.output_shape)
+    assert (imported.params, imported.macs, imported.output_shape) == (
+        spec.params,
+        spec.macs,
+        spec.output_shape,
+    )

@@ -100,7 +100,9 @@ def test_unsupported_nodes_are_named():
         def forward(self, x):
             return torch.roll(self.conv(x), 1, 2)
 
-    with pytest.raises(SpecError, match=r"call_function roll at .*test_importers_torch.py:\d+: symconv has no rule") as error:
+    with pytest.raises(
+        SpecError, match=r"call_function roll at .*test_importers_torch.py:\d+: symconv has no rule"
+    ) as error:
         from_torch(Scaled(), (3, "H", "W"))
     # what was counted before it: the convolution's 3*3*3*4 + 4 parameters, 108 MACs per output pixel
     # and (H - 2)(W - 2) output pixels: 108HW - 216H - 216W + 432

@@ -69,6 +69,8 @@ SPECIAL_KINDS = {
     "permute": ("{dims: [0, 2, 3, 1]}", None),
     "reshape": ("{shape: [2, 16]}", None),
     "instancenorm1d": ("", "[2, 4]"),
+    "pad": ("{pad: [1, 0, 2, 2]}", None),
+    "relative_position_bias": ("{window_size: [2, 2]}", "[9, 3]"),
 }
 
 

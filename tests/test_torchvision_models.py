@@ -63,11 +63,11 @@ for _name in ALL:
 # Families symconv does not import yet, each with the first operation it refuses (strict: a fix must say so).
 NOT_YET = {
     "maxvit_t": "einsum in the relative-position attention",
-    "swin_b": "the relative position bias gathered by a tensor index (_get_relative_position_bias)",
-    "swin_v2_b": "a Linear applied to a held tensor (the continuous position bias MLP)",
 }
 DEFAULT = [
-    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[name])) if name in NOT_YET else name
+    pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[name]))
+    if name in NOT_YET
+    else name
     for name in sorted(SMALLEST.values())
 ]
 

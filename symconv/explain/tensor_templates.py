@@ -15,7 +15,16 @@ from symconv.layers.attention import MatMul, MultiheadAttention, ScaledDotProduc
 from symconv.layers.base import batchless_axis
 from symconv.layers.merge import Add, ElementwiseArithmetic
 from symconv.layers.norm import GroupNorm, LayerNorm, LocalResponseNorm
-from symconv.layers.tensor import Narrow, Parameter, Permute, Reduction, Reshape, Select
+from symconv.layers.tensor import (
+    Narrow,
+    Pad,
+    Parameter,
+    Permute,
+    Reduction,
+    RelativePositionBias,
+    Reshape,
+    Select,
+)
 
 TORCH_BROADCAST = "PyTorch documentation, Broadcasting semantics"
 TORCH_TENSOR = (
@@ -25,6 +34,7 @@ TORCH_LAYER_NORM = "PyTorch documentation, torch.nn.LayerNorm (weight and bias o
 TORCH_GROUP_NORM = "PyTorch documentation, torch.nn.GroupNorm (weight and bias per channel)"
 VASWANI = "Vaswani et al. (2017), Attention Is All You Need, section 3.2"
 TORCH_MHA = "PyTorch documentation, torch.nn.MultiheadAttention"
+SWIN = "Liu et al. (2021), Swin Transformer, section 3.2 (relative position bias)"
 
 
 def a(i: int) -> sp.Symbol:
@@ -111,8 +121,17 @@ def _(layer: Narrow, inputs, quantity):
         x = inputs[0]
         axis = batchless_axis(layer, layer.dim, len(x))
         entries = [a(i) for i in range(len(x))]
-        entries[axis] = layer.length
-        return axis_templates(x, entries, f"length entries of axis {axis}", TORCH_TENSOR)
+        length, step = textbook("l"), textbook("t")
+        entries[axis] = sp.floor((length - 1) / step) + 1
+        found = axis_templates(x, entries, f"every t-th of l entries of axis {axis}", TORCH_TENSOR)
+        found[axis] = Template(
+            found[axis].left,
+            entries[axis],
+            {length: layer.length, step: layer.step},
+            found[axis].rule,
+            TORCH_TENSOR,
+        )
+        return found
     return [_nothing(quantity, "a slice only re-indexes")]
 
 
@@ -272,3 +291,31 @@ def _(layer: MultiheadAttention, inputs, quantity):
             f"{VASWANI}; {CONVENTION}",
         )
     ]
+
+
+@templates.register
+def _(layer: Pad, inputs, quantity):
+    if quantity == "shape":
+        x = inputs[0]
+        entries = [a(i) for i in range(len(x))]
+        for axis, before, after in layer.pairs(x):
+            entries[axis] = a(axis) + before + after
+        return axis_templates(
+            x,
+            entries,
+            "each padded axis grows by its two pads",
+            "PyTorch documentation, torch.nn.functional.pad",
+        )
+    return [_nothing(quantity, "padding with zeros moves values only")]
+
+
+@templates.register
+def _(layer: RelativePositionBias, inputs, quantity):
+    if quantity == "shape":
+        heads, tokens = textbook("h"), textbook("N")
+        binds = {heads: inputs[0][1], tokens: layer.window_size[0] * layer.window_size[1]}
+        return [
+            Template(textbook(f"out_{i}"), e, binds, "one bias per head and pair of tokens", SWIN)
+            for i, e in enumerate((heads, tokens, tokens))
+        ]
+    return [_nothing(quantity, "gathering rows of the table moves values; the table is its own parameter")]

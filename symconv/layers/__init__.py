@@ -62,7 +62,17 @@ from symconv.layers.pool import (
     MaxPool2d,
     MaxPool3d,
 )
-from symconv.layers.tensor import Mean, Narrow, Parameter, Permute, Reshape, Select, Sum
+from symconv.layers.tensor import (
+    Mean,
+    Narrow,
+    Pad,
+    Parameter,
+    Permute,
+    RelativePositionBias,
+    Reshape,
+    Select,
+    Sum,
+)
 
 KINDS: dict[str, type[Layer]] = {
     cls.kind: cls
@@ -128,12 +138,16 @@ KINDS: dict[str, type[Layer]] = {
         MatMul,
         MultiheadAttention,
         ScaledDotProductAttention,
+        Pad,
+        RelativePositionBias,
     )
 }
 """Spec name -> layer class, for every leaf layer a spec may name."""
 
 __all__ = [
     "KINDS",
+    "Pad",
+    "RelativePositionBias",
     "GroupNorm",
     "InstanceNorm1d",
     "InstanceNorm2d",

@@ -87,9 +87,9 @@ def ints_arg(default: Any = dataclasses.MISSING) -> Any:
     return field(default=default, metadata={"kind": "ints"})
 
 
-def shape_arg(default: Any = dataclasses.MISSING) -> Any:
+def shape_arg(default: Any = dataclasses.MISSING, minimum: int = 1) -> Any:
     """A dataclass field holding a shape: sizes of any length, ``-1`` where a size is inferred."""
-    return field(default=default, metadata={"kind": "shape"})
+    return field(default=default, metadata={"kind": "shape", "minimum": minimum})
 
 
 def number_arg(default: Any = None) -> Any:

@@ -31,6 +31,7 @@ from symconv.layers.base import (
     shape_arg,
     size_arg,
 )
+from symconv.sizes import floor_divide
 
 
 def _show(shape: Shape) -> str:
@@ -109,12 +110,18 @@ class Reshape(ShapeOnly):
 
 @dataclass(frozen=True)
 class Narrow(ShapeOnly):
-    """``x.narrow(dim, start, length)``: ``length`` consecutive entries of one axis (what chunk and split give)."""
+    """``x.narrow(dim, start, length)``: ``length`` consecutive entries of one axis (what chunk and split give);
+    with ``step``, every ``step``-th of them (``x[:, start:start + length:step]``)."""
 
     kind: ClassVar[str] = "narrow"
     dim: int = int_arg()
     start: sp.Expr = size_arg(minimum=0)
     length: sp.Expr = size_arg()
+    step: sp.Expr = size_arg(1)
+
+    def size(self) -> sp.Expr:
+        """Entries kept: ``floor((length - 1)/step) + 1``."""
+        return self.length if self.step == 1 else floor_divide(self.length, -1, self.step) + 1
 
     def requirements(self, x: Shape) -> tuple[Requirement, ...]:
         axis = batchless_axis(self, self.dim, len(x))
@@ -128,7 +135,7 @@ class Narrow(ShapeOnly):
 
     def output_shape(self, x: Shape) -> Shape:
         axis = batchless_axis(self, self.dim, len(x))
-        return (*x[:axis], self.length, *x[axis + 1 :])
+        return (*x[:axis], self.size(), *x[axis + 1 :])
 
 
 @dataclass(frozen=True)
@@ -216,3 +223,55 @@ class Parameter(Layer):
 
     def weight_shapes(self) -> dict[str, Shape]:
         return {"weight": self.shape} if self.learnable else {}
+
+
+@dataclass(frozen=True)
+class Pad(ShapeOnly):
+    """``F.pad(x, pad)`` with zeros: ``pad`` lists (before, after) pairs from the last axis backwards."""
+
+    kind: ClassVar[str] = "pad"
+    pad: tuple[sp.Expr, ...] = shape_arg(minimum=0)
+
+    def pairs(self, x: Shape) -> list[tuple[int, sp.Expr, sp.Expr]]:
+        if len(self.pad) % 2:
+            raise ShapeError(f"pad holds {len(self.pad)} values; it needs (before, after) pairs", self.where)
+        if len(self.pad) // 2 > len(x):
+            raise ShapeError("pad reaches the batch axis, which symconv keeps implicit", self.where)
+        return [(len(x) - 1 - i, self.pad[2 * i], self.pad[2 * i + 1]) for i in range(len(self.pad) // 2)]
+
+    def output_shape(self, x: Shape) -> Shape:
+        shape = list(x)
+        for axis, before, after in self.pairs(x):
+            shape[axis] = x[axis] + before + after
+        return tuple(shape)
+
+
+@dataclass(frozen=True)
+class RelativePositionBias(ShapeOnly):
+    """Swin's relative position bias: a table of ``(2W_h - 1)(2W_w - 1)`` rows of ``heads`` values, gathered into
+    ``(heads, N, N)`` for the ``N = W_h W_w`` tokens of a window (Liu et al. 2021, "Swin Transformer", section 3.2).
+
+    The input is the table; gathering by a fixed index moves values, no MACs.
+    """
+
+    kind: ClassVar[str] = "relative_position_bias"
+    window_size: tuple[sp.Expr, ...] = shape_arg()
+
+    def requirements(self, table: Shape) -> tuple[Requirement, ...]:
+        if len(table) != 2 or len(self.window_size) != 2:
+            raise ShapeError(
+                "relative_position_bias needs a (rows, heads) table and a 2-D window", self.where
+            )
+        h, w = self.window_size
+        rows = (2 * h - 1) * (2 * w - 1)
+        return (
+            Requirement(
+                sp.Eq(table[0], rows),
+                f"the table has {table[0]} rows, not (2*{h} - 1)(2*{w} - 1)",
+                "window_size",
+            ),
+        )
+
+    def output_shape(self, table: Shape) -> Shape:
+        tokens = self.window_size[0] * self.window_size[1]
+        return (table[1], tokens, tokens)

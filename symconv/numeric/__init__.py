@@ -46,7 +46,17 @@ from symconv.layers.elementwise import (
 from symconv.layers.merge import Div, ElementwiseArithmetic, Mul, Sub
 from symconv.layers.norm import BatchNormNd, GroupNorm, InstanceNormNd, LayerNorm, LocalResponseNorm
 from symconv.layers.pool import AdaptivePoolNd, PoolNd
-from symconv.layers.tensor import Mean, Narrow, Parameter, Permute, Reshape, Select, Sum
+from symconv.layers.tensor import (
+    Mean,
+    Narrow,
+    Pad,
+    Parameter,
+    Permute,
+    RelativePositionBias,
+    Reshape,
+    Select,
+    Sum,
+)
 from symconv.network import Network
 from symconv.numeric.attention import attention, batched_matmul, multihead_attention, softmax
 from symconv.numeric.conv import conv_forward, conv_transpose_forward
@@ -219,7 +229,32 @@ def _(layer: Reshape, inputs, weights, counter):
 def _(layer: Narrow, inputs, weights, counter):
     x = inputs[0]
     axis = batchless_axis(layer, layer.dim, x.ndim)
-    return np.take(x, range(int(layer.start), int(layer.start) + int(layer.length)), axis=axis)
+    start = int(layer.start)
+    return np.take(x, range(start, start + int(layer.length), int(layer.step)), axis=axis)
+
+
+@forward.register
+def _(layer: Pad, inputs, weights, counter):
+    x = inputs[0]
+    widths = [(0, 0)] * x.ndim
+    for axis, before, after in layer.pairs(tuple(sp.Integer(s) for s in x.shape)):
+        widths[axis] = (int(before), int(after))
+    return np.pad(x, widths)
+
+
+def relative_position_index(window: tuple[int, int]) -> np.ndarray:
+    """Row of the bias table for every pair of tokens of a window (Liu et al. 2021, section 3.2)."""
+    h, w = window
+    rows, columns = np.meshgrid(np.arange(h), np.arange(w), indexing="ij")
+    tokens = np.stack([rows.ravel(), columns.ravel()])  # 2 x N
+    offsets = tokens[:, :, None] - tokens[:, None, :]  # 2 x N x N, from -(size - 1) to size - 1
+    return (offsets[0] + h - 1) * (2 * w - 1) + (offsets[1] + w - 1)
+
+
+@forward.register
+def _(layer: RelativePositionBias, inputs, weights, counter):
+    index = relative_position_index(tuple(int(s) for s in layer.window_size))
+    return np.transpose(inputs[0][index], (2, 0, 1))
 
 
 @forward.register
@@ -257,7 +292,9 @@ def _(layer: InstanceNormNd, inputs, weights, counter):
     # statistics of each channel of this sample (no running statistics: PyTorch's default)
     x = inputs[0]
     axes = tuple(range(1, x.ndim))
-    normal = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + float(layer.eps))
+    normal = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(
+        x.var(axis=axes, keepdims=True) + float(layer.eps)
+    )
     if layer.affine:
         shape = (-1, *([1] * (x.ndim - 1)))
         normal = normal * weights["weight"].reshape(shape) + weights["bias"].reshape(shape)

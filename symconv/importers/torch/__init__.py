@@ -149,6 +149,8 @@ def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None =
                 label = f"{node.target} ({type(target).__name__})"
                 if rule is None:
                     raise SpecError(f"symconv has no rule for {type(target).__name__}")
+                if args and isinstance(args[0], DataValue):  # a module applied to a held tensor
+                    args = (tracer.materialize(args[0], len(args[0].shape), node.target), *args[1:])
                 values[node] = rule(tracer, target, node.target, *args, **kwargs)
             else:
                 rule = (

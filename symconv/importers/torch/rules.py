@@ -21,6 +21,7 @@ import sympy as sp
 
 from symconv import layers as L
 from symconv.errors import SpecError
+from symconv.importers.torch import torchvision_rules
 from symconv.importers.torch.environment import torch_module
 from symconv.importers.torch.trace import BATCH, DataValue, TensorValue, Tracer, describe
 
@@ -458,6 +459,8 @@ def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue:
         if -1 in rest:
             raise SpecError(f"{name}: reshape with two -1 entries")
         merged = sp.cancel(sp.Mul(*x.shape) / sp.Mul(*rest)) if rest else sp.Mul(*x.shape)
+        if merged != 1 and x.constant:  # a held tensor's leading axis is a true 1, not the batch
+            return tracer.emit(name, L.Reshape([merged, *rest]), [x])
         if merged != 1:
             raise SpecError(
                 f"{name}: this reshape merges the batch axis with {merged} entries of the others; "
@@ -859,6 +862,7 @@ def registry() -> Registry:
         functions[getattr(F, f"adaptive_avg_pool{d}d")] = adaptive_pool_function("Avg", d)
         functions[getattr(F, f"adaptive_max_pool{d}d")] = adaptive_pool_function("Max", d)
     rules.named_functions["torchvision.ops.stochastic_depth.stochastic_depth"] = stochastic_depth
+    rules.named_functions.update(torchvision_rules.RULES)
 
     methods = rules.methods
     for method, layer_class in (

@@ -33,6 +33,7 @@ class TensorValue:
 
     index: int
     shape: Shape
+    constant: bool = False  # computed from held tensors only: its "batch" axis is PyTorch's leading 1
 
     @property
     def rank(self) -> int:
@@ -115,7 +116,9 @@ class Tracer:
         except SymconvError as error:
             raise SpecError(f"{node_name} ({layer.kind}): {error.message}") from None
         self.nodes.append(Node(node_name, layer, tuple(v.index for v in inputs), shares))
-        return TensorValue(len(self.nodes) - 1, shape)
+        return TensorValue(
+            len(self.nodes) - 1, shape, constant=bool(inputs) and all(v.constant for v in inputs)
+        )
 
     def materialize(self, data: DataValue, rank: int, name: str) -> TensorValue:
         """A held tensor as a network tensor broadcast against a batched tensor of PyTorch rank ``rank``."""
@@ -132,9 +135,8 @@ class Tracer:
         key = (id(data.tensor), len(shape))
         if key not in self.materialized:
             layer = Parameter(shape, learnable=data.learnable, name=name)
-            self.materialized[key] = self.emit(
-                data.target, layer, (), [data.tensor] if data.learnable else []
-            )
+            value = self.emit(data.target, layer, (), [data.tensor] if data.learnable else [])
+            self.materialized[key] = TensorValue(value.index, value.shape, constant=True)
         return self.materialized[key]
 
     def guard(self, condition: Any, message: str) -> None:
