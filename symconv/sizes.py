@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import re
 from fractions import Fraction
+from functools import lru_cache
 
 import sympy as sp
 
@@ -292,6 +293,7 @@ def parse_assignment(
     return values
 
 
+@lru_cache(maxsize=65536)  # pure, and met again for every layer of a wide graph
 def split_floor(size: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr] | None:
     """Decompose ``size`` as ``Q*floor(N/M) + B``; ``None`` if it has another shape.
 
@@ -319,6 +321,7 @@ def split_floor(size: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr] | No
     return sp.expand(numerator), denominator, coeff * sp.Mul(*others), rest
 
 
+@lru_cache(maxsize=65536)  # pure, and met again for every layer of a wide graph
 def floor_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
     """``floor((size + offset)/divisor)`` for integer ``offset``, positive integer ``divisor``.
 
@@ -345,6 +348,7 @@ def ceil_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
     return floor_divide(size, offset + divisor - 1, divisor)
 
 
+@lru_cache(maxsize=65536)  # pure, and met again for every layer of a wide graph
 def is_true(condition: sp.Basic) -> bool | None:
     """Decide a condition with sympy's assumptions: True, False, or None (undecided)."""
     if condition in (sp.true, True):
@@ -365,6 +369,7 @@ def is_true(condition: sp.Basic) -> bool | None:
     return None
 
 
+@lru_cache(maxsize=65536)  # pure, and met again for every layer of a wide graph
 def at_least(size: sp.Expr, bound: sp.Expr) -> sp.Basic:
     """The condition ``size >= bound``, with a floor in normal form removed.
 

@@ -45,7 +45,7 @@ def broadcast(
     requirements = []
     for other in inputs[1:]:
         for axis, (a, b) in enumerate(zip(shape, other, strict=True)):
-            if sp.expand(a - b) == 0 or b == 1:
+            if a == b or b == 1 or sp.expand(a - b) == 0:
                 continue
             if a == 1:
                 shape[axis] = b
@@ -137,7 +137,7 @@ class ChannelConcat(Layer):
             )
             for index, other in enumerate(inputs[1:], start=1)
             for position, (a, b) in enumerate(zip(first, other, strict=True))
-            if position != axis
+            if position != axis and a != b  # equal expressions need no condition (and no message)
         )
 
     def output_shape(self, *inputs: Shape) -> Shape:

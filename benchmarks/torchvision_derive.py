@@ -1,0 +1,70 @@
+"""Every torchvision classification model: import and derive symbolically in H and W, against one forward pass.
+
+    python benchmarks/torchvision_derive.py [NAME ...]
+
+For each model (``weights=None``, eval mode) it times symconv's
+``from_torch(model, (3, "H", "W"))`` followed by the closed-form totals
+(params and MACs), and one PyTorch forward pass at 224 x 224 under
+``FlopCounterMode`` (which answers for that one size). It prints the ratio
+symconv / PyTorch per model (below 1: symconv answers for every size in less
+time than PyTorch counts one), the median, and the models above 1.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+import torch  # noqa: E402
+from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from symconv import from_torch  # noqa: E402
+from torchvision_loader import load_torchvision  # noqa: E402
+
+
+def seconds(function) -> float:
+    start = time.perf_counter()
+    function()
+    return time.perf_counter() - start
+
+
+def derive(model) -> None:
+    network = from_torch(model, (3, "H", "W"))
+    network.params, network.macs  # noqa: B018 - the closed forms are the work measured
+
+
+def count(model) -> None:
+    torch.backends.mha.set_fastpath_enabled(False)
+    with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False):
+        model(torch.zeros(1, 3, 224, 224))
+    torch.backends.mha.set_fastpath_enabled(True)
+
+
+def main(names: list[str]) -> int:
+    torchvision = load_torchvision()
+    names = names or torchvision.models.list_models(module=torchvision.models)
+    ratios = {}
+    print(f"{'model':24} {'symconv s':>10} {'PyTorch s':>10} {'ratio':>7}")
+    for name in names:
+        model = torchvision.models.get_model(name, weights=None).eval()
+        try:
+            ours = seconds(lambda model=model: derive(model))
+        except Exception as error:  # a model symconv refuses is reported, not timed
+            print(f"{name:24} refused: {str(error).splitlines()[0][:80]}")
+            continue
+        theirs = seconds(lambda model=model: count(model))
+        ratios[name] = ours / theirs
+        print(f"{name:24} {ours:10.2f} {theirs:10.2f} {ratios[name]:7.2f}", flush=True)
+    if ratios:
+        slow = [n for n, r in ratios.items() if r > 1]
+        print(f"median ratio {statistics.median(ratios.values()):.2f}; above 1: {', '.join(slow) or 'none'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
