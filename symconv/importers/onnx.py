@@ -20,10 +20,12 @@ import sympy as sp
 
 from symconv import layers as L
 from symconv.errors import SpecError, SymconvError, Where
+from symconv.importers.torch import reachable
+from symconv.importers.torch.trace import TensorValue, Tracer
 from symconv.layers.conv import ConvNd, ConvTransposeNd
 from symconv.layers.norm import BatchNormNd
 from symconv.layers.pool import AdaptivePoolNd, AvgPoolNd, MaxPoolNd
-from symconv.network import Network, Node
+from symconv.network import Network
 from symconv.numeric import concrete
 from symconv.render.expressions import to_text
 from symconv.sizes import parse_size
@@ -44,146 +46,15 @@ def _attributes(node: Any) -> dict[str, Any]:
     return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
 
 
-def _pads(attrs: dict, dims: int, where: str) -> list[int]:
-    pads = list(attrs.get("pads", [0] * (2 * dims)))
-    if pads[:dims] != pads[dims:]:
-        raise SpecError(f"{where}: asymmetric pads {pads} are not supported")
-    return pads[:dims]
-
-
-def _conv(node: Any, attrs: dict, shapes: dict, name: str, transposed: bool) -> L.Layer:
-    weight = shapes.get(node.input[1])
-    if weight is None:
-        raise SpecError(f"node {name!r} ({node.op_type}): its weight is not an initializer")
-    dims = len(weight) - 2
-    where = f"node {name!r} ({node.op_type})"
-    kernel = list(attrs.get("kernel_shape", weight[2:]))
-    stride, dilation = list(attrs.get("strides", [1] * dims)), list(attrs.get("dilations", [1] * dims))
-    groups, bias = int(attrs.get("group", 1)), len(node.input) > 2 and node.input[2] != ""
-    auto = attrs.get("auto_pad", b"NOTSET")
-    auto = auto.decode() if isinstance(auto, bytes) else auto
-    if transposed:
-        if auto not in ("NOTSET", "VALID"):
-            raise SpecError(f"{where}: auto_pad {auto} is not supported")
-        cls = {1: L.ConvTranspose1d, 2: L.ConvTranspose2d, 3: L.ConvTranspose3d}[dims]
-        return cls(
-            weight[1] * groups,
-            kernel,
-            stride=stride,
-            padding=_pads(attrs, dims, where),
-            output_padding=list(attrs.get("output_padding", [0] * dims)),
-            groups=groups,
-            bias=bias,
-            dilation=dilation,
-            in_channels=weight[0],
-            name=name,
-        )
-    cls = {1: L.Conv1d, 2: L.Conv2d, 3: L.Conv3d}[dims]
-    if auto == "SAME_UPPER":
-        padding: Any = "same"
-    elif auto in ("NOTSET", "VALID"):
-        padding = _pads(attrs, dims, where) if auto == "NOTSET" else 0
-    else:
-        raise SpecError(
-            f"{where}: auto_pad {auto} is not supported (SAME_UPPER, VALID and explicit pads are)"
-        )
-    return cls(
-        weight[0],
-        kernel,
-        stride=stride,
-        padding=padding,
-        dilation=dilation,
-        groups=groups,
-        bias=bias,
-        in_channels=weight[1] * groups,
-        name=name,
-    )
-
-
-def _pool(node: Any, attrs: dict, name: str, rank: int) -> L.Layer:
-    dims = rank - 1
-    where = f"node {name!r} ({node.op_type})"
-    kernel = list(attrs["kernel_shape"])
-    args: dict[str, Any] = {
-        "kernel_size": kernel,
-        "stride": list(attrs.get("strides", [1] * dims)),
-        "padding": _pads(attrs, dims, where),
-        "ceil_mode": bool(attrs.get("ceil_mode", 0)),
-    }
-    if node.op_type == "MaxPool":
-        args["dilation"] = list(attrs.get("dilations", [1] * dims))
-        return getattr(L, f"MaxPool{dims}d")(**args, name=name)
-    args["count_include_pad"] = bool(attrs.get("count_include_pad", 0))
-    return getattr(L, f"AvgPool{dims}d")(**args, name=name)
-
-
-def _layer(node: Any, shapes: dict, ranks: dict, name: str, clips: dict) -> tuple[L.Layer, list[str]]:
-    """The layer for one ONNX node, and the names of the tensors it reads."""
-    attrs = _attributes(node)
-    op = node.op_type
-    data = [node.input[0]]
-    rank = ranks.get(node.input[0], 3)
-    where = f"node {name!r} ({op})"
-    if op in ("Conv", "ConvTranspose"):
-        return _conv(node, attrs, shapes, name, op == "ConvTranspose"), data
-    if op in ("MaxPool", "AveragePool"):
-        return _pool(node, attrs, name, rank), data
-    if op in ("GlobalAveragePool", "GlobalMaxPool"):
-        cls = getattr(L, f"Adaptive{'Avg' if op == 'GlobalAveragePool' else 'Max'}Pool{rank - 1}d")
-        return cls(1, name=name), data
-    if op == "BatchNormalization":
-        cls = {2: L.BatchNorm1d, 3: L.BatchNorm2d, 4: L.BatchNorm3d}.get(rank, L.BatchNorm1d)
-        return cls(
-            num_features=shapes[node.input[1]][0], eps=float(f"{attrs.get('epsilon', 1e-5):.6g}"), name=name
-        ), data
-    if op == "Gemm":
-        weight = shapes.get(node.input[1])
-        if weight is None or attrs.get("transA", 0):
-            raise SpecError(f"{where}: only x @ W^T + b with W an initializer is supported")
-        out_features, in_features = (
-            (weight[0], weight[1]) if attrs.get("transB", 0) else (weight[1], weight[0])
-        )
-        bias = len(node.input) > 2 and node.input[2] != ""
-        return L.Linear(out_features, bias=bias, in_features=in_features, name=name), data
-    if op == "Flatten":
-        axis = int(attrs.get("axis", 1))
-        if axis < 1:
-            raise SpecError(f"{where}: flattening the batch axis is not supported")
-        return L.Flatten(axis, name=name), data
-    if op == "Add":
-        if any(i in shapes for i in node.input):
-            raise SpecError(f"{where}: adding a constant tensor is not supported")
-        return L.Add(name=name), list(node.input)
-    if op == "Concat":
-        if int(attrs.get("axis", 0)) != 1:
-            raise SpecError(f"{where}: only concatenation along channels (axis=1) is supported")
-        return L.ChannelConcat(name=name), list(node.input)
-    if op == "Clip":
-        bounds = [clips.get(i) for i in node.input[1:3]]
-        if len(bounds) != 2 or bounds != [0.0, 6.0]:
-            raise SpecError(f"{where}: only Clip(0, 6) (ReLU6) is supported")
-        return L.ReLU6(name=name), data
-    simple = {
-        "Relu": L.ReLU,
-        "Sigmoid": L.Sigmoid,
-        "Tanh": L.Tanh,
-        "HardSwish": L.Hardswish,
-        "Identity": L.Identity,
-        "Dropout": L.Dropout,
-    }
-    if op in simple:
-        return simple[op](name=name), data
-    if op == "LeakyRelu":
-        return L.LeakyReLU(negative_slope=float(attrs.get("alpha", 0.01)), name=name), data
-    if op == "Elu":
-        return L.ELU(alpha=float(attrs.get("alpha", 1.0)), name=name), data
-    if op == "HardSigmoid":
-        return L.Hardsigmoid(name=name), data
-    if op == "Softmax":
-        if int(attrs.get("axis", -1)) != 1:
-            raise SpecError(f"{where}: only softmax over channels (axis=1) is supported")
-        return L.Softmax(name=name), data
-    raise SpecError(f"{where}: symconv has no rule for the ONNX operator {op}")
+def _constant(onnx: Any, attrs: dict) -> np.ndarray:
+    """The value of a Constant node, whichever attribute holds it."""
+    if "value" in attrs:
+        return onnx.numpy_helper.to_array(attrs["value"])
+    for key, dtype in (("value_int", np.int64), ("value_ints", np.int64), ("value_float", np.float32),
+                       ("value_floats", np.float32)):
+        if key in attrs:
+            return np.asarray(attrs[key], dtype=dtype)
+    raise SpecError("only a Constant with a tensor, integer or float value is supported")
 
 
 def _dimension(dim: Any, file: str) -> sp.Expr:
@@ -195,8 +66,10 @@ def _dimension(dim: Any, file: str) -> sp.Expr:
 
 
 def import_onnx(path: str | Path) -> Network:
-    """A symbolic network from an ONNX file."""
+    """A symbolic network from an ONNX file, interpreted node by node (see :mod:`symconv.importers.onnx_rules`)."""
     onnx = _onnx()
+    from symconv.importers.onnx_rules import RULES, STATIC_BATCH, Constant
+
     file = str(path)
     try:
         model = onnx.load(file)
@@ -205,44 +78,52 @@ def import_onnx(path: str | Path) -> Network:
     except Exception as error:  # onnx raises DecodeError and others for a file that is not a model
         raise SpecError(f"not an ONNX model: {error}", Where(file)) from None
     graph = model.graph
-    shapes = {init.name: tuple(init.dims) for init in graph.initializer}
-    clips = {
-        init.name: float(onnx.numpy_helper.to_array(init)) for init in graph.initializer if not init.dims
-    }
-    inputs = [i for i in graph.input if i.name not in shapes]
+    values: dict[str, Any] = {}
+    for init in graph.initializer:
+        values[init.name] = Constant(init.name, onnx.numpy_helper.to_array(init), weight=True)
+    inputs = [i for i in graph.input if i.name not in values]
     if len(inputs) != 1:
         raise SpecError(f"expected one input tensor, found {len(inputs)}", Where(file))
     dims = inputs[0].type.tensor_type.shape.dim
     if len(dims) < 2:
         raise SpecError("the input needs a batch axis and a channel axis", Where(file))
     input_shape = tuple(_dimension(d, file) for d in dims[1:])
-    index_of = {inputs[0].name: -1}
-    ranks = {inputs[0].name: len(input_shape)}
-    nodes: list[Node] = []
-    constants = {n.output[0] for n in graph.node if n.op_type == "Constant"}
+    values[inputs[0].name] = TensorValue(-1, input_shape)
+    batch = {STATIC_BATCH: sp.Integer(dims[0].dim_value)} if dims[0].HasField("dim_value") else {}
+    tracer = Tracer(None, shared=False)
     for position, node in enumerate(graph.node):
-        if node.op_type == "Constant":
-            continue
-        name = node.name or f"{node.op_type.lower()}_{position}"
+        op = node.op_type
+        name = node.name or f"{op.lower()}_{position}"
+        where = f"node {name!r} ({op})"
         try:
-            layer, sources = _layer(node, shapes, ranks, name, clips)
+            attrs = {**_attributes(node), **batch}
+            if op == "Constant":
+                values[node.output[0]] = Constant(name, _constant(onnx, attrs))
+                continue
+            rule = RULES.get(op)
+            if rule is None:
+                raise SpecError(f"symconv has no rule for the ONNX operator {op}")
+            missing = [i for i in node.input if i and i not in values]
+            if missing:
+                raise SpecError(f"reads {missing[0]!r}, which is not computed before it")
+            args = [values[i] if i else None for i in node.input]
+            extra = {"outputs": len(node.output)} if op == "Split" else {}
+            results = rule(tracer, name, op, attrs, *args, **extra)
         except SymconvError as error:
-            error.where = error.where or Where(file)
-            raise
-        sources = [s for s in sources if s and s not in constants]
-        missing = [s for s in sources if s not in index_of]
-        if missing:
+            raise SpecError(f"{where}: {error.message}", Where(file)) from None
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
             raise SpecError(
-                f"node {name!r} ({node.op_type}): reads {missing[0]!r}, which is not computed before it",
-                Where(file),
-            )
-        nodes.append(Node(name, layer, tuple(index_of[s] for s in sources)))
-        index_of[node.output[0]] = len(nodes) - 1
-        ranks[node.output[0]] = 1 if node.op_type in ("Flatten", "Gemm") else ranks[sources[0]]
-    outputs = [o.name for o in graph.output]
-    if len(outputs) != 1 or index_of.get(outputs[0]) != len(nodes) - 1:
-        raise SpecError("the graph's one output must be its last node", Where(file))
-    return Network(input_shape, graph=nodes, name=graph.name or Path(file).stem)
+                f"{where}: inputs or attributes symconv cannot read ({error})", Where(file)
+            ) from None
+        for output, value in zip(node.output, results, strict=False):
+            values[output] = value
+    if len(graph.output) != 1:
+        raise SpecError(f"expected one output, found {len(graph.output)}", Where(file))
+    output = values.get(graph.output[0].name)
+    if not isinstance(output, TensorValue) or output.index < 0:
+        raise SpecError("the graph's output is not a tensor computed from its input", Where(file))
+    nodes = reachable(tracer.nodes, output.index)
+    return Network(input_shape, graph=nodes, name=graph.name or Path(file).stem, guards=tracer.guards)
 
 
 def _integer(value: Any, what: str) -> int:

@@ -26,7 +26,7 @@ from symconv.importers.torch.trace import DataValue, ImportFailure, TensorValue,
 from symconv.layers.base import as_size
 from symconv.network import Network, Node
 
-__all__ = ["from_torch", "to_torch"]
+__all__ = ["from_torch", "reachable", "to_torch"]
 
 
 def _trace(module: Any) -> Any:
@@ -67,7 +67,7 @@ def _partial(tracer: Tracer, input_shape: tuple) -> str:
     if not tracer.nodes:
         return "nothing was counted before it"
     try:
-        report = Network(input_shape, graph=_reachable(tracer.nodes, len(tracer.nodes) - 1)).report
+        report = Network(input_shape, graph=reachable(tracer.nodes, len(tracer.nodes) - 1)).report
     except SymconvError:
         return f"{len(tracer.nodes)} operations were followed before it"
     return (
@@ -75,7 +75,7 @@ def _partial(tracer: Tracer, input_shape: tuple) -> str:
     )
 
 
-def _reachable(nodes: list[Node], output: int) -> list[Node]:
+def reachable(nodes: list[Node], output: int) -> list[Node]:
     """The nodes the output depends on, in order; parameter sharing moves to the first node kept."""
     keep, stack = set(), [output]
     while stack:
@@ -177,7 +177,7 @@ def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None =
         output = output[0]
     if not isinstance(output, TensorValue) or output.index < 0:
         raise SpecError(f"the module's output is {describe(output)}, not a tensor computed from its input")
-    graph = _reachable(tracer.nodes, output.index)
+    graph = reachable(tracer.nodes, output.index)
     return Network(
         shape,
         graph=graph,

@@ -69,8 +69,11 @@ class ImportFailure(SpecError):
 class Tracer:
     """The network being built: its nodes, the owners of shared parameters, the guards met on the way."""
 
-    def __init__(self, root: Any) -> None:
+    def __init__(self, root: Any, shared: bool = True) -> None:
+        """``shared=False`` counts every node's parameters, even where two nodes read the same tensor
+        (ONNX exporters merge equal initializers, which the model did not share)."""
         self.root = root
+        self.shared = shared
         self.nodes: list[Node] = []
         self.names: set[str] = set()
         self.owners: dict[int, str] = {}  # id(parameter tensor) -> the node that counts it
@@ -95,7 +98,7 @@ class Tracer:
         for value in inputs:
             if not isinstance(value, TensorValue):
                 raise SpecError(f"{layer.kind} reads {describe(value)}, not a tensor symconv follows")
-        learnable = [t for t in tensors if t is not None]
+        learnable = [t for t in tensors if t is not None] if self.shared else []
         owners = {self.owners.get(id(t)) for t in learnable}
         shares = None
         if learnable and owners != {None}:
