@@ -115,3 +115,54 @@ def test_unsupported_nodes_are_named():
 def test_to_torch_needs_values():
     with pytest.raises(SpecError, match="give values"):
         to_torch(zoo.build("alexnet"))
+
+
+class Twice(nn.Module):
+    """One convolution called twice: its 4*4*3*3 + 4 = 148 parameters are counted once."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(4, 4, 3, padding=1)
+
+    def forward(self, x):
+        return self.conv(torch.relu(self.conv(x)))
+
+
+def test_a_module_called_twice_shares_its_parameters():
+    from symconv.spec import dumps, loads
+
+    net = from_torch(Twice(), (4, "H", "W"))
+    assert [node.shares for node in net.graph] == [None, None, "conv"]
+    assert net.params == 148
+    # two calls of 144 multiply-adds per output pixel: 2 * 144 * H * W
+    H, W = sp.symbols("H W", integer=True, positive=True)
+    assert sp.expand(net.macs - 288 * H * W) == 0
+    again = loads(dumps(net))
+    assert again.params == 148 and again.graph[2].shares == "conv"
+    assert net.check(samples=2).ok
+
+
+class Guarded(nn.Module):
+    """Shape arithmetic and a guard as model code writes them (torchvision's ViT checks its image size)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 4, 4)
+
+    def forward(self, x):
+        n, c, h, w = x.shape
+        torch._assert(h == 32, "Wrong image height!")
+        y = self.conv(x)
+        return y.reshape(n, 8, (h // 4) * (w // 4)).permute(0, 2, 1).mean(1)
+
+
+def test_shape_guards_become_assumptions():
+    from symconv import ShapeError
+
+    net = from_torch(Guarded(), (3, "H", "W"))
+    assert any("Wrong image height!" in a.message for a in net.assumptions)
+    report = net.at(H=32, W=20)
+    # 8 * 3 * 4 * 4 = 384 MACs per output pixel, 8 x 5 output pixels at 32 x 20
+    assert report.macs == 384 * 8 * 5 and report.output_shape == (8,)
+    with pytest.raises(ShapeError, match="Wrong image height"):
+        net.at(H=36, W=20)
