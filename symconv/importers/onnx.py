@@ -50,8 +50,12 @@ def _constant(onnx: Any, attrs: dict) -> np.ndarray:
     """The value of a Constant node, whichever attribute holds it."""
     if "value" in attrs:
         return onnx.numpy_helper.to_array(attrs["value"])
-    for key, dtype in (("value_int", np.int64), ("value_ints", np.int64), ("value_float", np.float32),
-                       ("value_floats", np.float32)):
+    for key, dtype in (
+        ("value_int", np.int64),
+        ("value_ints", np.int64),
+        ("value_float", np.float32),
+        ("value_floats", np.float32),
+    ):
         if key in attrs:
             return np.asarray(attrs[key], dtype=dtype)
     raise SpecError("only a Constant with a tensor, integer or float value is supported")

@@ -166,10 +166,7 @@ def _(layer: BatchNormNd, inputs, weights, counter):
     x = inputs[0]
     # evaluation mode with running statistics (buffers, not parameters): mean 0, variance 1
     scale = 1.0 / np.sqrt(1.0 + float(layer.eps))
-    shape = (-1, *([1] * (x.ndim - 1)))
-    if layer.affine:
-        return x * scale * weights["weight"].reshape(shape) + weights["bias"].reshape(shape)
-    return x * scale
+    return _per_channel(x, x * scale, weights) if layer.affine else x * scale
 
 
 @forward.register
@@ -275,13 +272,21 @@ def _(layer: Sum, inputs, weights, counter):
     return x.sum(axis=tuple(sorted(layer.axes(tuple(x.shape)))), keepdims=layer.keepdim)
 
 
+def _normalise(x: np.ndarray, axes: tuple[int, ...], eps: float) -> np.ndarray:
+    """``(x - mean) / sqrt(var + eps)`` over ``axes`` (the biased variance, as PyTorch's norms use)."""
+    return (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(x.var(axis=axes, keepdims=True) + eps)
+
+
+def _per_channel(x: np.ndarray, normal: np.ndarray, weights: dict[str, np.ndarray]) -> np.ndarray:
+    shape = (-1, *([1] * (x.ndim - 1)))
+    return normal * weights["weight"].reshape(shape) + weights["bias"].reshape(shape)
+
+
 @forward.register
 def _(layer: LayerNorm, inputs, weights, counter):
     x = inputs[0]
     axes = tuple(range(x.ndim - len(layer.normalized_shape), x.ndim))
-    normal = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(
-        x.var(axis=axes, keepdims=True) + float(layer.eps)
-    )
+    normal = _normalise(x, axes, float(layer.eps))
     if "weight" in weights:
         normal = normal * weights["weight"]
     return normal + weights["bias"] if "bias" in weights else normal
@@ -292,12 +297,9 @@ def _(layer: InstanceNormNd, inputs, weights, counter):
     # statistics of each channel of this sample (no running statistics: PyTorch's default)
     x = inputs[0]
     axes = tuple(range(1, x.ndim))
-    normal = (x - x.mean(axis=axes, keepdims=True)) / np.sqrt(
-        x.var(axis=axes, keepdims=True) + float(layer.eps)
-    )
+    normal = _normalise(x, axes, float(layer.eps))
     if layer.affine:
-        shape = (-1, *([1] * (x.ndim - 1)))
-        normal = normal * weights["weight"].reshape(shape) + weights["bias"].reshape(shape)
+        normal = _per_channel(x, normal, weights)
     return normal
 
 
@@ -305,13 +307,10 @@ def _(layer: InstanceNormNd, inputs, weights, counter):
 def _(layer: GroupNorm, inputs, weights, counter):
     x = inputs[0]
     grouped = x.reshape(int(layer.num_groups), -1)
-    normal = (grouped - grouped.mean(axis=1, keepdims=True)) / np.sqrt(
-        grouped.var(axis=1, keepdims=True) + float(layer.eps)
-    )
+    normal = _normalise(grouped, (1,), float(layer.eps))
     normal = normal.reshape(x.shape)
     if layer.affine:
-        shape = (-1, *([1] * (x.ndim - 1)))
-        normal = normal * weights["weight"].reshape(shape) + weights["bias"].reshape(shape)
+        normal = _per_channel(x, normal, weights)
     return normal
 
 

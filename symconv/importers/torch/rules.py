@@ -830,9 +830,7 @@ def registry() -> Registry:
     functions[operator.getitem] = getitem
     functions[getattr] = getattr_function
     functions[torch._assert] = assert_function
-    functions[torch.flatten] = lambda tracer, name, x, start_dim=0, end_dim=-1: flatten(
-        tracer, name, x, start_dim, end_dim
-    )
+    functions[torch.flatten] = flatten
     functions[torch.cat] = cat
     functions[torch.concat] = cat
     functions[torch.mean] = reduction(L.Mean)
@@ -888,7 +886,7 @@ def registry() -> Registry:
         reshape=reshape,
         permute=permute,
         transpose=transpose,
-        flatten=lambda tracer, name, x, start_dim=0, end_dim=-1: flatten(tracer, name, x, start_dim, end_dim),
+        flatten=flatten,
         mean=reduction(L.Mean),
         sum=reduction(L.Sum),
         chunk=chunk,
