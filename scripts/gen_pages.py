@@ -322,6 +322,16 @@ def layer_catalogue() -> None:
         ("adaptive_avgpool2d", "Adaptive average pooling", L.AdaptiveAvgPool2d(1), L.AdaptiveAvgPool2d(2)),
         ("batchnorm2d", "Batch normalisation", L.BatchNorm2d(), L.BatchNorm2d()),
         ("relu", "Activations (relu, relu6, gelu, silu, sigmoid, tanh, ...) and dropout", L.ReLU(), L.ReLU()),
+        ("layernorm", "Layer normalisation over the last axis", L.LayerNorm([m_]), L.LayerNorm([8])),
+        ("groupnorm", "Group normalisation", L.GroupNorm(g), L.GroupNorm(3)),
+        ("mean", "Mean over axes (global average pooling)", L.Mean([2, 3]), L.Mean([2, 3], keepdim=True)),
+        ("permute", "Permutation of axes (channels last)", L.Permute([0, 2, 3, 1]), L.Permute([0, 2, 3, 1])),
+        ("reshape", "Reshape (the batch axis kept)", L.Reshape([C, n * m_]), L.Reshape([3, -1])),
+        ("narrow", "A slice of an axis (chunk, split, strided slices)", L.Narrow(1, 0, symbols("l")),
+         L.Narrow(3, 0, 8, step=2)),
+        ("pad", "Zero padding", L.Pad([P, P, P, P]), L.Pad([1, 1, 0, 2])),
+        ("mul", "Elementwise arithmetic (add, sub, mul, div) with a scalar or a broadcast tensor", L.Mul(scalar=2),
+         L.Mul(scalar=0.5)),
     ]
     parts = [
         "# Layer catalogue",
@@ -349,6 +359,17 @@ def layer_catalogue() -> None:
             checked(example),
             "",
         ]
+    T, E, h = symbols("T E h")
+    attention = Network((T, E), [L.MultiheadAttention(E, h)], name="multihead_attention")
+    parts += [
+        "## Multi-head self-attention",
+        "",
+        "Spec name: `multihead_attention` (and `scaled_dot_product_attention`, `matmul` for the products "
+        "written out). Over T tokens of width E the products grow as T², the projections as T:",
+        "",
+        derivations_markdown(explain(attention, attention.graph[0].name)),
+        render_report(Network((6, 8), [L.MultiheadAttention(8, 2)], name="attention example").report),
+    ]
     linear = Network((symbols("f"),), [L.Linear(symbols("o"))], name="linear")
     parts += [
         "## Linear and flatten",
