@@ -61,9 +61,7 @@ SMALLEST = {}
 for _name in ALL:
     SMALLEST.setdefault(FAMILY_OF[_name], _name)
 # Families symconv does not import yet, each with the first operation it refuses (strict: a fix must say so).
-NOT_YET = {
-    "maxvit_t": "einsum in the relative-position attention",
-}
+NOT_YET: dict[str, str] = {}
 DEFAULT = [
     pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=NOT_YET[name]))
     if name in NOT_YET

@@ -31,7 +31,13 @@ __all__ = ["from_torch", "reachable", "to_torch"]
 
 def _trace(module: Any) -> Any:
     torch = torch_module()
-    tracer = torch.fx.Tracer()
+    rules = registry()
+
+    class FxTracer(torch.fx.Tracer):
+        def is_leaf_module(self, m: Any, qualified_name: str) -> bool:
+            return rules.is_written_out(m) or super().is_leaf_module(m, qualified_name)
+
+    tracer = FxTracer()
     tracer.record_stack_traces = True
     try:
         graph = tracer.trace(module)

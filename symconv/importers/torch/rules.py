@@ -21,7 +21,6 @@ import sympy as sp
 
 from symconv import layers as L
 from symconv.errors import SpecError
-from symconv.importers.torch import torchvision_rules
 from symconv.importers.torch.environment import torch_module
 from symconv.importers.torch.trace import BATCH, DataValue, TensorValue, Tracer, describe
 
@@ -37,11 +36,22 @@ class Registry:
     named_functions: dict[str, Rule] = field(default_factory=dict)
     methods: dict[str, Rule] = field(default_factory=dict)
 
+    named_modules: dict[str, Rule] = field(default_factory=dict)
+
     def module_rule(self, module: Any) -> Rule | None:
         for cls in type(module).__mro__:
             if cls in self.modules:
                 return self.modules[cls]
+            qualified = f"{cls.__module__}.{cls.__qualname__}"
+            if qualified in self.named_modules:
+                return self.named_modules[qualified]
         return None
+
+    def is_written_out(self, module: Any) -> bool:
+        """A module outside torch.nn whose rule writes it out (fx must not trace into it)."""
+        return any(
+            f"{cls.__module__}.{cls.__qualname__}" in self.named_modules for cls in type(module).__mro__
+        )
 
     def function_rule(self, function: Any) -> Rule | None:
         try:
@@ -744,6 +754,8 @@ def identity_method(tracer: Tracer, name: str, x: Any, *args: Any, **kwargs: Any
 @cache
 def registry() -> Registry:
     """The rules, built on first use (PyTorch is an optional extra)."""
+    from symconv.importers.torch import torchvision_rules  # its rules build on the ones here
+
     torch = torch_module()
     nn, F = torch.nn, torch.nn.functional
     rules = Registry()
@@ -861,6 +873,8 @@ def registry() -> Registry:
         functions[getattr(F, f"adaptive_max_pool{d}d")] = adaptive_pool_function("Max", d)
     rules.named_functions["torchvision.ops.stochastic_depth.stochastic_depth"] = stochastic_depth
     rules.named_functions.update(torchvision_rules.RULES)
+    rules.named_modules.update(torchvision_rules.MODULE_RULES)
+    functions[torch.swapaxes] = functions[torch.swapdims] = transpose
 
     methods = rules.methods
     for method, layer_class in (

@@ -21,6 +21,7 @@ import sympy as sp
 
 from symconv import layers as L
 from symconv.errors import SpecError
+from symconv.importers.torch.rules import split_axis
 from symconv.importers.torch.trace import DataValue, TensorValue, Tracer
 
 
@@ -122,6 +123,41 @@ def shifted_window_attention(
         out = emit(L.Narrow(2, 0, w), out)
     return out
 
+
+def maxvit_attention(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    """MaxViT's relative positional attention over ``G`` groups of ``P`` tokens (Tu et al. 2022, section 3.2),
+    written as torchvision's ``RelativePositionalMultiHeadAttention.forward`` computes it."""
+    x = _tensor(tracer, x, name)
+    if len(x.shape) != 3:
+        raise SpecError(f"{name}: relative positional attention expects (groups, tokens, features)")
+    groups, tokens, features = x.shape
+    heads, width = module.n_heads, module.head_dim
+
+    def emit(layer: L.Layer, *inputs: TensorValue, tensors: tuple = ()) -> TensorValue:
+        return tracer.emit(name, layer, list(inputs), list(tensors))
+
+    to_qkv = L.Linear(3 * heads * width, in_features=features)
+    qkv = emit(to_qkv, x, tensors=(module.to_qkv.weight, module.to_qkv.bias))
+    q, k, v = (
+        emit(L.Permute([0, 1, 3, 2, 4]), emit(L.Reshape([groups, tokens, heads, width]), part))
+        for part in split_axis(tracer, name, qkv, [heads * width] * 3, -1)
+    )
+    k = emit(L.Mul(scalar=float(module.scale_factor)), k)
+    scores = emit(L.MatMul(), q, emit(L.Permute([0, 1, 2, 4, 3]), k))
+    table = DataValue(f"{name}.relative_position_bias_table", module.relative_position_bias_table)
+    bias = emit(L.RelativePositionBias([module.size, module.size]), tracer.materialize(table, 3, name))
+    scores = emit(L.Add(), scores, emit(L.Reshape([1, heads, tokens, tokens]), bias))
+    attention = emit(L.Softmax(dim=-1), scores)
+    out = emit(L.Permute([0, 1, 3, 2, 4]), emit(L.MatMul(), attention, v))
+    out = emit(L.Reshape([groups, tokens, heads * width]), out)
+    merge = L.Linear(features, in_features=heads * width)
+    return emit(merge, out, tensors=(module.merge.weight, module.merge.bias))
+
+
+MODULE_RULES = {
+    "torchvision.models.maxvit.RelativePositionalMultiHeadAttention": maxvit_attention,
+}
+"""Modules traced as one call (fx leaves) because their rule writes them out."""
 
 RULES = {
     "torchvision.models.swin_transformer._patch_merging_pad": patch_merging_pad,
