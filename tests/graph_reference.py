@@ -90,6 +90,8 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
                     "narrow",
                     "strided",
                     "pad",
+                    "upsample",
+                    "pixel_shuffle",
                     "sum",
                 ]
             )
@@ -167,6 +169,28 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
             left, right, top, bottom = (draw(st.integers(0, 2)) for _ in range(4))
             args = {"pad": [left, right, top, bottom]}
             x = graph.add("pad", args, (x,), [C, H + n(top + bottom), W + n(left + right)])
+        elif block == "upsample":
+            mode = draw(st.sampled_from(["nearest", "bilinear"]))
+            if draw(st.booleans()):
+                factor = draw(st.sampled_from([2, 1.5, 0.5]))
+                shape = [
+                    C,
+                    Size(f"floor(({H.expr})*{factor})", int(H.value * factor)),
+                    Size(f"floor(({W.expr})*{factor})", int(W.value * factor)),
+                ]
+                if min(s.value for s in shape[1:]) < 1:
+                    continue
+                args = {"scale_factor": factor, "mode": mode}
+            else:
+                h2, w2 = draw(st.integers(1, 8)), draw(st.integers(1, 8))
+                shape, args = [C, n(h2), n(w2)], {"size": [h2, w2], "mode": mode}
+            if mode == "bilinear":
+                args["align_corners"] = draw(st.booleans())
+            x = graph.add("upsample", args, (x,), shape)
+        elif block == "pixel_shuffle":
+            k = width()
+            y = graph.add("conv2d", {"out_channels": n(4) * k, "kernel_size": 1}, (x,), [n(4) * k, H, W])
+            x = graph.add("pixel_shuffle", {"upscale_factor": 2}, (y,), [k, n(2) * H, n(2) * W])
         elif block == "narrow":
             length = draw(st.integers(1, C.value))
             x = graph.add("narrow", {"dim": 1, "start": 0, "length": length}, (x,), [n(length), H, W])
@@ -304,6 +328,10 @@ def apply(kind: str, a: dict, xs: list, module):
         index = [slice(None)] * xs[0].dim()
         index[a["dim"]] = slice(a["start"], a["start"] + a["length"], a.get("step", 1))
         return xs[0][tuple(index)]
+    if kind == "upsample":
+        return F.interpolate(xs[0], **a)
+    if kind == "pixel_shuffle":
+        return F.pixel_shuffle(xs[0], a["upscale_factor"])
     if kind == "pad":
         return F.pad(xs[0], a["pad"])
     if kind == "relative_position_bias":

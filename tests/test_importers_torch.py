@@ -166,3 +166,21 @@ def test_shape_guards_become_assumptions():
     assert report.macs == 384 * 8 * 5 and report.output_shape == (8,)
     with pytest.raises(ShapeError, match="Wrong image height"):
         net.at(H=36, W=20)
+
+
+@pytest.mark.parametrize("size", [(8, 8), (7, 11)])
+def test_upsampling_and_pixel_shuffle(size):
+    module = nn.Sequential(
+        nn.Conv2d(3, 16, 3, padding=1),
+        nn.Upsample(scale_factor=2, mode="bilinear"),
+        nn.PixelShuffle(2),
+        nn.Conv2d(4, 4, 1),
+    )
+    params, macs, shape = torch_counts(module, (3, *size))
+    net = from_torch(module, (3, "H", "W"))
+    report = net.at(H=size[0], W=size[1])
+    assert (int(report.params), int(report.macs), tuple(int(d) for d in report.output_shape)) == (
+        params,
+        macs,
+        shape,
+    )

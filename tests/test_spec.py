@@ -70,6 +70,8 @@ SPECIAL_KINDS = {
     "reshape": ("{shape: [2, 16]}", None),
     "instancenorm1d": ("", "[2, 4]"),
     "pad": ("{pad: [1, 0, 2, 2]}", None),
+    "upsample": ("{scale_factor: 2, mode: bilinear}", None),
+    "pixel_shuffle": ("{upscale_factor: 2}", "[8, 3, 3]"),
     "relative_position_bias": ("{window_size: [2, 2]}", "[9, 3]"),
 }
 

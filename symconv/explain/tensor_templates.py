@@ -15,6 +15,7 @@ from symconv.layers.attention import MatMul, MultiheadAttention, ScaledDotProduc
 from symconv.layers.base import batchless_axis
 from symconv.layers.merge import Add, ElementwiseArithmetic
 from symconv.layers.norm import GroupNorm, LayerNorm, LocalResponseNorm
+from symconv.layers.resample import PixelShuffle, Upsample
 from symconv.layers.tensor import (
     Narrow,
     Pad,
@@ -34,6 +35,8 @@ TORCH_LAYER_NORM = "PyTorch documentation, torch.nn.LayerNorm (weight and bias o
 TORCH_GROUP_NORM = "PyTorch documentation, torch.nn.GroupNorm (weight and bias per channel)"
 VASWANI = "Vaswani et al. (2017), Attention Is All You Need, section 3.2"
 TORCH_MHA = "PyTorch documentation, torch.nn.MultiheadAttention"
+TORCH_UPSAMPLE = "PyTorch documentation, torch.nn.Upsample / torch.nn.functional.interpolate"
+SHI = "Shi et al. (2016), Real-Time Single Image and Video Super-Resolution, eq. (4); torch.nn.PixelShuffle"
 SWIN = "Liu et al. (2021), Swin Transformer, section 3.2 (relative position bias)"
 
 
@@ -319,3 +322,40 @@ def _(layer: RelativePositionBias, inputs, quantity):
             for i, e in enumerate((heads, tokens, tokens))
         ]
     return [_nothing(quantity, "gathering rows of the table moves values; the table is its own parameter")]
+
+
+@templates.register
+def _(layer: Upsample, inputs, quantity):
+    if quantity != "shape":
+        return [_nothing(quantity, "interpolation weighs neighbours by position; it has no weights to learn")]
+    x = inputs[0]
+    if layer.size is not None:
+        entries = [a(0), *layer.size]
+        return axis_templates(x, entries, "the requested size", TORCH_UPSAMPLE)
+    factor = textbook("s")
+    found = axis_templates(x, [a(0)], "channels unchanged", TORCH_UPSAMPLE)
+    for axis, f in enumerate(layer.factors(len(x) - 1), start=1):
+        found.append(
+            Template(
+                textbook(f"out_{axis}"),
+                sp.floor(a(axis) * factor),
+                {a(axis): x[axis], factor: f},
+                "floor(n s) per spatial axis",
+                TORCH_UPSAMPLE,
+            )
+        )
+    return found
+
+
+@templates.register
+def _(layer: PixelShuffle, inputs, quantity):
+    if quantity != "shape":
+        return [_nothing(quantity, "a pixel shuffle only re-indexes")]
+    r = textbook("r")
+    x = inputs[0]
+    binds = {a(i): s for i, s in enumerate(x)} | {r: layer.upscale_factor}
+    entries = (a(0) / r**2, a(1) * r, a(2) * r)
+    return [
+        Template(textbook(f"out_{i}"), e, binds, "C r² channels become an r x r block of pixels", SHI)
+        for i, e in enumerate(entries)
+    ]

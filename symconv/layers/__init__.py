@@ -62,6 +62,7 @@ from symconv.layers.pool import (
     MaxPool2d,
     MaxPool3d,
 )
+from symconv.layers.resample import PixelShuffle, Upsample
 from symconv.layers.tensor import (
     Mean,
     Narrow,
@@ -140,6 +141,8 @@ KINDS: dict[str, type[Layer]] = {
         ScaledDotProductAttention,
         Pad,
         RelativePositionBias,
+        Upsample,
+        PixelShuffle,
     )
 }
 """Spec name -> layer class, for every leaf layer a spec may name."""
@@ -147,7 +150,9 @@ KINDS: dict[str, type[Layer]] = {
 __all__ = [
     "KINDS",
     "Pad",
+    "PixelShuffle",
     "RelativePositionBias",
+    "Upsample",
     "GroupNorm",
     "InstanceNorm1d",
     "InstanceNorm2d",

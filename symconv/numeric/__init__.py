@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import singledispatch
 
 import numpy as np
@@ -46,6 +47,7 @@ from symconv.layers.elementwise import (
 from symconv.layers.merge import Div, ElementwiseArithmetic, Mul, Sub
 from symconv.layers.norm import BatchNormNd, GroupNorm, InstanceNormNd, LayerNorm, LocalResponseNorm
 from symconv.layers.pool import AdaptivePoolNd, PoolNd
+from symconv.layers.resample import PixelShuffle, Upsample
 from symconv.layers.tensor import (
     Mean,
     Narrow,
@@ -324,6 +326,50 @@ def _(layer: LocalResponseNorm, inputs, weights, counter):
     )
     window = np.stack([squares[c : c + size].sum(axis=0) for c in range(x.shape[0])])
     return x * (float(layer.k) + float(layer.alpha) / size * window) ** (-float(layer.beta))
+
+
+def _source_index(out: int, size: int, factor: sp.Rational | None) -> np.ndarray:
+    """PyTorch's nearest source index: floor(dst * in / out), or floor(dst / scale_factor) when one is given."""
+    scale = Fraction(size, out) if factor is None else Fraction(1) / Fraction(int(factor.p), int(factor.q))
+    return np.array([min(int(i * scale), size - 1) for i in range(out)])
+
+
+def _bilinear_axis(out: int, size: int, factor: sp.Rational | None, align_corners: bool) -> tuple:
+    """Source positions and weights of one axis (ATen's area_pixel_compute_source_index)."""
+    if align_corners:
+        scale = (size - 1) / (out - 1) if out > 1 else 0.0
+        source = np.arange(out) * scale
+    else:
+        scale = size / out if factor is None else 1.0 / float(factor)
+        source = np.maximum((np.arange(out) + 0.5) * scale - 0.5, 0.0)
+    low = np.minimum(np.floor(source).astype(int), size - 1)
+    high = np.minimum(low + 1, size - 1)
+    return low, high, source - low
+
+
+@forward.register
+def _(layer: Upsample, inputs, weights, counter):
+    x = inputs[0]
+    spatial = x.shape[1:]
+    out = [int(s) for s in layer.output_shape(tuple(sp.Integer(s) for s in x.shape))[1:]]
+    factors = layer.factors(len(spatial)) if layer.size is None else (None,) * len(spatial)
+    if layer.mode == "nearest":
+        for axis, (o, n, f) in enumerate(zip(out, spatial, factors, strict=True), start=1):
+            x = np.take(x, _source_index(o, n, f), axis=axis)
+        return x
+    (lh, hh, wh), (lw, hw, ww) = (
+        _bilinear_axis(o, n, f, layer.align_corners) for o, n, f in zip(out, spatial, factors, strict=True)
+    )
+    rows = x[:, lh, :] * (1 - wh)[None, :, None] + x[:, hh, :] * wh[None, :, None]
+    return rows[:, :, lw] * (1 - ww)[None, None, :] + rows[:, :, hw] * ww[None, None, :]
+
+
+@forward.register
+def _(layer: PixelShuffle, inputs, weights, counter):
+    x = inputs[0]
+    r = int(layer.upscale_factor)
+    c, h, w = x.shape
+    return x.reshape(c // (r * r), r, r, h, w).transpose(0, 3, 1, 4, 2).reshape(c // (r * r), h * r, w * r)
 
 
 @forward.register

@@ -746,6 +746,57 @@ def adaptive_pool_function(kind: str, dims_: int) -> Rule:
     return rule
 
 
+def interpolate(
+    tracer: Tracer,
+    name: str,
+    x: Any,
+    size: Any = None,
+    scale_factor: Any = None,
+    mode: str = "nearest",
+    align_corners: Any = None,
+    recompute_scale_factor: Any = None,
+    antialias: bool = False,
+) -> TensorValue:
+    if mode not in ("nearest", "bilinear") or antialias:
+        raise SpecError(
+            f"{name}: interpolation mode {mode!r}{' with antialias' if antialias else ''} is not supported"
+        )
+    if recompute_scale_factor:
+        raise SpecError(f"{name}: recompute_scale_factor=True is not supported")
+    x = tensor(x, name)
+    if isinstance(size, int):
+        size = [size] * (x.rank - 2)
+    layer = L.Upsample(
+        size=None if size is None else list(plain(size, name)),
+        scale_factor=scale_factor,
+        mode=mode,
+        align_corners=bool(align_corners),
+    )
+    return tracer.emit(name, layer, [x])
+
+
+def upsample_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    factor = module.scale_factor
+    return interpolate(
+        tracer,
+        name,
+        x,
+        module.size,
+        list(factor) if isinstance(factor, tuple) else factor,
+        module.mode,
+        module.align_corners,
+        module.recompute_scale_factor,
+    )
+
+
+def pixel_shuffle_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+    return tracer.emit(name, L.PixelShuffle(module.upscale_factor), [tensor(x, name)])
+
+
+def pixel_shuffle(tracer: Tracer, name: str, x: Any, upscale_factor: int) -> TensorValue:
+    return tracer.emit(name, L.PixelShuffle(upscale_factor), [tensor(x, name)])
+
+
 def identity_method(tracer: Tracer, name: str, x: Any, *args: Any, **kwargs: Any) -> Any:
     """``contiguous``, ``clone``, ``to`` and friends: the same values."""
     return x
@@ -787,6 +838,8 @@ def registry() -> Registry:
     modules[nn.Softmax] = softmax_module
     modules[nn.Identity] = identity_module
     modules[nn.MultiheadAttention] = multihead_attention_module
+    modules[nn.Upsample] = upsample_module
+    modules[nn.PixelShuffle] = pixel_shuffle_module
     for cls in (nn.Dropout, nn.Dropout1d, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout):
         modules[cls] = dropout_module
     activations = {
@@ -864,6 +917,8 @@ def registry() -> Registry:
         functions[target] = dropout_function
     functions[F.conv1d] = functions[F.conv2d] = functions[F.conv3d] = conv_function
     functions[F.linear] = linear_function
+    functions[F.interpolate] = interpolate
+    functions[F.pixel_shuffle] = functions[torch.pixel_shuffle] = pixel_shuffle
     functions[F.layer_norm] = layer_norm_function
     functions[F.batch_norm] = batch_norm_function
     for d in (1, 2, 3):
