@@ -184,3 +184,32 @@ def test_upsampling_and_pixel_shuffle(size):
         macs,
         shape,
     )
+
+
+class Einsums(nn.Module):
+    """Attention written with einsum, as MaxViT and many research models write it."""
+
+    def forward(self, x):
+        q = x.reshape(x.shape[0], 2, 3, -1)  # (batch, heads, tokens, width)
+        scores = torch.einsum("b h i d, b h j d -> b h i j", q, q).softmax(-1)
+        out = torch.einsum("bhij,bhjd->bhid", scores, q)
+        return torch.einsum("bhid->bihd", out)
+
+
+def test_einsum_as_batched_matrix_products():
+    module = Einsums()
+    params, macs, shape = torch_counts(module, (2, 3, 4))
+    net = from_torch(module, (2, 3, 4))
+    # by hand: two products of 2 heads x 3 x 3 entries with 4 multiply-adds each: 2 * 72 = 144
+    assert (
+        (int(net.params), int(net.macs), tuple(net.output_shape))
+        == (params, macs, shape)
+        == (0, 144, (3, 2, 4))
+    )
+    with pytest.raises(SpecError, match="not a batched matrix product"):
+        from_torch(EinsumTrace(), (2, 3))
+
+
+class EinsumTrace(nn.Module):
+    def forward(self, x):
+        return torch.einsum("bij,bij->bij", x, x)

@@ -612,6 +612,42 @@ def matmul(tracer: Tracer, name: str, a: Any, b: Any) -> TensorValue:
     return tracer.emit(name, L.MatMul(), [tensor(a, name), tensor(b, name)])
 
 
+def einsum(tracer: Tracer, name: str, equation: str, *operands: Any) -> TensorValue:
+    """``torch.einsum`` where it is a permutation or a batched matrix product (one index contracted)."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    spec = equation.replace(" ", "")
+    if "..." in spec or "->" not in spec:
+        raise SpecError(f"{name}: einsum {equation!r} needs explicit indices and an output")
+    inputs, out = spec.split("->")
+    terms = inputs.split(",")
+    if len(terms) != len(operands) or any(len(set(term)) != len(term) for term in terms):
+        raise SpecError(f"{name}: einsum {equation!r} repeats an index or miscounts its operands")
+    values = [tensor(v, name) for v in operands]
+    if any(term[0] != out[0] for term in terms):
+        raise SpecError(f"{name}: einsum {equation!r} must keep the batch axis first in every operand")
+    if len(terms) == 1:
+        if sorted(terms[0]) != sorted(out):
+            raise SpecError(f"{name}: einsum {equation!r} sums over an axis; write it as a sum")
+        return permute(tracer, name, values[0], [terms[0].index(c) for c in out])
+    if len(terms) != 2:
+        raise SpecError(f"{name}: einsum of {len(terms)} operands is not supported")
+    a, b = terms
+    contracted = [c for c in a if c in b and c not in out]
+    rows, columns = [c for c in a if c not in b], [c for c in b if c not in a]
+    batch = [c for c in out if c in a and c in b]
+    if (
+        len(contracted) != 1
+        or len(rows) != 1
+        or len(columns) != 1
+        or out != "".join(batch) + rows[0] + columns[0]
+    ):
+        raise SpecError(f"{name}: einsum {equation!r} is not a batched matrix product")
+    left = permute(tracer, name, values[0], [a.index(c) for c in (*batch, rows[0], contracted[0])])
+    right = permute(tracer, name, values[1], [b.index(c) for c in (*batch, contracted[0], columns[0])])
+    return tracer.emit(name, L.MatMul(), [left, right])
+
+
 def sdpa(
     tracer: Tracer,
     name: str,
@@ -911,6 +947,7 @@ def registry() -> Registry:
     for target in (torch.matmul, operator.matmul, torch.bmm):
         functions[target] = matmul
     functions[F.scaled_dot_product_attention] = sdpa
+    functions[torch.einsum] = einsum
     functions[F.softmax] = softmax_function
     functions[torch.softmax] = softmax_function
     for target in (F.dropout, F.dropout1d, F.dropout2d, F.dropout3d):
