@@ -21,7 +21,7 @@ import sympy as sp
 
 from symconv import layers as L
 from symconv.errors import SpecError
-from symconv.importers.torch.rules import split_axis
+from symconv.importers.torch.rules import held, split_axis
 from symconv.importers.torch.trace import DataValue, TensorValue, Tracer
 
 
@@ -31,10 +31,6 @@ def _tensor(tracer: Tracer, value: Any, name: str) -> TensorValue:
     if not isinstance(value, TensorValue):
         raise SpecError(f"{name}: expected a tensor")
     return value
-
-
-def _held(value: Any) -> Any:
-    return value.tensor if isinstance(value, DataValue) else None
 
 
 def patch_merging_pad(tracer: Tracer, name: str, x: Any) -> TensorValue:
@@ -94,9 +90,11 @@ def shifted_window_attention(
     x = emit(L.Reshape([rows, wh, columns, ww, c]), x)
     x = emit(L.Permute([0, 1, 3, 2, 4, 5]), x)
     x = emit(L.Reshape([windows, tokens, c]), x)
-    weight = _held(qkv_weight)
+    weight = held(qkv_weight, name, "qkv weight")
     qkv = emit(
-        L.Linear(3 * c, bias=qkv_bias is not None, in_features=c), x, tensors=(weight, _held(qkv_bias))
+        L.Linear(3 * c, bias=qkv_bias is not None, in_features=c),
+        x,
+        tensors=(weight, held(qkv_bias, name, "qkv bias")),
     )
     qkv = emit(L.Reshape([windows, tokens, 3, num_heads, width]), qkv)
     qkv = emit(L.Permute([0, 3, 1, 4, 2, 5]), qkv)  # (3, windows, heads, tokens, width)
@@ -114,7 +112,11 @@ def shifted_window_attention(
     out = emit(L.Permute([0, 1, 3, 2, 4]), out)
     out = emit(L.Reshape([windows, tokens, c]), out)
     projection = L.Linear(c, bias=proj_bias is not None, in_features=c)
-    out = emit(projection, out, tensors=(_held(proj_weight), _held(proj_bias)))
+    out = emit(
+        projection,
+        out,
+        tensors=(held(proj_weight, name, "projection weight"), held(proj_bias, name, "projection bias")),
+    )
     out = emit(L.Reshape([rows, columns, wh, ww, c]), out)
     out = emit(L.Permute([0, 1, 3, 2, 4, 5]), out)
     out = emit(L.Reshape([padded_h, padded_w, c]), out)
