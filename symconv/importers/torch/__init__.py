@@ -29,7 +29,7 @@ from symconv.network import Network, Node
 __all__ = ["from_torch", "reachable", "to_torch"]
 
 
-def _trace(module: Any) -> Any:
+def _trace(module: Any, stack_traces: bool = False) -> Any:
     torch = torch_module()
     rules = registry()
 
@@ -38,7 +38,7 @@ def _trace(module: Any) -> Any:
             return rules.is_written_out(m) or super().is_leaf_module(m, qualified_name)
 
     tracer = FxTracer()
-    tracer.record_stack_traces = True
+    tracer.record_stack_traces = stack_traces  # costs a third of the trace: asked for only to locate an error
     try:
         graph = tracer.trace(module)
     except Exception as error:  # fx raises many kinds for untraceable control flow
@@ -49,9 +49,16 @@ def _trace(module: Any) -> Any:
     return torch.fx.GraphModule(module, graph)
 
 
-def _model_line(node: Any) -> str:
-    """The line of model code that made ``node`` (the innermost frame fx recorded)."""
-    frames = re.findall(r'File "([^"]+)", line (\d+)', node.stack_trace or "")
+def _model_line(module: Any, node: Any) -> str:
+    """The line of model code that made ``node``: the innermost frame of a trace that records them."""
+    training = module.training
+    module.eval()
+    try:
+        traced = _trace(module, stack_traces=True)
+    finally:
+        module.train(training)
+    same = [other for other in traced.graph.nodes if other.name == node.name]
+    frames = re.findall(r'File "([^"]+)", line (\d+)', (same[0].stack_trace if same else "") or "")
     model = [(file, line) for file, line in frames if "/torch/" not in file]
     return f" at {model[-1][0]}:{model[-1][1]}" if model else ""
 
@@ -173,11 +180,11 @@ def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None =
                 values[node] = rule(tracer, f"{path}.{node.name}" if path else node.name, *args, **kwargs)
         except SymconvError as error:
             raise ImportFailure(
-                f"{label}{_model_line(node)}: {error.message}; {_partial(tracer, shape)}"
+                f"{label}{_model_line(module, node)}: {error.message}; {_partial(tracer, shape)}"
             ) from None
         except (TypeError, ValueError, IndexError, KeyError) as error:
             raise ImportFailure(
-                f"{label}{_model_line(node)}: arguments symconv cannot follow ({error}); {_partial(tracer, shape)}"
+                f"{label}{_model_line(module, node)}: arguments symconv cannot follow ({error}); {_partial(tracer, shape)}"
             ) from None
     if isinstance(output, (tuple, list)) and len(output) == 1:
         output = output[0]
