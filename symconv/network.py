@@ -174,6 +174,15 @@ def _checked_graph(nodes: Sequence[Node]) -> tuple[Node, ...]:
     return tuple(nodes)
 
 
+def _admit(assumption: Assumption, failure: str, assumptions: list[Assumption]) -> None:
+    """Refuse a condition that fails for every value; keep one that holds only for some, once."""
+    decided = is_true(assumption.condition)
+    if decided is False:
+        raise ShapeError(failure, assumption.where)
+    if decided is None and all(a.condition != assumption.condition for a in assumptions):
+        assumptions.append(assumption)
+
+
 def _located(layer: Layer, field_name: str) -> Where | None:
     return layer.where.at(field_name) if layer.where else None
 
@@ -232,29 +241,14 @@ class Network:
         rows: list[LayerRow] = []
         assumptions: list[Assumption] = []
         for guard in self.guards:
-            decided = is_true(guard.condition)
-            if decided is False:
-                raise ShapeError(guard.message, guard.where)
-            if decided is None and all(a.condition != guard.condition for a in assumptions):
-                assumptions.append(guard)
+            _admit(guard, guard.message, assumptions)
         for index, node in enumerate(self.graph):
             layer = node.layer
             inputs = tuple(shapes[i] for i in node.inputs)
             for requirement in (*layer.argument_requirements(), *layer.requirements(*inputs)):
-                decided = is_true(requirement.condition)
-                if decided is False:
-                    raise ShapeError(
-                        f"{node.name} ({layer.kind}): {requirement.message}",
-                        _located(layer, requirement.field),
-                    )
-                if decided is None:
-                    assumption = Assumption(
-                        requirement.condition,
-                        f"{node.name}: {requirement.message}",
-                        _located(layer, requirement.field),
-                    )
-                    if all(a.condition != assumption.condition for a in assumptions):
-                        assumptions.append(assumption)
+                where = _located(layer, requirement.field)
+                assumption = Assumption(requirement.condition, f"{node.name}: {requirement.message}", where)
+                _admit(assumption, f"{node.name} ({layer.kind}): {requirement.message}", assumptions)
             output = tuple(tidy(d) for d in layer.output_shape(*inputs))
             shapes[index] = output
             fields[index] = layer.receptive(*(fields[i] for i in node.inputs))

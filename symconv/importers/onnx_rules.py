@@ -252,6 +252,12 @@ def identity(t: Tracer, name: str, op: str, attrs: dict, x: Any) -> list[Any]:
 ARITHMETIC = {"Add": L.Add, "Sub": L.Sub, "Mul": L.Mul, "Div": L.Div}
 
 
+def _scalar_or_value(value: Any) -> Any:
+    """A one-element constant as its number (an exporter's scalar operand); anything else as it is."""
+    scalar = value.scalar() if isinstance(value, Constant) else None
+    return value if scalar is None else scalar
+
+
 @rule(*ARITHMETIC)
 def arithmetic(t: Tracer, name: str, op: str, attrs: dict, a: Any, b: Any) -> list[Any]:
     if isinstance(a, list) or isinstance(b, list):  # shape arithmetic, elementwise
@@ -267,8 +273,7 @@ def arithmetic(t: Tracer, name: str, op: str, attrs: dict, a: Any, b: Any) -> li
         if len(right) == 1:
             right = right * len(left)
         return [[function(p, q) for p, q in zip(left, right, strict=True)]]
-    a = a.scalar() if isinstance(a, Constant) and a.scalar() is not None else a
-    b = b.scalar() if isinstance(b, Constant) and b.scalar() is not None else b
+    a, b = (_scalar_or_value(v) for v in (a, b))
     if op == "Div" and isinstance(a, (int, sp.Basic)) and isinstance(b, (int, sp.Basic)):
         return [sp.floor(sp.sympify(a) / b)]  # integer Div of sizes truncates, and sizes are positive
     return [R.arithmetic(ARITHMETIC[op])(t, name, a, b)]

@@ -35,7 +35,6 @@ class Registry:
     functions: dict[Any, Rule] = field(default_factory=dict)
     named_functions: dict[str, Rule] = field(default_factory=dict)
     methods: dict[str, Rule] = field(default_factory=dict)
-
     named_modules: dict[str, Rule] = field(default_factory=dict)
 
     def module_rule(self, module: Any) -> Rule | None:
@@ -64,13 +63,6 @@ class Registry:
 
 
 # --- argument helpers ----------------------------------------------------------------
-def argument(args: tuple, kwargs: dict, position: int, name: str, default: Any = None) -> Any:
-    """A call's argument by position or keyword."""
-    if len(args) > position:
-        return args[position]
-    return kwargs.get(name, default)
-
-
 def tensor(value: Any, what: str) -> TensorValue:
     if not isinstance(value, TensorValue):
         raise SpecError(f"{what} is {describe(value)}, not a tensor computed from the input")
@@ -293,10 +285,6 @@ def activation_function(layer_class: type) -> Rule:
         return tracer.emit(name, layer_class(), [tensor(x, name)])
 
     return rule
-
-
-def identity_function(tracer: Tracer, name: str, x: Any, *args: Any, **kwargs: Any) -> Any:
-    return x
 
 
 def stochastic_depth(
