@@ -23,9 +23,9 @@ from symconv.cli import build_parser
 from symconv.cli import main as symconv
 from symconv.conventions import compare
 from symconv.explain import WRITTEN, explain
+from symconv.notation import to_latex
 from symconv.numeric import run
 from symconv.prove import prove
-from symconv.render.expressions import to_latex
 from symconv.render.markdown import render_report
 from symconv.render.reasoning import derivations_markdown, proof_markdown
 from symconv.render.scaling import scaling_markdown
@@ -327,11 +327,19 @@ def layer_catalogue() -> None:
         ("mean", "Mean over axes (global average pooling)", L.Mean([2, 3]), L.Mean([2, 3], keepdim=True)),
         ("permute", "Permutation of axes (channels last)", L.Permute([0, 2, 3, 1]), L.Permute([0, 2, 3, 1])),
         ("reshape", "Reshape (the batch axis kept)", L.Reshape([C, n * m_]), L.Reshape([3, -1])),
-        ("narrow", "A slice of an axis (chunk, split, strided slices)", L.Narrow(1, 0, symbols("l")),
-         L.Narrow(3, 0, 8, step=2)),
+        (
+            "narrow",
+            "A slice of an axis (chunk, split, strided slices)",
+            L.Narrow(1, 0, symbols("l")),
+            L.Narrow(3, 0, 8, step=2),
+        ),
         ("pad", "Zero padding", L.Pad([P, P, P, P]), L.Pad([1, 1, 0, 2])),
-        ("mul", "Elementwise arithmetic (add, sub, mul, div) with a scalar or a broadcast tensor", L.Mul(scalar=2),
-         L.Mul(scalar=0.5)),
+        (
+            "mul",
+            "Elementwise arithmetic (add, sub, mul, div) with a scalar or a broadcast tensor",
+            L.Mul(scalar=2),
+            L.Mul(scalar=0.5),
+        ),
     ]
     parts = [
         "# Layer catalogue",

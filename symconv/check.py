@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from symconv.display import provides
 from symconv.errors import ShapeError, SpecError
 from symconv.network import Network
 from symconv.numeric import run
@@ -102,6 +103,7 @@ def sample_assignments(network: Network, fixed: dict, count: int, seed: int) -> 
     return found
 
 
+@provides("network.check")
 def check_network(
     network: Network, fixed: dict | None = None, samples: int = 3, seed: int = 0, mode: str = "auto"
 ) -> CheckResult:

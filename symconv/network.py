@@ -13,6 +13,7 @@ from functools import cached_property
 
 import sympy as sp
 
+from symconv.display import provided
 from symconv.errors import ShapeError, SpecError, Where
 from symconv.layers import Add, ChannelConcat, Layer, Receptive, Shape
 from symconv.layers.base import as_size
@@ -320,9 +321,7 @@ class Network:
 
     def check(self, samples: int = 3, seed: int = 0, mode: str = "auto", **values: object) -> object:
         """Run the NumPy backend and compare every formula (see :func:`symconv.check.check_network`)."""
-        from symconv.check import check_network
-
-        return check_network(self, values, samples=samples, seed=seed, mode=mode)
+        return provided("network.check")(self, values, samples=samples, seed=seed, mode=mode)
 
     def _repr_latex_(self) -> str:
         return self.report._repr_latex_()

@@ -25,6 +25,7 @@ from math import lcm
 
 import sympy as sp
 
+from symconv.display import provided
 from symconv.errors import SpecError
 from symconv.sizes import parse_claim
 
@@ -69,9 +70,7 @@ class Proof:
         return OPERATORS[self.relation](self.left, self.right, evaluate=False)
 
     def _repr_markdown_(self) -> str:
-        from symconv.render.reasoning import proof_markdown
-
-        return proof_markdown(self)
+        return provided("proof.markdown")(self)
 
 
 def _holds(relation: str, left: sp.Expr, right: sp.Expr) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import sympy as sp
 
+from symconv.display import provided
 from symconv.errors import ShapeError, ValueSpecError, Where
 from symconv.layers.base import Receptive, Shape
 from symconv.sizes import is_true, parse_value
@@ -132,14 +133,10 @@ class Report:
         return tidy(sp.Add(*(r.activations for r in self.rows)))
 
     def _repr_latex_(self) -> str:
-        from symconv.render.latex import report_array
-
-        return report_array(self)
+        return provided("report.latex")(self)
 
     def _repr_markdown_(self) -> str:
-        from symconv.render.markdown import render_report
-
-        return render_report(self)
+        return provided("report.markdown")(self)
 
     def free_symbols(self) -> set[sp.Symbol]:
         found: set[sp.Symbol] = set()

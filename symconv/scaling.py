@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from symconv.display import provided
 from symconv.errors import SpecError
 from symconv.network import Network
 from symconv.numeric import run
@@ -65,9 +66,7 @@ class Scaling:
     explanation: tuple[str, ...]
 
     def _repr_markdown_(self) -> str:
-        from symconv.render.scaling import scaling_markdown
-
-        return scaling_markdown(self)
+        return provided("scaling.markdown")(self)
 
 
 def growth(before: sp.Expr, substitution: dict, factor: sp.Symbol) -> Growth:

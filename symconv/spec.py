@@ -19,7 +19,7 @@ from symconv.errors import SpecError, SymconvError, Where
 from symconv.layers import KINDS, Layer, MultiheadAttention
 from symconv.layers.merge import ElementwiseArithmetic
 from symconv.network import Concat, Network, Node, Repeat, Residual, Sequential
-from symconv.render.expressions import to_text
+from symconv.notation import to_text
 from symconv.sizes import DOMAINS, RATIONAL_BY_DEFAULT, parse_size
 
 MAX_NODES = 100_000

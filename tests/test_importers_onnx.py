@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import sympy as sp
 
@@ -67,3 +69,9 @@ def test_cli_import_and_export(tmp_path, capsys):
     assert main(["import", str(tmp_path / "missing.onnx")]) == 2
     (tmp_path / "junk.onnx").write_text("not a model")
     assert main(["import", str(tmp_path / "junk.onnx")]) == 2
+
+
+def test_missing_onnx_names_the_extra_to_install_from_the_checkout(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
+    with pytest.raises(SpecError, match=r"from the symconv checkout, pip install -e '\.\[onnx\]'"):
+        import_onnx(tmp_path / "model.onnx")

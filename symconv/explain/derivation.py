@@ -19,7 +19,7 @@ from symconv.explain.steps import (
 from symconv.explain.templates import templates
 from symconv.layers import Layer
 from symconv.network import Network
-from symconv.render.expressions import to_text
+from symconv.notation import to_text
 from symconv.report import LayerRow
 
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from symconv.display import provided
+
 QUANTITIES = ("shape", "params", "macs")
 NUMERIC_POINTS = 12
 
@@ -64,14 +66,10 @@ class Derivation:
         return self.steps[-1].right
 
     def _repr_latex_(self) -> str:
-        from symconv.render.latex import aligned
-
-        return aligned(self)
+        return provided("derivation.latex")(self)
 
     def _repr_markdown_(self) -> str:
-        from symconv.render.reasoning import derivations_markdown
-
-        return derivations_markdown([self])
+        return provided("derivations.markdown")([self])
 
 
 @dataclass(frozen=True)

@@ -20,24 +20,24 @@ import sympy as sp
 
 from symconv import layers as L
 from symconv.errors import SpecError, SymconvError, Where
-from symconv.importers.torch import reachable
-from symconv.importers.torch.trace import TensorValue, Tracer
+from symconv.importers.torch.trace import TensorValue, Tracer, reachable
 from symconv.layers.conv import ConvNd, ConvTransposeNd
 from symconv.layers.norm import BatchNormNd
 from symconv.layers.pool import AdaptivePoolNd, AvgPoolNd, MaxPoolNd
 from symconv.network import Network
+from symconv.notation import to_text
 from symconv.numeric import concrete
-from symconv.render.expressions import to_text
 from symconv.sizes import parse_size
 
 OPSET = 17
+INSTALL_HINT = "onnx is not installed: from the symconv checkout, pip install -e '.[onnx]'"
 
 
 def _onnx():
     try:
         import onnx
     except ImportError:  # an optional extra
-        raise SpecError("onnx is not installed: pip install 'symconv[onnx]'") from None
+        raise SpecError(INSTALL_HINT) from None
     return onnx
 
 

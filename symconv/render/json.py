@@ -7,7 +7,7 @@ from typing import Any
 
 import sympy as sp
 
-from symconv.render.expressions import to_text
+from symconv.notation import to_text
 from symconv.report import Report
 
 

@@ -4,7 +4,7 @@ Every function returns a fragment to ``\input`` into a paper; :func:`standalone`
 wraps any fragment into a complete document (packages: amsmath, booktabs,
 longtable, array, geometry — all in TeX Live's ``latex-base`` and
 ``latex-recommended``). Formulas come from
-:class:`symconv.render.expressions.MathPrinter` (floors over one fraction,
+:class:`symconv.notation.MathPrinter` (floors over one fraction,
 ``\cdot`` products) with symbol names made textbook-like: ``k1`` as ``k_{1}``,
 ``alpha`` as ``\alpha``, ``C_in`` as ``C_{\mathrm{in}}``.
 """
@@ -16,10 +16,11 @@ from typing import Any
 
 import sympy as sp
 
+from symconv.display import provides
 from symconv.exercises import Exercise
 from symconv.explain import Derivation
+from symconv.notation import MathPrinter, textbook_names
 from symconv.prove import Proof
-from symconv.render.expressions import MathPrinter, textbook_names
 from symconv.report import Report
 from symconv.scaling import Scaling
 
@@ -323,6 +324,7 @@ def exercise(item: Exercise) -> str:
     return "\n".join(parts) + "\n"
 
 
+@provides("report.latex")
 def report_array(report: Report) -> str:
     r"""The report as a MathJax/KaTeX ``array`` (what notebooks show for ``_repr_latex_``)."""
     short = abbreviations(report)
@@ -343,6 +345,7 @@ def report_array(report: Report) -> str:
     return f"$${body}$$"
 
 
+@provides("derivation.latex")
 def aligned(derivation: Derivation) -> str:
     r"""One derivation as ``$$\begin{aligned} ... \end{aligned}$$``."""
     rows = []

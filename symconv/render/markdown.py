@@ -6,7 +6,8 @@ from typing import Any
 
 import sympy as sp
 
-from symconv.render.expressions import to_latex
+from symconv.display import provides
+from symconv.notation import to_latex
 from symconv.report import Report
 
 
@@ -22,6 +23,7 @@ def math(expr: Any) -> str:
     return f"${to_latex(expr)}$"
 
 
+@provides("report.markdown")
 def render_report(report: Report) -> str:
     lines = []
     if report.name:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from symconv.conventions import Comparison
+from symconv.notation import to_text
 from symconv.queries import Difference, Domain, Memory, Solution
-from symconv.render.expressions import to_text
 from symconv.render.json import value
 from symconv.render.text import cell, table
 

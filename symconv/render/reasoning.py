@@ -7,9 +7,10 @@ from collections.abc import Callable, Sequence
 
 import sympy as sp
 
+from symconv.display import provides
 from symconv.explain import Derivation
+from symconv.notation import to_latex, to_text
 from symconv.prove import Proof
-from symconv.render.expressions import to_latex, to_text
 from symconv.render.json import value
 
 QUANTITY_NAMES = {"shape": "output shape", "params": "parameters", "macs": "multiply-accumulates"}
@@ -39,6 +40,7 @@ def derivations_text(derivations: Sequence[Derivation], legend: Sequence[tuple[s
     return "\n".join(parts).rstrip() + "\n"
 
 
+@provides("derivations.markdown")
 def derivations_markdown(derivations: Sequence[Derivation], legend: Sequence[tuple[str, str]] = ()) -> str:
     parts = []
     for derivation in derivations:
@@ -114,6 +116,7 @@ def proof_text(proof: Proof) -> str:
     return "\n".join(lines)
 
 
+@provides("proof.markdown")
 def proof_markdown(proof: Proof) -> str:
     relation = LATEX_RELATIONS[proof.relation]
     lines = [f"**Claim.** ${to_latex(proof.left)} {relation} {to_latex(proof.right)}$", ""]

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from symconv.render.expressions import to_latex
+from symconv.display import provides
+from symconv.notation import to_latex
 from symconv.render.json import value
 from symconv.render.text import cell, table
 from symconv.scaling import ScaledRow, Scaling
@@ -81,6 +82,7 @@ def scaling_text(result: Scaling) -> str:
     return "\n".join(parts)
 
 
+@provides("scaling.markdown")
 def scaling_markdown(result: Scaling) -> str:
     alpha = to_latex(result.factor)
     widened = ", ".join(f"${to_latex(s)} \\to {alpha} {to_latex(s)}$" for s in result.scaled)

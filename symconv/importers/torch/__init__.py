@@ -16,17 +16,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 from symconv.errors import SpecError, SymconvError
+from symconv.importers.torch import rules as torch_rules
+from symconv.importers.torch import torchvision_rules
 from symconv.importers.torch.build import to_torch
 from symconv.importers.torch.environment import torch_module
-from symconv.importers.torch.rules import registry
-from symconv.importers.torch.trace import DataValue, ImportFailure, TensorValue, Tracer, describe
+from symconv.importers.torch.trace import DataValue, ImportFailure, TensorValue, Tracer, describe, reachable
 from symconv.layers.base import as_size
-from symconv.network import Network, Node
+from symconv.network import Network
 
 __all__ = ["from_torch", "reachable", "to_torch"]
+
+
+@cache
+def registry() -> torch_rules.Registry:
+    """PyTorch's operators, then torchvision's fx-wrapped functions and modules written out."""
+    rules = torch_rules.registry()
+    rules.named_functions.update(torchvision_rules.RULES)
+    rules.named_modules.update(torchvision_rules.MODULE_RULES)
+    return rules
 
 
 def _trace(module: Any, stack_traces: bool = False) -> Any:
@@ -86,33 +97,6 @@ def _partial(tracer: Tracer, input_shape: tuple) -> str:
     return (
         f"before it, {len(tracer.nodes)} operations were followed: params {report.params}, MACs {report.macs}"
     )
-
-
-def reachable(nodes: list[Node], output: int) -> list[Node]:
-    """The nodes the output depends on, in order; parameter sharing moves to the first node kept."""
-    keep, stack = set(), [output]
-    while stack:
-        index = stack.pop()
-        if index < 0 or index in keep:
-            continue
-        keep.add(index)
-        stack.extend(nodes[index].inputs)
-    order = sorted(keep)
-    new_index = {old: new for new, old in enumerate(order)}
-    new_index[-1] = -1
-    kept_names = {nodes[i].name for i in order}
-    moved: dict[str, str] = {}  # an owner left out -> the first kept node that shares with it
-    result = []
-    for old in order:
-        node = nodes[old]
-        shares = node.shares
-        if shares is not None and shares not in kept_names:
-            if shares in moved:
-                shares = moved[shares]
-            else:
-                moved[shares], shares = node.name, None
-        result.append(Node(node.name, node.layer, tuple(new_index[i] for i in node.inputs), shares))
-    return result
 
 
 def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None = None) -> Network:

@@ -828,9 +828,7 @@ def identity_method(tracer: Tracer, name: str, x: Any, *args: Any, **kwargs: Any
 
 @cache
 def registry() -> Registry:
-    """The rules, built on first use (PyTorch is an optional extra)."""
-    from symconv.importers.torch import torchvision_rules  # its rules build on the ones here
-
+    """The rules for PyTorch's own operators, built on first use (PyTorch is an optional extra)."""
     torch = torch_module()
     nn, F = torch.nn, torch.nn.functional
     rules = Registry()
@@ -952,8 +950,6 @@ def registry() -> Registry:
         functions[getattr(F, f"adaptive_avg_pool{d}d")] = adaptive_pool_function("Avg", d)
         functions[getattr(F, f"adaptive_max_pool{d}d")] = adaptive_pool_function("Max", d)
     rules.named_functions["torchvision.ops.stochastic_depth.stochastic_depth"] = stochastic_depth
-    rules.named_functions.update(torchvision_rules.RULES)
-    rules.named_modules.update(torchvision_rules.MODULE_RULES)
     functions[torch.swapaxes] = functions[torch.swapdims] = transpose
 
     methods = rules.methods

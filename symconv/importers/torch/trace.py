@@ -191,3 +191,30 @@ def describe(value: Any) -> str:
     if isinstance(value, TensorValue):
         return "a tensor"
     return f"{type(value).__name__} {value!r}"
+
+
+def reachable(nodes: list[Node], output: int) -> list[Node]:
+    """The nodes the output depends on, in order; parameter sharing moves to the first node kept."""
+    keep, stack = set(), [output]
+    while stack:
+        index = stack.pop()
+        if index < 0 or index in keep:
+            continue
+        keep.add(index)
+        stack.extend(nodes[index].inputs)
+    order = sorted(keep)
+    new_index = {old: new for new, old in enumerate(order)}
+    new_index[-1] = -1
+    kept_names = {nodes[i].name for i in order}
+    moved: dict[str, str] = {}  # an owner left out -> the first kept node that shares with it
+    result = []
+    for old in order:
+        node = nodes[old]
+        shares = node.shares
+        if shares is not None and shares not in kept_names:
+            if shares in moved:
+                shares = moved[shares]
+            else:
+                moved[shares], shares = node.name, None
+        result.append(Node(node.name, node.layer, tuple(new_index[i] for i in node.inputs), shares))
+    return result
