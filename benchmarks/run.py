@@ -11,7 +11,12 @@
 3. sweep: ResNet-50's MACs for 10^6 input sizes at once, exactly, against
    the time PyTorch needs for one size;
 4. zoo: resnet152 derived with symbolic H and W and evaluated at 100 input
-   sizes, against torchinfo summarising the same 100 sizes.
+   sizes, against torchinfo summarising 100 sizes. torchinfo runs one forward
+   pass per size, each as long as the next, so it is timed on a few of them
+   and its time for 100 is that per-size time times 100.
+
+Each ratio is the median over repeats, with the lowest and highest ratio of
+the repeats beside it; the whole run takes under three minutes on two cores.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import numpy as np
 import sympy as sp
 
 from symconv import Conv2d, Network, ReLU, symbols
+from symconv.notation import to_text
 from symconv.numeric.conv import conv_forward
 from symconv.numeric.counting import MacCounter
 from symconv.spec import load
@@ -41,12 +47,23 @@ except ImportError:  # the peers are optional
 
 
 def best_of(function, repeat=5):
+    return min(timings(function, repeat))
+
+
+def timings(function, repeat):
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         function()
         times.append(time.perf_counter() - start)
-    return min(times)
+    return times
+
+
+def ratio_line(label, ours, peer, digits=2):
+    """The median of the paired ratios ours[i] / peer[i], and their range."""
+    ratios = sorted(a / b for a, b in zip(ours, peer, strict=True))
+    low, mid, high = ratios[0], statistics.median(ratios), ratios[-1]
+    return f"  ratio {label}: {mid:.{digits}f} (from {low:.{digits}f} to {high:.{digits}f} over {len(ratios)} repeats)"
 
 
 def deep_layers():
@@ -68,9 +85,11 @@ def bench_derive():
         net = Network(input=(3, H, W), layers=deep_layers())
         return net.params, net.macs, net.output_shape
 
-    seconds = best_of(derive, 3)
+    ours = timings(derive, 5)
     _, macs, shape = derive()
-    print(f"derive 150 layers, symbolic H x W: {seconds * 1e3:.0f} ms (cold sympy cache); output {shape}")
+    print(
+        f"derive 150 layers, symbolic H x W: {min(ours) * 1e3:.0f} ms (cold sympy cache); output {tuple(to_text(size) for size in shape)}"
+    )
     if torch is not None:
         modules = []
         for layer in deep_layers():
@@ -87,10 +106,10 @@ def bench_derive():
                 model(x)
             return counter.get_total_flops()
 
-        peer = best_of(one_size, 3)
         assert one_size() == 2 * int(macs.xreplace({H: 224, W: 224}))
-        print(f"  peer: FlopCounterMode forward at one size 224x224: {peer * 1e3:.0f} ms")
-        print(f"  ratio symconv (all sizes) / peer (one size): {seconds / peer:.2f}")
+        peer = timings(one_size, 5)
+        print(f"  peer: FlopCounterMode forward at one size 224x224: {min(peer) * 1e3:.0f} ms")
+        print(ratio_line("symconv (all sizes) / peer (one size)", ours, peer))
 
 
 def resnet50_convolutions():
@@ -108,35 +127,37 @@ def resnet50_convolutions():
 def bench_numeric():
     _, convolutions = resnet50_convolutions()
     rng = np.random.default_rng(0)
-    total_ours, total_peer, macs = 0.0, 0.0, 0
+    repeats = 3
+    ours, peer = [0.0] * repeats, [0.0] * repeats
     threads = torch.get_num_threads() if torch is not None else None
     for _, layer, shape in convolutions:
         x = rng.standard_normal(shape).astype(np.float32)
         c_out, k = int(layer.out_channels), int(layer.kernel_size[0])
         w = rng.standard_normal((c_out, shape[0], k, k)).astype(np.float32)
         counter = MacCounter("fast")
-        total_ours += best_of(partial(conv_forward, layer, x, w, None, counter), 3)
+        for i, seconds in enumerate(timings(partial(conv_forward, layer, x, w, None, counter), repeats)):
+            ours[i] += seconds
         if torch is not None:
             tx, tw = torch.from_numpy(x)[None], torch.from_numpy(w)
             s, p = int(layer.stride[0]), int(layer.padding[0])
             with torch.no_grad():
-                total_peer += best_of(partial(F.conv2d, tx, tw, stride=s, padding=p), 3)
-        macs += c_out * shape[0] * k * k
+                for i, seconds in enumerate(timings(partial(F.conv2d, tx, tw, stride=s, padding=p), repeats)):
+                    peer[i] += seconds
     print(
-        f"numeric: ResNet-50's {len(convolutions)} convolutions at 224x224, float32: {total_ours * 1e3:.0f} ms"
+        f"numeric: ResNet-50's {len(convolutions)} convolutions at 224x224, float32: {min(ours) * 1e3:.0f} ms"
     )
     if torch is not None:
-        print(f"  peer: torch.nn.functional.conv2d ({threads} threads): {total_peer * 1e3:.0f} ms")
-        print(f"  ratio symconv / torch: {total_ours / total_peer:.2f}  (goal: within 2)")
+        print(f"  peer: torch.nn.functional.conv2d ({threads} threads): {min(peer) * 1e3:.0f} ms")
+        print(ratio_line("symconv / torch (goal: within 2)", ours, peer))
 
 
 def bench_sweep():
     net, _ = resnet50_convolutions()
     sizes = np.arange(32, 32 + 10**6)
-    seconds = best_of(lambda: net.sweep("macs", H=sizes, W=sizes), 3)
+    ours = timings(lambda: net.sweep("macs", H=sizes, W=sizes), 5)
     macs = net.sweep("macs", H=sizes, W=sizes)
     assert int(macs[224 - 32]) == 4_089_184_256
-    print(f"sweep: ResNet-50 MACs for 10^6 input sizes, exact int64: {seconds * 1e3:.0f} ms")
+    print(f"sweep: ResNet-50 MACs for 10^6 input sizes, exact int64: {min(ours) * 1e3:.0f} ms")
     if torch is not None:
         model = torch.nn.Sequential(torch.nn.Conv2d(3, 64, 7, 2, 3))  # a lower bound for the peer
         x = torch.zeros(1, 3, 224, 224)
@@ -145,11 +166,13 @@ def bench_sweep():
             with torch.no_grad(), FlopCounterMode(display=False):
                 model(x)
 
-        peer = statistics.median([best_of(one_size, 1) for _ in range(5)])
+        one_size()
+        peer = timings(one_size, 5)
         print(
-            f"  peer lower bound: one FlopCounterMode pass of ResNet-50's first layer: {peer * 1e3:.1f} ms per size"
+            f"  peer lower bound: one FlopCounterMode pass of ResNet-50's first layer: "
+            f"{min(peer) * 1e3:.1f} ms per size"
         )
-        print(f"  ratio symconv (10^6 sizes) / peer (one size): {seconds / peer:.1f}")
+        print(ratio_line("symconv (10^6 sizes) / peer (one size)", ours, peer, digits=1))
 
 
 def bench_zoo_sizes():
@@ -163,9 +186,10 @@ def bench_zoo_sizes():
         net = zoo.build("resnet152")
         return net.sweep("macs", H=sizes, W=sizes)
 
-    seconds = best_of(ours, 1)
+    repeats = 3
+    mine = timings(ours, repeats)
     macs = ours()
-    print(f"zoo: resnet152 derived with symbolic H x W and MACs for 100 sizes: {seconds * 1e3:.0f} ms")
+    print(f"zoo: resnet152 derived with symbolic H x W and MACs for 100 sizes: {min(mine) * 1e3:.0f} ms")
     try:
         import torchinfo
     except ImportError:
@@ -174,18 +198,22 @@ def bench_zoo_sizes():
     from symconv.importers.torch import to_torch
 
     module = to_torch(zoo.build("resnet152"), H=224, W=224).eval()
-    start = time.perf_counter()
-    counted = [
-        torchinfo.summary(module, input_size=(1, 3, int(n), int(n)), verbose=0).total_mult_adds for n in sizes
-    ]
-    peer = time.perf_counter() - start
+    timed = sizes[:: len(sizes) // 4][:4]  # four of the 100 sizes, smallest to largest
+    counted, peer = {}, []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for n in timed:
+            counted[int(n)] = torchinfo.summary(
+                module, input_size=(1, 3, int(n), int(n)), verbose=0
+            ).total_mult_adds
+        peer.append((time.perf_counter() - start) / len(timed) * len(sizes))
     # torchinfo adds one addition per output element for biases and counts BatchNorm; fc bias only here
-    difference = {int(c) - int(m) for c, m in zip(counted, macs, strict=True)}
+    difference = {int(counted[int(n)]) - int(macs[int(n) - int(sizes[0])]) for n in timed}
     print(
-        f"  peer: torchinfo.summary for the same 100 sizes: {peer:.1f} s "
+        f"  peer: torchinfo.summary, {len(timed)} of the sizes timed, for 100: {min(peer):.1f} s "
         f"(its Mult-Adds exceed symconv's MACs by BatchNorm and bias terms: {sorted(difference)[:2]}...)"
     )
-    print(f"  ratio torchinfo / symconv: {peer / seconds:.0f}x")
+    print(ratio_line("torchinfo / symconv", peer, mine, digits=0))
 
 
 def main() -> int:

@@ -45,7 +45,9 @@ def need(condition: bool, what: str) -> None:
 @pytest.fixture(scope="module")
 def site(tmp_path_factory):
     need(
-        subprocess.run([sys.executable, "-c", "import mkdocs_gen_files, material"], capture_output=True).returncode
+        subprocess.run(
+            [sys.executable, "-c", "import mkdocs_gen_files, material"], capture_output=True
+        ).returncode
         == 0,
         "the docs extra",
     )
