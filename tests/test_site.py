@@ -130,3 +130,24 @@ def test_site_states_the_seed_answers(site):
     for number in ("400", "2,888", "46,090", "49,378"):
         assert number in text
     assert "1 × 1 convolution" in text and "per feature map" in text and "quadratic" in text
+
+
+def test_pages_are_written_without_mkdocs(tmp_path):
+    """``python -m scripts.pages DIR`` writes every page of the navigation and every image they show."""
+    done = subprocess.run(
+        [sys.executable, "-m", "scripts.pages", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "MPLBACKEND": "Agg"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    navigation = re.findall(r":\s*([\w/.-]+\.md)\s*$", (ROOT / "mkdocs.yml").read_text(), re.M)
+    assert len(navigation) > 10
+    written = {str(path.relative_to(tmp_path)) for path in tmp_path.rglob("*.md")}
+    assert written == set(navigation)
+    for page in tmp_path.rglob("*.md"):
+        for image in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", page.read_text()):
+            target = page.parent / image
+            assert target.is_file() or (ROOT / "docs" / image).is_file(), (page.name, image)

@@ -1,0 +1,288 @@
+"""The quadratic tutorial, the gallery, proofs, LaTeX for papers and what counters miss."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import sympy as sp
+
+from symconv import symbols, zoo
+from symconv.conventions import compare
+from symconv.explain import explain
+from symconv.notation import to_latex
+from symconv.numeric import run
+from symconv.prove import prove
+from symconv.render.reasoning import derivations_markdown, proof_markdown
+from symconv.render.scaling import scaling_markdown
+from symconv.scaling import scale
+from symconv.spec import load
+
+try:
+    import torch
+except ImportError:  # the PyTorch comparisons are shown when torch is installed
+    torch = None
+
+
+from scripts.pages.common import EXAMPLES, block, m, number, write
+
+
+# --- Tutorial ---------------------------------------------------------------------------------------------
+def quadratic_tutorial() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    net = load(EXAMPLES / "two_convolutions.yaml")
+    factors = (1, 2, 3, 4, 5, 6, 7, 8)
+    result = scale(net, ["k1", "k2"], factors=factors)
+    base = result.measured[0]
+    times = []
+    for item in result.measured:
+        values = dict(item.values)
+        start = time.perf_counter()
+        for _ in range(3):
+            run(net, values, "fast")
+        times.append((time.perf_counter() - start) / 3)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    grid = np.linspace(1, 8, 100)
+    left.plot(factors, [i.macs / base.macs for i in result.measured], "o", label="counted MACs / MACs at 1")
+    left.plot(grid, grid**2, "-", label=r"$\alpha^2$")
+    left.plot(grid, grid, ":", label=r"$\alpha$")
+    left.set_xlabel(r"width factor $\alpha$")
+    left.legend()
+    right.plot(factors, [t / times[0] for t in times], "s", color="tab:red", label="NumPy time / time at 1")
+    right.plot(grid, grid**2, "-", label=r"$\alpha^2$")
+    right.set_xlabel(r"width factor $\alpha$")
+    right.legend()
+    figure.tight_layout()
+    image = io.BytesIO()
+    figure.savefig(image, format="png", dpi=110)
+    write("images/quadratic.png", image.getvalue())
+    plt.close(figure)
+    alpha = result.factor
+    second = result.layers[1]
+    write(
+        "quadratic.md",
+        f"""
+# Why is it quadratic?
+
+GoogLeNet's paper remarks that if two convolutional layers are chained, any uniform increase of their
+number of filters increases the computation quadratically. Here is why, derived and measured.
+
+## The algebra
+
+The cost of the second layer of the two-layer example is derived from PyTorch's formula:
+
+{derivations_markdown(explain(net, "conv2d_2", "macs"))}
+
+It is the product of the input width {m(symbols("k1"))} and the output width {m(symbols("k2"))}. Widen
+both, {m(symbols("k1"))} → {m(alpha * symbols("k1"))} and {m(symbols("k2"))} → {m(alpha * symbols("k2"))}:
+
+$$\\text{{MACs}}' = {to_latex(second.macs.after)} = {to_latex(second.macs.ratio)} \\cdot \\text{{MACs}}$$
+
+The first layer reads one input map, so only its output width grows: its cost grows by {m(alpha)}. The total
+grows by {m(result.total.macs.ratio)}: between {m(alpha)} and {m(alpha**2)}, approaching {m(alpha**2)}
+as {m(symbols("k2"))} grows (degree {result.total.macs.degree} in {m(alpha)}).
+
+## The measurement
+
+The NumPy backend runs the network at factors {", ".join(map(str, factors))} (base sizes
+{", ".join(f"{s} = {v}" for s, v in base.values)}), counts the multiply-adds it performs and times itself:
+
+![Counted MACs and NumPy time against the width factor, with the alpha squared curve](images/quadratic.png)
+
+{scaling_markdown(result)}
+
+Counted MACs equal the formula at every factor; time follows the same curve up to the overheads of small
+sizes.
+""",
+    )
+
+
+# --- Gallery, proofs, LaTeX, CLI, API ----------------------------------------------------------------------
+def gallery() -> None:
+    parts = [
+        "# Gallery",
+        "",
+        "Classic networks from `symconv zoo`, with symbolic input height $H$ and width $W$. Use any of them as "
+        "`zoo:NAME` wherever a spec goes (`symconv derive zoo:resnet50 --format latex`).",
+        "",
+        "| network | where it comes from | params | MACs at 224 × 224 |",
+        "|---|---|---|---|",
+    ]
+    details = []
+    for name in zoo.names():
+        net = zoo.build(name)
+        values = {"H": 224, "W": 224, **({"alpha": 1} if name == "mobilenet_v1" else {})}
+        report = net.at(**values)
+        parts.append(
+            f"| `{name}` | {zoo.ENTRIES[name].source} | {number(report.params)} | {number(report.macs)} |"
+        )
+        details += [
+            f"## {name}",
+            "",
+            zoo.ENTRIES[name].source + ".",
+            "",
+            f"Output {m(net.output_shape)}; parameters {m(net.params)}.",
+            "",
+            "MACs:",
+            "",
+            f"$${to_latex(net.macs)}$$",
+            "",
+        ]
+    write("gallery.md", "\n".join(parts + [""] + details))
+
+
+def proofs() -> None:
+    claims = [
+        ("floor(floor((n - 1)/2)/2) == floor((n - 1)/4)", "Two stride-2 layers compose into one floor."),
+        (
+            "(D_K**2*M*D_F**2 + M*N*D_F**2)/(D_K**2*M*N*D_F**2) == 1/N + 1/D_K**2",
+            "MobileNets' cost ratio of a depthwise separable convolution to a standard one.",
+        ),
+        ("ceil(n/2) + floor(n/2) == n", "Halves round up and down to the whole."),
+        ("n*m + 1 > n", "An inequality over positive integers."),
+        ("2*floor(n/2) == n", "False: odd sizes lose a row."),
+        ("ceil(n/S) == floor((n + S - 1)/S)", "True, but the divisor is symbolic: the engine says so."),
+    ]
+    parts = [
+        "# Proofs",
+        "",
+        "`symconv prove` settles claims about sizes for all positive integers. It tries, in order: an "
+        "identity (both sides over one denominator), the sign of a polynomial in positive integers, a case "
+        "split on residues that turns every floor into a polynomial, and a search for the smallest "
+        "counterexample. What none of these settles is reported as *unknown*, with the evidence gathered — "
+        "never as a proof.",
+        "",
+    ]
+    for claim, why in claims:
+        parts += [
+            f"## {why}",
+            "",
+            block(f'symconv prove "{claim}"', "sh"),
+            "",
+            proof_markdown(prove(claim)),
+            "",
+        ]
+    write("proofs.md", "\n".join(parts))
+
+
+def latex_page() -> None:
+    k1, alpha, c_in = symbols("k1"), symbols("alpha"), sp.Symbol("C_in")
+    from symconv.render.latex import math as latex_math
+
+    write(
+        "latex.md",
+        f"""
+# LaTeX for papers
+
+`derive`, `explain`, `prove`, `scale` and `exercise` take `--format latex`: a fragment to `\\input` into a
+paper (it needs `amsmath`, `booktabs`, `longtable` and `array`); `--standalone` makes a complete document
+and `-o FILE` writes it atomically.
+
+{block("symconv derive examples/two_convolutions.yaml --at k1=40,k2=8,n=28,m=28 --format latex --standalone -o table.tex" + chr(10) + "symconv scale examples/two_convolutions.yaml --symbols k1,k2 --factor alpha --format latex --standalone -o quadratic.tex", "sh")}
+
+The table of the two chained convolutions as pdflatex sets it:
+
+![The derive table in LaTeX](images/latex-table.png)
+
+Why widening both layers makes the cost quadratic, with the counted MACs:
+
+![The scale document](images/latex-quadratic.png)
+
+Tables are `longtable`s with `booktabs` rules, so long networks break across pages; layers inside blocks
+are grouped under the block's name, and spatial sizes that are formulas get short names defined under the
+table. Floors keep their numerator over one fraction, and symbols print as textbooks write them: `k1` as
+${latex_math(k1)}$, `alpha` as ${latex_math(alpha)}$, `C_in` as ${latex_math(c_in)}$.
+
+In a notebook, networks, reports, derivations, proofs and scaling results display themselves rendered.
+The figures above are made by `python scripts/latex_figures.py`.
+""",
+    )
+
+
+def beyond_counters() -> None:
+    from symconv.queries import diff, domain, memory, parse_budget, solve
+    from symconv.training import backward, report_for_pass
+
+    alexnet = zoo.build("alexnet")
+    valid = domain(alexnet)
+    resnet = domain(zoo.build("resnet50"))
+    mobilenet = zoo.build("mobilenet_v1")
+    solution = solve(mobilenet, "alpha", [parse_budget("macs <= 300e6")], {"H": 224, "W": 224})
+    ratio = {
+        d.quantity: d
+        for d in diff(load(EXAMPLES / "standard_conv.yaml"), load(EXAMPLES / "separable_conv.yaml"))
+    }
+    keras = load(EXAMPLES / "keras_mnist.yaml")
+    costs = backward(keras)
+    training = report_for_pass(keras, "training")
+    used = memory(zoo.build("resnet18"), 8, "float16", {"H": 224, "W": 224})
+    resnet50 = zoo.build("resnet50")
+    comparison = compare(resnet50, {"H": 224, "W": 224})
+    rows = "\n".join(
+        f"| `{c.name}` | {number(c.input_gradient)} | {number(c.weight_gradient)} |" for c in costs
+    )
+    tools = "\n".join(f"| {name} | {number(total)} |" for name, total in comparison.totals)
+    write(
+        "beyond.md",
+        f"""
+# Beyond counters
+
+A counter gives one number for one input size. A closed form answers questions about all of them.
+
+## Where is a network valid?
+
+`symconv domain zoo:alexnet` collects every layer's condition and keeps the strongest:
+{", ".join(m(c) for c in valid.conditions)}. The smallest valid input is therefore
+{", ".join(f"{m(s)} = {v}" for s, v in valid.smallest)} — the `min_size` torchvision documents for AlexNet.
+
+Where the floors vanish the formulas become polynomials. For ResNet-50, when {m(resnet.exact_when[0].condition)}:
+
+$$\\text{{MACs}} = {to_latex(resnet.exact_when[0].macs)}$$
+
+## Design queries
+
+`symconv solve zoo:mobilenet_v1 --maximize alpha --subject-to "macs <= 300e6" --at H=224,W=224`: the
+budget's exact bound is {m(solution.supremum)} ≈ {float(solution.supremum):.5f}; channel counts are integers
+for multiples of 1/32, so the largest usable width multiplier is {m(solution.value)}, at
+{number(solution.report.macs)} MACs and {number(solution.report.params)} parameters.
+
+## Diffs
+
+`symconv diff examples/standard_conv.yaml examples/separable_conv.yaml` derives MobileNets' cost ratio of a
+depthwise separable convolution to a standard one, instead of quoting it:
+
+$$\\frac{{\\text{{MACs}}_{{\\text{{separable}}}}}}{{\\text{{MACs}}_{{\\text{{standard}}}}}} = {to_latex(ratio["macs"].ratio)}
+= {to_latex(ratio["macs"].ratio_expanded)}$$
+
+## Training cost
+
+`symconv derive examples/keras_mnist.yaml --pass training`: the backward pass computes, per layer, the
+gradient with respect to the weights and, where the input needs one, with respect to the input — the first
+convolution reads the image and computes none:
+
+| layer | input-gradient MACs | weight-gradient MACs |
+|---|---|---|
+{rows}
+
+A training step costs {number(training.macs)} MACs against {number(keras.macs)} for the forward pass.
+
+## Memory
+
+`symconv memory zoo:resnet18 --batch 8 --dtype float16 --at H=224,W=224`: parameters take
+{number(used.parameter_bytes)} bytes; the peak of live activations during a forward pass is
+{number(used.peak_bytes)} bytes (every layer's output is kept until its last reader has run).
+
+## What the other tools print
+
+`symconv compare-conventions zoo:resnet50 --at H=224,W=224`:
+
+| convention | count |
+|---|---|
+{tools}
+""",
+    )
