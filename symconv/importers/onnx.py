@@ -12,6 +12,7 @@ MaxPool, AveragePool, BatchNormalization, Gemm, Flatten, Concat, Add).
 
 from __future__ import annotations
 
+from functools import singledispatch
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from symconv import layers as L
 from symconv.errors import SpecError, SymconvError, Where
 from symconv.importers.torch.trace import TensorValue, Tracer, reachable
 from symconv.layers.conv import ConvNd, ConvTransposeNd
+from symconv.layers.elementwise import Elementwise
 from symconv.layers.norm import BatchNormNd
 from symconv.layers.pool import AdaptivePoolNd, AvgPoolNd, MaxPoolNd
 from symconv.network import Network
@@ -140,126 +142,21 @@ def _integer(value: Any, what: str) -> int:
 def export_onnx(network: Network, path: str | Path, values: dict | None = None) -> None:
     """Write ``network`` as an ONNX model (weights are zeros: only their shapes matter here)."""
     onnx = _onnx()
-    helper, numpy_helper = onnx.helper, onnx.numpy_helper
+    helper = onnx.helper
     report = network.report.at(values) if values else network.report
     resolved = network.report.resolve(values) if values else {}
     initializers, nodes = [], []
     names = {-1: "input"}
-
-    def tensor(name: str, shape: tuple[int, ...]) -> str:
-        initializers.append(numpy_helper.from_array(np.zeros(shape, dtype=np.float32), name))
-        return name
-
     for index, (node, row) in enumerate(zip(network.graph, report.rows, strict=True)):
-        layer = node.layer
-        if resolved:
-            layer = concrete(layer, resolved)
-        x = row.input_shapes[0]
-        key = f"n{index}"
-        output = f"{key}_out"
+        layer = concrete(node.layer, resolved) if resolved else node.layer
         sources = [names[i] for i in node.inputs]
-        what = f"{node.name} ({layer.kind})"
-        if isinstance(layer, L.DepthwiseConv2d):
-            layer = layer.as_conv(x)
-        if isinstance(layer, (ConvNd, ConvTransposeNd)):
-            if isinstance(layer, ConvNd) and layer.padding_mode != "zeros":
-                raise SpecError(f"{what}: padding_mode {layer.padding_mode} has no ONNX Conv attribute")
-            weight = tuple(_integer(d, f"{what} weight") for d in layer.weight_shapes(x)["weight"])
-            inputs = [sources[0], tensor(f"{key}_weight", weight)]
-            if layer.bias:
-                inputs.append(tensor(f"{key}_bias", (_integer(layer.out_channels, what),)))
-            attrs: dict[str, Any] = {
-                "kernel_shape": [_integer(k, what) for k in layer.kernel_size],
-                "strides": [_integer(s, what) for s in layer.stride],
-                "dilations": [_integer(d, what) for d in layer.dilation],
-                "group": _integer(layer.groups, what),
-            }
-            if isinstance(layer, ConvNd) and layer.same:
-                attrs["auto_pad"] = "SAME_UPPER"
-            else:
-                attrs["pads"] = [_integer(p, what) for p in layer.padding] * 2
-            if isinstance(layer, ConvTransposeNd):
-                attrs["output_padding"] = [_integer(p, what) for p in layer.output_padding]
-            op = "Conv" if isinstance(layer, ConvNd) else "ConvTranspose"
-            nodes.append(helper.make_node(op, inputs, [output], name=node.name, **attrs))
-        elif isinstance(layer, (MaxPoolNd, AvgPoolNd)):
-            attrs = {
-                "kernel_shape": [_integer(k, what) for k in layer.kernel_size],
-                "strides": [_integer(s, what) for s in layer.stride],
-                "pads": [_integer(p, what) for p in layer.padding] * 2,
-                "ceil_mode": int(layer.ceil_mode),
-            }
-            if isinstance(layer, MaxPoolNd):
-                attrs["dilations"] = [_integer(d, what) for d in layer.dilation]
-                nodes.append(helper.make_node("MaxPool", sources, [output], name=node.name, **attrs))
-            else:
-                if layer.divisor_override is not None:
-                    raise SpecError(f"{what}: divisor_override has no ONNX attribute")
-                attrs["count_include_pad"] = int(layer.count_include_pad)
-                nodes.append(helper.make_node("AveragePool", sources, [output], name=node.name, **attrs))
-        elif isinstance(layer, AdaptivePoolNd):
-            if any(s is None or s != 1 for s in layer.output_size):
-                raise SpecError(f"{what}: only global pooling (output size 1) has an ONNX operator")
-            op = "GlobalAveragePool" if layer.mode == "avg" else "GlobalMaxPool"
-            nodes.append(helper.make_node(op, sources, [output], name=node.name))
-        elif isinstance(layer, BatchNormNd):
-            if not layer.affine:
-                raise SpecError(f"{what}: ONNX stores scale and bias as tensors; export an affine BatchNorm")
-            channels = (_integer(x[0], what),)
-            inputs = [
-                sources[0],
-                *(tensor(f"{key}_{part}", channels) for part in ("scale", "bias", "mean", "var")),
-            ]
-            nodes.append(
-                helper.make_node(
-                    "BatchNormalization", inputs, [output], name=node.name, epsilon=float(layer.eps)
-                )
-            )
-        elif isinstance(layer, L.Linear):
-            if len(x) != 1:
-                raise SpecError(f"{what}: only a linear layer on flattened features has an ONNX Gemm here")
-            shape = (_integer(layer.out_features, what), _integer(x[-1], what))
-            inputs = [sources[0], tensor(f"{key}_weight", shape)]
-            if layer.bias:
-                inputs.append(tensor(f"{key}_bias", shape[:1]))
-            nodes.append(helper.make_node("Gemm", inputs, [output], name=node.name, transB=1))
-        elif isinstance(layer, L.Flatten):
-            if layer.end_dim != -1:
-                raise SpecError(f"{what}: ONNX Flatten always flattens to the last axis")
-            nodes.append(helper.make_node("Flatten", sources, [output], name=node.name, axis=layer.start_dim))
-        elif isinstance(layer, L.Add) and layer.scalar is None:
-            nodes.append(helper.make_node("Add", sources, [output], name=node.name))
-        elif isinstance(layer, L.ChannelConcat):
-            nodes.append(helper.make_node("Concat", sources, [output], name=node.name, axis=layer.dim))
-        elif isinstance(layer, L.ReLU6):
-            low = helper.make_tensor(f"{key}_min", onnx.TensorProto.FLOAT, [], [0.0])
-            high = helper.make_tensor(f"{key}_max", onnx.TensorProto.FLOAT, [], [6.0])
-            initializers.extend([low, high])
-            nodes.append(
-                helper.make_node("Clip", [sources[0], f"{key}_min", f"{key}_max"], [output], name=node.name)
-            )
-        else:
-            simple = {
-                L.ReLU: ("Relu", {}),
-                L.Sigmoid: ("Sigmoid", {}),
-                L.Tanh: ("Tanh", {}),
-                L.Hardswish: ("HardSwish", {}),
-                L.Identity: ("Identity", {}),
-                L.Dropout: ("Dropout", {}),
-                L.Dropout2d: ("Dropout", {}),
-                L.Softmax: ("Softmax", {"axis": 1}),
-                L.Hardsigmoid: ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}),
-            }
-            if isinstance(layer, L.LeakyReLU):
-                op, attrs = "LeakyRelu", {"alpha": float(layer.negative_slope)}
-            elif isinstance(layer, L.ELU):
-                op, attrs = "Elu", {"alpha": float(layer.alpha)}
-            elif type(layer) in simple:
-                op, attrs = simple[type(layer)]
-            else:
-                raise SpecError(f"{what}: no ONNX operator is mapped for {layer.kind}")
-            nodes.append(helper.make_node(op, sources, [output], name=node.name, **attrs))
-        names[index] = output
+        emit = Emission(
+            onnx, node.name, f"{node.name} ({layer.kind})", f"n{index}", sources, row.input_shapes[0]
+        )
+        onnx_nodes(layer, emit)
+        nodes.extend(emit.nodes)
+        initializers.extend(emit.initializers)
+        names[index] = emit.output
 
     def dims(shape: tuple) -> list:
         """Batch axis N, then integers or ``dim_param`` expressions."""
@@ -280,3 +177,178 @@ def export_onnx(network: Network, path: str | Path, values: dict | None = None) 
     model.ir_version = 8
     onnx.checker.check_model(model)
     onnx.save(model, str(path))
+
+
+class Emission:
+    """The ONNX nodes and initializers written for one layer: its sources, output name and input shape."""
+
+    def __init__(self, onnx: Any, name: str, what: str, key: str, sources: list[str], x: tuple) -> None:
+        self.onnx, self.name, self.what, self.key, self.sources, self.x = onnx, name, what, key, sources, x
+        self.output = f"{key}_out"
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
+
+    def integer(self, value: Any, what: str | None = None) -> int:
+        return _integer(value, what or self.what)
+
+    def tensor(self, part: str, shape: tuple[int, ...]) -> str:
+        """A zero weight named after the layer (only its shape matters here)."""
+        name = f"{self.key}_{part}"
+        self.initializers.append(self.onnx.numpy_helper.from_array(np.zeros(shape, dtype=np.float32), name))
+        return name
+
+    def scalar(self, part: str, value: float) -> str:
+        name = f"{self.key}_{part}"
+        self.initializers.append(self.onnx.helper.make_tensor(name, self.onnx.TensorProto.FLOAT, [], [value]))
+        return name
+
+    def node(self, op: str, inputs: list[str] | None = None, **attrs: Any) -> None:
+        inputs = self.sources if inputs is None else inputs
+        self.nodes.append(self.onnx.helper.make_node(op, inputs, [self.output], name=self.name, **attrs))
+
+
+@singledispatch
+def onnx_nodes(layer: L.Layer, emit: Emission) -> None:
+    """Write ``layer`` as ONNX nodes: one rule per layer class (``@onnx_nodes.register``)."""
+    raise SpecError(f"{emit.what}: no ONNX operator is mapped for {layer.kind}")
+
+
+@onnx_nodes.register
+def _(layer: L.DepthwiseConv2d, emit: Emission) -> None:
+    onnx_nodes(layer.as_conv(emit.x), emit)
+
+
+def _convolution(layer: ConvNd | ConvTransposeNd, emit: Emission) -> None:
+    weight = tuple(emit.integer(d, f"{emit.what} weight") for d in layer.weight_shapes(emit.x)["weight"])
+    inputs = [emit.sources[0], emit.tensor("weight", weight)]
+    if layer.bias:
+        inputs.append(emit.tensor("bias", (emit.integer(layer.out_channels),)))
+    attrs: dict[str, Any] = {
+        "kernel_shape": [emit.integer(k) for k in layer.kernel_size],
+        "strides": [emit.integer(s) for s in layer.stride],
+        "dilations": [emit.integer(d) for d in layer.dilation],
+        "group": emit.integer(layer.groups),
+    }
+    if isinstance(layer, ConvNd) and layer.same:
+        attrs["auto_pad"] = "SAME_UPPER"
+    else:
+        attrs["pads"] = [emit.integer(p) for p in layer.padding] * 2
+    if isinstance(layer, ConvTransposeNd):
+        attrs["output_padding"] = [emit.integer(p) for p in layer.output_padding]
+    emit.node("Conv" if isinstance(layer, ConvNd) else "ConvTranspose", inputs, **attrs)
+
+
+@onnx_nodes.register
+def _(layer: ConvNd, emit: Emission) -> None:
+    if layer.padding_mode != "zeros":
+        raise SpecError(f"{emit.what}: padding_mode {layer.padding_mode} has no ONNX Conv attribute")
+    _convolution(layer, emit)
+
+
+@onnx_nodes.register
+def _(layer: ConvTransposeNd, emit: Emission) -> None:
+    _convolution(layer, emit)
+
+
+def _pool_attributes(layer: MaxPoolNd | AvgPoolNd, emit: Emission) -> dict[str, Any]:
+    return {
+        "kernel_shape": [emit.integer(k) for k in layer.kernel_size],
+        "strides": [emit.integer(s) for s in layer.stride],
+        "pads": [emit.integer(p) for p in layer.padding] * 2,
+        "ceil_mode": int(layer.ceil_mode),
+    }
+
+
+@onnx_nodes.register
+def _(layer: MaxPoolNd, emit: Emission) -> None:
+    emit.node("MaxPool", dilations=[emit.integer(d) for d in layer.dilation], **_pool_attributes(layer, emit))
+
+
+@onnx_nodes.register
+def _(layer: AvgPoolNd, emit: Emission) -> None:
+    if layer.divisor_override is not None:
+        raise SpecError(f"{emit.what}: divisor_override has no ONNX attribute")
+    emit.node("AveragePool", count_include_pad=int(layer.count_include_pad), **_pool_attributes(layer, emit))
+
+
+@onnx_nodes.register
+def _(layer: AdaptivePoolNd, emit: Emission) -> None:
+    if any(s is None or s != 1 for s in layer.output_size):
+        raise SpecError(f"{emit.what}: only global pooling (output size 1) has an ONNX operator")
+    emit.node("GlobalAveragePool" if layer.mode == "avg" else "GlobalMaxPool")
+
+
+@onnx_nodes.register
+def _(layer: BatchNormNd, emit: Emission) -> None:
+    if not layer.affine:
+        raise SpecError(f"{emit.what}: ONNX stores scale and bias as tensors; export an affine BatchNorm")
+    channels = (emit.integer(emit.x[0]),)
+    parts = [emit.tensor(part, channels) for part in ("scale", "bias", "mean", "var")]
+    emit.node("BatchNormalization", [emit.sources[0], *parts], epsilon=float(layer.eps))
+
+
+@onnx_nodes.register
+def _(layer: L.Linear, emit: Emission) -> None:
+    if len(emit.x) != 1:
+        raise SpecError(f"{emit.what}: only a linear layer on flattened features has an ONNX Gemm here")
+    shape = (emit.integer(layer.out_features), emit.integer(emit.x[-1]))
+    inputs = [emit.sources[0], emit.tensor("weight", shape)]
+    if layer.bias:
+        inputs.append(emit.tensor("bias", shape[:1]))
+    emit.node("Gemm", inputs, transB=1)
+
+
+@onnx_nodes.register
+def _(layer: L.Flatten, emit: Emission) -> None:
+    if layer.end_dim != -1:
+        raise SpecError(f"{emit.what}: ONNX Flatten always flattens to the last axis")
+    emit.node("Flatten", axis=layer.start_dim)
+
+
+@onnx_nodes.register
+def _(layer: L.Add, emit: Emission) -> None:
+    if layer.scalar is not None:
+        raise SpecError(f"{emit.what}: no ONNX operator is mapped for add with a scalar")
+    emit.node("Add")
+
+
+@onnx_nodes.register
+def _(layer: L.ChannelConcat, emit: Emission) -> None:
+    emit.node("Concat", axis=layer.dim)
+
+
+@onnx_nodes.register
+def _(layer: L.ReLU6, emit: Emission) -> None:
+    emit.node("Clip", [emit.sources[0], emit.scalar("min", 0.0), emit.scalar("max", 6.0)])
+
+
+@onnx_nodes.register
+def _(layer: L.LeakyReLU, emit: Emission) -> None:
+    emit.node("LeakyRelu", alpha=float(layer.negative_slope))
+
+
+@onnx_nodes.register
+def _(layer: L.ELU, emit: Emission) -> None:
+    emit.node("Elu", alpha=float(layer.alpha))
+
+
+_ONE_OPERATOR: dict[type, tuple[str, dict[str, Any]]] = {
+    L.ReLU: ("Relu", {}),
+    L.Sigmoid: ("Sigmoid", {}),
+    L.Tanh: ("Tanh", {}),
+    L.Hardswish: ("HardSwish", {}),
+    L.Identity: ("Identity", {}),
+    L.Dropout: ("Dropout", {}),
+    L.Dropout2d: ("Dropout", {}),
+    L.Softmax: ("Softmax", {"axis": 1}),
+    L.Hardsigmoid: ("HardSigmoid", {"alpha": 1 / 6, "beta": 0.5}),
+}
+"""Layers written as one ONNX operator with fixed attributes."""
+
+
+@onnx_nodes.register
+def _(layer: Elementwise, emit: Emission) -> None:
+    if type(layer) not in _ONE_OPERATOR:
+        raise SpecError(f"{emit.what}: no ONNX operator is mapped for {layer.kind}")
+    op, attrs = _ONE_OPERATOR[type(layer)]
+    emit.node(op, **attrs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, singledispatch
 from typing import Any
 
 import sympy as sp
@@ -31,124 +31,194 @@ def _ints(values: Sequence[sp.Expr]) -> tuple[int, ...]:
     return tuple(_integer(v) for v in values)
 
 
-def _build(layer: L.Layer, shapes: list[tuple[int, ...]]) -> Any:
-    torch = torch_module()
-    nn = torch.nn
-    x = shapes[0]
-    if isinstance(layer, L.SharedKernelConv2d):
-        raise SpecError("shared_kernel_conv2d has no PyTorch module (no framework implements that reading)")
-    if isinstance(layer, L.DepthwiseConv2d):
-        layer = layer.as_conv(tuple(sp.Integer(s) for s in x))
-    if isinstance(layer, L.SeparableConv2d):
-        depthwise, pointwise = layer.parts(tuple(sp.Integer(s) for s in x))
-        middle = depthwise.output_shape(tuple(sp.Integer(s) for s in x))
-        return nn.Sequential(_build(depthwise, [x]), _build(pointwise, [_ints(middle)]))
-    if isinstance(layer, ConvNd):
-        cls = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[layer.spatial_dims]
-        padding = layer.padding if isinstance(layer.padding, str) else _ints(layer.padding)
-        return cls(
-            x[0],
-            _integer(layer.out_channels),
-            _ints(layer.kernel_size),
-            _ints(layer.stride),
-            padding,
-            _ints(layer.dilation),
-            _integer(layer.groups),
-            layer.bias,
-            layer.padding_mode,
-        )
-    if isinstance(layer, ConvTransposeNd):
-        cls = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}[layer.spatial_dims]
-        return cls(
-            x[0],
-            _integer(layer.out_channels),
-            _ints(layer.kernel_size),
-            _ints(layer.stride),
-            _ints(layer.padding),
-            _ints(layer.output_padding),
-            _integer(layer.groups),
-            layer.bias,
-            _ints(layer.dilation),
-        )
-    if isinstance(layer, MaxPoolNd):
-        cls = getattr(nn, f"MaxPool{layer.spatial_dims}d")
-        return cls(
-            _ints(layer.kernel_size),
-            _ints(layer.stride),
-            _ints(layer.padding),
-            _ints(layer.dilation),
-            ceil_mode=layer.ceil_mode,
-        )
-    if isinstance(layer, AvgPoolNd):
-        cls = getattr(nn, f"AvgPool{layer.spatial_dims}d")
-        return cls(
-            _ints(layer.kernel_size),
-            _ints(layer.stride),
-            _ints(layer.padding),
-            layer.ceil_mode,
-            layer.count_include_pad,
-            *([] if layer.spatial_dims == 1 else [layer.divisor_override]),
-        )
-    if isinstance(layer, AdaptivePoolNd):
-        cls = getattr(nn, f"Adaptive{'Avg' if layer.mode == 'avg' else 'Max'}Pool{layer.spatial_dims}d")
-        return cls(tuple(None if s is None else _integer(s) for s in layer.output_size))
-    if isinstance(layer, BatchNormNd):
-        return getattr(nn, f"BatchNorm{len(x) - 1 if len(x) > 2 else 1}d")(
-            x[0], float(layer.eps), affine=layer.affine
-        )
-    if isinstance(layer, L.Linear):
-        return nn.Linear(x[-1], _integer(layer.out_features), layer.bias)
-    if isinstance(layer, L.Flatten):
-        return nn.Flatten(layer.start_dim, layer.end_dim)
-    if isinstance(layer, L.Softmax):
-        return nn.Softmax(dim=1)
-    if isinstance(layer, Elementwise):
-        simple = {
-            L.ReLU: nn.ReLU,
-            L.ReLU6: nn.ReLU6,
-            L.GELU: nn.GELU,
-            L.SiLU: nn.SiLU,
-            L.Sigmoid: nn.Sigmoid,
-            L.Tanh: nn.Tanh,
-            L.Hardswish: nn.Hardswish,
-            L.Hardsigmoid: nn.Hardsigmoid,
-            L.Identity: nn.Identity,
-            L.Dropout: nn.Dropout,
-            L.Dropout2d: nn.Dropout2d,
-        }
-        if isinstance(layer, L.LeakyReLU):
-            return nn.LeakyReLU(float(layer.negative_slope))
-        if isinstance(layer, L.ELU):
-            return nn.ELU(float(layer.alpha))
-        return simple[type(layer)]()
-    if isinstance(layer, L.LayerNorm):
-        return nn.LayerNorm(
-            _ints(layer.normalized_shape), float(layer.eps), layer.elementwise_affine, bias=layer.bias
-        )
-    if isinstance(layer, L.GroupNorm):
-        return nn.GroupNorm(_integer(layer.num_groups), x[0], float(layer.eps), layer.affine)
-    if isinstance(layer, L.LocalResponseNorm):
-        return nn.LocalResponseNorm(
-            _integer(layer.size), float(layer.alpha), float(layer.beta), float(layer.k)
-        )
-    if isinstance(layer, L.MultiheadAttention):
-        kdim, vdim = layer.widths()
-        return nn.MultiheadAttention(
-            _integer(layer.embed_dim),
-            _integer(layer.num_heads),
-            bias=layer.bias,
-            batch_first=True,
-            kdim=_integer(kdim),
-            vdim=_integer(vdim),
-        )
-    if isinstance(layer, L.Parameter):
-        holder = nn.Module()
-        shape = (1, *_ints(layer.shape))
-        holder.weight = nn.Parameter(torch.randn(shape), requires_grad=layer.learnable)
-        return holder
+@singledispatch
+def module_for(layer: L.Layer, x: tuple[int, ...], nn: Any) -> Any:
+    """The ``nn.Module`` that runs ``layer`` on an input of shape ``x``; None for a function of its inputs.
+
+    One rule per layer class (``@module_for.register``); the most specific class's rule applies.
+    """
     if type(layer) in functions():
         return None
     raise SpecError(f"no PyTorch module for {layer.kind}")
+
+
+def _build(layer: L.Layer, shapes: list[tuple[int, ...]]) -> Any:
+    return module_for(layer, shapes[0], torch_module().nn)
+
+
+@module_for.register
+def _(layer: L.SharedKernelConv2d, x: tuple[int, ...], nn: Any) -> Any:
+    raise SpecError("shared_kernel_conv2d has no PyTorch module (no framework implements that reading)")
+
+
+@module_for.register
+def _(layer: L.DepthwiseConv2d, x: tuple[int, ...], nn: Any) -> Any:
+    return module_for(layer.as_conv(tuple(sp.Integer(s) for s in x)), x, nn)
+
+
+@module_for.register
+def _(layer: L.SeparableConv2d, x: tuple[int, ...], nn: Any) -> Any:
+    depthwise, pointwise = layer.parts(tuple(sp.Integer(s) for s in x))
+    middle = depthwise.output_shape(tuple(sp.Integer(s) for s in x))
+    return nn.Sequential(module_for(depthwise, x, nn), module_for(pointwise, _ints(middle), nn))
+
+
+@module_for.register
+def _(layer: ConvNd, x: tuple[int, ...], nn: Any) -> Any:
+    cls = {1: nn.Conv1d, 2: nn.Conv2d, 3: nn.Conv3d}[layer.spatial_dims]
+    padding = layer.padding if isinstance(layer.padding, str) else _ints(layer.padding)
+    return cls(
+        x[0],
+        _integer(layer.out_channels),
+        _ints(layer.kernel_size),
+        _ints(layer.stride),
+        padding,
+        _ints(layer.dilation),
+        _integer(layer.groups),
+        layer.bias,
+        layer.padding_mode,
+    )
+
+
+@module_for.register
+def _(layer: ConvTransposeNd, x: tuple[int, ...], nn: Any) -> Any:
+    cls = {1: nn.ConvTranspose1d, 2: nn.ConvTranspose2d, 3: nn.ConvTranspose3d}[layer.spatial_dims]
+    return cls(
+        x[0],
+        _integer(layer.out_channels),
+        _ints(layer.kernel_size),
+        _ints(layer.stride),
+        _ints(layer.padding),
+        _ints(layer.output_padding),
+        _integer(layer.groups),
+        layer.bias,
+        _ints(layer.dilation),
+    )
+
+
+@module_for.register
+def _(layer: MaxPoolNd, x: tuple[int, ...], nn: Any) -> Any:
+    cls = getattr(nn, f"MaxPool{layer.spatial_dims}d")
+    return cls(
+        _ints(layer.kernel_size),
+        _ints(layer.stride),
+        _ints(layer.padding),
+        _ints(layer.dilation),
+        ceil_mode=layer.ceil_mode,
+    )
+
+
+@module_for.register
+def _(layer: AvgPoolNd, x: tuple[int, ...], nn: Any) -> Any:
+    cls = getattr(nn, f"AvgPool{layer.spatial_dims}d")
+    return cls(
+        _ints(layer.kernel_size),
+        _ints(layer.stride),
+        _ints(layer.padding),
+        layer.ceil_mode,
+        layer.count_include_pad,
+        *([] if layer.spatial_dims == 1 else [layer.divisor_override]),
+    )
+
+
+@module_for.register
+def _(layer: AdaptivePoolNd, x: tuple[int, ...], nn: Any) -> Any:
+    cls = getattr(nn, f"Adaptive{'Avg' if layer.mode == 'avg' else 'Max'}Pool{layer.spatial_dims}d")
+    return cls(tuple(None if s is None else _integer(s) for s in layer.output_size))
+
+
+@module_for.register
+def _(layer: BatchNormNd, x: tuple[int, ...], nn: Any) -> Any:
+    return getattr(nn, f"BatchNorm{len(x) - 1 if len(x) > 2 else 1}d")(
+        x[0], float(layer.eps), affine=layer.affine
+    )
+
+
+@module_for.register
+def _(layer: L.Linear, x: tuple[int, ...], nn: Any) -> Any:
+    return nn.Linear(x[-1], _integer(layer.out_features), layer.bias)
+
+
+@module_for.register
+def _(layer: L.Flatten, x: tuple[int, ...], nn: Any) -> Any:
+    return nn.Flatten(layer.start_dim, layer.end_dim)
+
+
+@module_for.register
+def _(layer: L.Softmax, x: tuple[int, ...], nn: Any) -> Any:
+    return nn.Softmax(dim=1)
+
+
+_ACTIVATIONS = {
+    L.ReLU: "ReLU",
+    L.ReLU6: "ReLU6",
+    L.GELU: "GELU",
+    L.SiLU: "SiLU",
+    L.Sigmoid: "Sigmoid",
+    L.Tanh: "Tanh",
+    L.Hardswish: "Hardswish",
+    L.Hardsigmoid: "Hardsigmoid",
+    L.Identity: "Identity",
+    L.Dropout: "Dropout",
+    L.Dropout2d: "Dropout2d",
+}
+"""Elementwise layers without arguments -> the name of their ``nn`` module."""
+
+
+@module_for.register
+def _(layer: Elementwise, x: tuple[int, ...], nn: Any) -> Any:
+    if type(layer) in _ACTIVATIONS:
+        return getattr(nn, _ACTIVATIONS[type(layer)])()
+    return module_for.dispatch(L.Layer)(layer, x, nn)
+
+
+@module_for.register
+def _(layer: L.LeakyReLU, x: tuple[int, ...], nn: Any) -> Any:
+    return nn.LeakyReLU(float(layer.negative_slope))
+
+
+@module_for.register
+def _(layer: L.ELU, x: tuple[int, ...], nn: Any) -> Any:
+    return nn.ELU(float(layer.alpha))
+
+
+@module_for.register
+def _(layer: L.LayerNorm, x: tuple[int, ...], nn: Any) -> Any:
+    return nn.LayerNorm(
+        _ints(layer.normalized_shape), float(layer.eps), layer.elementwise_affine, bias=layer.bias
+    )
+
+
+@module_for.register
+def _(layer: L.GroupNorm, x: tuple[int, ...], nn: Any) -> Any:
+    return nn.GroupNorm(_integer(layer.num_groups), x[0], float(layer.eps), layer.affine)
+
+
+@module_for.register
+def _(layer: L.LocalResponseNorm, x: tuple[int, ...], nn: Any) -> Any:
+    return nn.LocalResponseNorm(_integer(layer.size), float(layer.alpha), float(layer.beta), float(layer.k))
+
+
+@module_for.register
+def _(layer: L.MultiheadAttention, x: tuple[int, ...], nn: Any) -> Any:
+    kdim, vdim = layer.widths()
+    return nn.MultiheadAttention(
+        _integer(layer.embed_dim),
+        _integer(layer.num_heads),
+        bias=layer.bias,
+        batch_first=True,
+        kdim=_integer(kdim),
+        vdim=_integer(vdim),
+    )
+
+
+@module_for.register
+def _(layer: L.Parameter, x: tuple[int, ...], nn: Any) -> Any:
+    holder = nn.Module()
+    holder.weight = nn.Parameter(
+        torch_module().randn((1, *_ints(layer.shape))), requires_grad=layer.learnable
+    )
+    return holder
 
 
 def _arithmetic(operation: Any) -> Any:
