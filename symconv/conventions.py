@@ -41,6 +41,14 @@ from symconv.network import Network
 from symconv.report import LayerRow, Report, tidy
 
 CONVENTIONS = ("torchvision", "flopcounter", "fvcore", "torchinfo", "ptflops")
+COST = {
+    "torchvision": "MACs",
+    "flopcounter": "FLOPs",
+    "fvcore": "fvcore flops",
+    "torchinfo": "Mult-Adds",
+    "ptflops": "ptflops MACs",
+}
+"""What each tool calls the number it prints (FlopCounterMode's already counts two per MAC)."""
 PTFLOPS_ACTIVATION = {ReLU: 2, ELU: 2, GELU: 2, ReLU6: 1, LeakyReLU: 1, SiLU: 1, Softmax: 1}
 ZERO = sp.Integer(0)
 
@@ -145,7 +153,7 @@ def report_for_convention(network: Network, convention: str) -> Report:
         replace(row, macs=tidy(counts(node.layer, row)[convention]))
         for node, row in zip(network.graph, report.rows, strict=True)
     )
-    return replace(report, rows=rows)
+    return replace(report, rows=rows, cost=COST[convention])
 
 
 @dataclass(frozen=True)

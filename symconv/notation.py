@@ -72,6 +72,32 @@ def to_text(expr: sp.Expr | int) -> str:
     return TextPrinter().doprint(sp.sympify(expr))
 
 
+def condition_text(condition: sp.Basic) -> str:
+    """A condition as a reader writes it: ``H is a multiple of 32``, ``a = b``, ``x >= 3``.
+
+    >>> from symconv.sizes import size_symbol
+    >>> H, W = size_symbol("H"), size_symbol("W")
+    >>> condition_text(sp.And(sp.Eq(sp.Mod(H, 32), 0), sp.Eq(sp.Mod(W, 2), 1)))
+    'H is a multiple of 32 and W = 1 (mod 2)'
+    """
+    if isinstance(condition, sp.And):
+        return " and ".join(condition_text(c) for c in condition.args)
+    if isinstance(condition, sp.Or):
+        return " or ".join(f"({condition_text(c)})" for c in condition.args)
+    if isinstance(condition, (sp.Equality, sp.Unequality)):
+        left, right = condition.lhs, condition.rhs
+        if isinstance(right, sp.Mod) and not isinstance(left, sp.Mod):
+            left, right = right, left
+        equal = isinstance(condition, sp.Equality)
+        if isinstance(left, sp.Mod) and not right.free_symbols:
+            value, modulus = left.args
+            if right == 0:
+                return f"{to_text(value)} is {'' if equal else 'not '}a multiple of {to_text(modulus)}"
+            return f"{to_text(value)} {'=' if equal else '!='} {to_text(right)} (mod {to_text(modulus)})"
+        return f"{to_text(left)} {'=' if equal else '!='} {to_text(right)}"
+    return to_text(condition)
+
+
 _SUBSCRIPTED = re.compile(r"^([A-Za-z]+)_([A-Za-z][A-Za-z0-9]*)$")
 _WORD = re.compile(r"^[A-Za-z]{3,}$")
 

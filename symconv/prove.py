@@ -20,6 +20,7 @@ evidence gathered; it is never called a proof.
 from __future__ import annotations
 
 import itertools
+import time
 from dataclasses import dataclass
 from math import lcm
 
@@ -64,6 +65,8 @@ class Proof:
     counterexample: tuple[tuple[sp.Symbol, sp.Expr], ...] | None = None
     evidence: str | None = None
     assumptions: tuple[sp.Basic, ...] = ()
+    undefined: tuple[sp.Basic, ...] = ()
+    """Where the claim is undefined (a denominator vanishes); the verdict is for the other values."""
 
     @property
     def claim(self) -> sp.Basic:
@@ -75,6 +78,156 @@ class Proof:
 
 def _holds(relation: str, left: sp.Expr, right: sp.Expr) -> bool:
     return bool(OPERATORS[relation](left, right))
+
+
+SOURCE_NESTED = (
+    "Graham, Knuth & Patashnik, Concrete Mathematics, eq. (3.11): "
+    "floor((floor(x) + m)/n) = floor((x + m)/n), m integer, n positive integer"
+)
+SOURCE_DIVISION = "division with remainder: x = s*q + r with q = floor(x/s) and 0 <= r <= s - 1, for s >= 1"
+TIME_BUDGET = 20.0
+"""Seconds :func:`prove` spends before it answers ``unknown`` (settable per call)."""
+
+
+def _is_integral(expr: sp.Expr) -> bool:
+    """A polynomial with integer coefficients in integer symbols (floors count as integer symbols)."""
+    expr = sp.expand(expr)
+    atoms = {a: sp.Dummy(integer=True) for a in expr.atoms(sp.floor, sp.ceiling)}
+    plain = expr.xreplace(atoms)
+    if not all(s.is_integer for s in plain.free_symbols):
+        return False
+    if not plain.is_polynomial(*plain.free_symbols):
+        return False
+    if not plain.free_symbols:
+        return plain.is_Integer
+    return all(c.is_Integer for c in sp.Poly(plain, *plain.free_symbols).coeffs())
+
+
+def _compose_floors(expr: sp.Expr) -> sp.Expr:
+    """Rewrite ``floor((floor(u) + m)/n)`` as ``floor((u + m)/n)`` wherever it applies, innermost first."""
+
+    def rewrite(e: sp.Expr) -> sp.Expr:
+        if not isinstance(e, sp.floor):
+            return e
+        numerator, denominator = sp.fraction(sp.together(e.args[0]))
+        if not (denominator.is_Integer and denominator > 0):
+            return e
+        numerator = sp.expand(numerator)
+        inner = [f for f in numerator.atoms(sp.floor)]
+        for floor in inner:
+            rest = sp.expand(numerator - floor)
+            if rest.has(floor) or rest.has(sp.floor, sp.ceiling) or not _is_integral(rest):
+                continue
+            return sp.floor((floor.args[0] + rest) / denominator)
+        return e
+
+    previous = None
+    while previous != expr:
+        previous, expr = expr, expr.replace(lambda e: isinstance(e, sp.floor), rewrite)
+    return expr
+
+
+def _denominators(expr: sp.Expr) -> set[sp.Expr]:
+    """Every denominator in ``expr`` that contains a symbol (of the sides and of every floor argument)."""
+    found: set[sp.Expr] = set()
+    for part in (expr, *(r.args[0] for r in expr.atoms(sp.floor, sp.ceiling))):
+        for term in sp.Add.make_args(sp.expand(part)):
+            _, denominator = sp.fraction(sp.together(term))
+            if denominator.free_symbols:
+                found.update(factor for factor, _ in sp.factor_list(denominator)[1] if factor.free_symbols)
+    return found
+
+
+def _zeros(denominators: set[sp.Expr]) -> tuple[list[sp.Basic], dict[sp.Symbol, int] | None]:
+    """The conditions under which a denominator vanishes, and for one symbol the bound above its zeros.
+
+    A denominator that is positive for positive integers never vanishes. One in
+    a single symbol vanishes at its positive integer roots: the claim is then
+    proved from one past the largest of them, the values below checked one by
+    one. Any other is reported as a condition.
+    """
+    undefined: list[sp.Basic] = []
+    above: dict[sp.Symbol, int] = {}
+    for denominator in denominators:
+        if denominator.is_positive or denominator.is_negative:
+            continue
+        symbols = denominator.free_symbols
+        if len(symbols) == 1 and denominator.is_polynomial(*symbols):
+            (symbol,) = symbols
+            roots = (
+                [int(r) for r in sp.Poly(denominator, symbol).ground_roots() if r.is_Integer and r >= 1]
+                if symbol.is_integer
+                else None
+            )
+            if roots is None:
+                return [*undefined, sp.Eq(denominator, 0)], None
+            if not roots:
+                continue
+            undefined.extend(sp.Eq(symbol, r) for r in sorted(roots))
+            undefined.sort(key=sp.default_sort_key)
+            above[symbol] = max(above.get(symbol, 0), max(roots))
+            continue
+        return [*undefined, sp.Eq(denominator, 0)], None
+    return undefined, above
+
+
+def _root_candidates(polynomial: sp.Poly, lowest: int) -> tuple[list[int], int]:
+    """Integers from ``lowest`` at which the sign of ``polynomial`` may change, and one above every root."""
+    points, top = {lowest}, lowest
+    for (a, b), _ in polynomial.intervals(eps=sp.Rational(1, 4)):
+        low, high = sp.floor(a) - 1, sp.ceiling(b) + 1
+        points.update(range(max(int(low), lowest), int(high) + 1))
+        top = max(top, int(high) + 1)
+    return sorted(points), top
+
+
+def _sign_by_roots(difference: sp.Expr, strict: bool) -> tuple[list[sp.Expr], list[int], int] | None:
+    """For one integer symbol n >= 1: ``difference >= 0`` (> 0) by the real roots of its numerator.
+
+    The sign of a polynomial is constant between consecutive real roots, so the
+    integers next to each root and one above them all decide every integer.
+    Returns the roots, the integers checked and the one above, or None.
+    """
+    numerator, denominator = sp.fraction(sp.together(difference))
+    symbols = numerator.free_symbols | denominator.free_symbols
+    if len(symbols) != 1:
+        return None
+    (n,) = symbols
+    if not (n.is_integer and n.is_positive):
+        return None
+    if not (numerator.is_polynomial(n) and denominator.is_polynomial(n)):
+        return None
+    product = sp.Poly(sp.expand(numerator * denominator), n)  # the sign of the quotient, where defined
+    if product.degree() < 1:
+        return None
+    points, top = _root_candidates(product, 1)
+    for point in [*points, top]:
+        value = difference.xreplace({n: point})
+        if value.has(sp.zoo, sp.nan):
+            continue
+        if not (value > 0 if strict else value >= 0):
+            return None
+    roots = [r for r in sp.Poly(product, n).real_roots()]
+    return roots, points, top
+
+
+def _divide_out(expr: sp.Expr, symbols: list[sp.Symbol]) -> tuple[dict, sp.Symbol, sp.Symbol, sp.Expr] | None:
+    """For ``floor(x/s)`` with ``s`` a positive symbol: a symbol of ``x`` to write as ``s*q + r - (rest)``."""
+    for rounding in sorted(expr.atoms(sp.floor), key=sp.default_sort_key):
+        numerator, divisor = sp.fraction(sp.together(rounding.args[0]))
+        if divisor.is_Integer or not (divisor.is_positive and divisor.is_integer):
+            continue
+        numerator = sp.expand(numerator)
+        for symbol in symbols:
+            if divisor.has(symbol) or sp.Poly(numerator, symbol).degree() != 1:
+                continue
+            if numerator.coeff(symbol) != 1:
+                continue
+            q = sp.Symbol("q", integer=True)
+            r = sp.Symbol("r", integer=True, nonnegative=True)
+            rest = sp.expand(numerator - symbol)
+            return {symbol: divisor * q + r - rest}, q, r, divisor
+    return None
 
 
 def _rounding_modulus(expr: sp.Expr) -> int | None:
@@ -144,7 +297,7 @@ def _decide(relation: str, left: sp.Expr, right: sp.Expr) -> bool | None:
     return True if _sign_proof(right - left, relation == "<") else None
 
 
-def _search(left, relation, right, symbols, conditions) -> tuple[dict | None, int, int]:
+def _search(left, relation, right, symbols, conditions, deadline=None) -> tuple[dict | None, int, int]:
     """The smallest assignment (by sum) that breaks the claim, the points tried, and the bound used."""
     integers = [s for s in symbols if s.is_integer]
     rationals = [s for s in symbols if not s.is_integer]
@@ -153,6 +306,8 @@ def _search(left, relation, right, symbols, conditions) -> tuple[dict | None, in
     grid = sorted(itertools.product(range(1, bound + 1), repeat=len(integers)), key=lambda v: (sum(v), v))
     tried = 0
     for values in grid:
+        if deadline is not None and time.monotonic() > deadline:
+            break
         for extra in itertools.product(RATIONAL_TRIALS, repeat=len(rationals)):
             assignment = {
                 **dict(zip(integers, map(sp.Integer, values), strict=True)),
@@ -192,6 +347,7 @@ def prove(
     right: sp.Expr | str | None = None,
     relation: str = "==",
     assume: tuple[str | sp.Basic, ...] = (),
+    time_budget: float = TIME_BUDGET,
 ) -> Proof:
     """Prove or disprove ``left RELATION right`` for all positive-integer values of the symbols.
 
@@ -218,6 +374,20 @@ def prove(
             condition = OPERATORS[op](a, b)
         conditions.append(condition)
     conditions = tuple(conditions)
+    deadline = time.monotonic() + time_budget
+    undefined, above = _zeros(_denominators(left) | _denominators(right))
+    undefined = [u for u in undefined if not any(is_false(c.xreplace(_solved(u))) for c in conditions)]
+    below: list[dict[sp.Symbol, sp.Integer]] = []
+    if above:
+        # prove from one past the largest zero; the values below it are evaluated one by one
+        for symbol, top in above.items():
+            low = _lowest(symbol, conditions)
+            if top >= low:
+                below += [{symbol: sp.Integer(v)} for v in range(low, top + 1)]
+                conditions = (*conditions, sp.Ge(symbol, top + 1))
+        if len(above) > 1:
+            below = []  # several symbols: the finite values are not a product; leave them to the search
+    added = {sp.Ge(symbol, top + 1) for symbol, top in (above or {}).items()}
     shifts, filters = _shift(conditions)
     work_left, work_right = _without_mod(left.xreplace(shifts)), _without_mod(right.xreplace(shifts))
     symbols = sorted((left - right).free_symbols, key=lambda s: s.name)
@@ -229,15 +399,51 @@ def prove(
                     symbol,
                     "=",
                     shifted,
-                    f"assumption {symbol} >= {shifted.xreplace({symbol: 1})}: "
-                    f"write {symbol} as a positive integer plus {shifted - symbol}",
+                    (
+                        f"a denominator vanishes at {symbol} = "
+                        f"{', '.join(str(u.rhs) for u in undefined if u.lhs == symbol)}: the values up to "
+                        f"{shifted - symbol} are evaluated one by one, and above it {symbol} is a positive "
+                        f"integer plus {shifted - symbol}"
+                        if sp.Ge(symbol, shifted.xreplace({symbol: 1})) in added
+                        else f"assumption {symbol} >= {shifted.xreplace({symbol: 1})}: "
+                        f"write {symbol} as a positive integer plus {shifted - symbol}"
+                    ),
                 )
             )
         steps.append(ProofStep(work_left, relation, work_right, "substitution"))
 
     def finish(status, method, counterexample=None, evidence=None):
         return Proof(
-            left, relation, right, status, method, tuple(steps), counterexample, evidence, conditions
+            left,
+            relation,
+            right,
+            status,
+            method,
+            tuple(steps),
+            counterexample,
+            evidence,
+            tuple(c for c in conditions if c not in added),
+            tuple(undefined),
+        )
+
+    for point in below:
+        a, b = left.xreplace(point), right.xreplace(point)
+        if a.has(sp.zoo, sp.nan) or b.has(sp.zoo, sp.nan):
+            continue
+        shown = ", ".join(f"{s} = {v}" for s, v in point.items())
+        if not _holds(relation, a, b):
+            flipped = {"==": "!=", "!=": "==", "<=": ">", "<": ">=", ">=": "<", ">": "<="}[relation]
+            steps.append(ProofStep(a, flipped, b, f"exact evaluation at {shown}"))
+            return finish("disproved", "counterexample search", tuple(point.items()))
+        steps.append(
+            ProofStep(a, relation, b, f"exact evaluation at {shown} (below the zeros of a denominator)")
+        )
+
+    composed_left, composed_right = _compose_floors(work_left), _compose_floors(work_right)
+    if (composed_left, composed_right) != (work_left, work_right):
+        work_left, work_right = composed_left, composed_right
+        steps.append(
+            ProofStep(work_left, relation, work_right, "nested floors composed into one", SOURCE_NESTED)
         )
 
     rounding = (sp.floor, sp.ceiling)
@@ -257,6 +463,16 @@ def prove(
                     "=",
                     sp.expand(num_r * den_l),
                     "cross-multiplied, both sides expand to the same polynomial",
+                )
+            )
+        elif decided and relation == "!=":
+            numerator, _ = sp.fraction(sp.together(work_left - work_right))
+            steps.append(
+                ProofStep(
+                    sp.expand(numerator),
+                    "!=",
+                    0,
+                    "the numerator of the difference never vanishes for positive values of the symbols",
                 )
             )
         elif decided:
@@ -285,7 +501,30 @@ def prove(
                 )
             )
         if decided:
-            return finish("proved", "identity" if relation == "==" else "sign of a polynomial")
+            method = {"==": "identity", "!=": "non-vanishing numerator"}.get(relation, "sign of a polynomial")
+            return finish("proved", method)
+        if relation in (">=", ">", "<=", "<"):
+            difference = work_left - work_right if relation in (">=", ">") else work_right - work_left
+            found = _sign_by_roots(difference, relation in (">", "<"))
+            if found is not None:
+                roots, points, top = found
+                (n,) = sp.together(difference).free_symbols
+                shown = ", ".join(sp.sstr(r) for r in roots) or "none"
+                steps.append(
+                    ProofStep(
+                        sp.together(difference),
+                        ">" if relation in (">", "<") else ">=",
+                        0,
+                        f"the sign changes only at real roots of the numerator ({shown}); "
+                        f"checked exactly at {n} = {', '.join(map(str, points))} and at {top}, "
+                        f"beyond which the sign is that at {top}",
+                    )
+                )
+                return finish("proved", "sign by real roots")
+    if not filters and relation in OPERATORS:
+        proved = _prove_by_division(work_left, work_right, relation, symbols, steps)
+        if proved:
+            return finish("proved", "division with remainder")
     modulus = _rounding_modulus(work_left - work_right)
     has_rounding = (work_left - work_right).has(*rounding)
     if (
@@ -312,6 +551,9 @@ def prove(
         )
         all_cases = True
         for residues in itertools.product(range(1, modulus + 1), repeat=len(symbols)):
+            if time.monotonic() > deadline:
+                all_cases = False
+                break
             case = {s: modulus * quotients[s] + r for s, r in zip(symbols, residues, strict=True)}
             a, b = sp.expand(work_left.xreplace(case)), sp.expand(work_right.xreplace(case))
             if (a - b).has(*rounding) or not _decide(relation, a, b):
@@ -331,7 +573,7 @@ def prove(
         if all_cases:
             return finish("proved", "residue case split")
         del steps[before:]
-    counterexample, tried, bound = _search(left, relation, right, symbols, conditions)
+    counterexample, tried, bound = _search(left, relation, right, symbols, conditions, deadline)
     if counterexample is not None:
         values = tuple(sorted(counterexample.items(), key=lambda item: item[0].name))
         a, b = left.xreplace(counterexample), right.xreplace(counterexample)
@@ -345,4 +587,77 @@ def prove(
         )
         return finish("disproved", "counterexample search", values)
     evidence = f"no counterexample among {tried} assignments with integer symbols from 1 to {bound}"
+    if time.monotonic() > deadline:
+        evidence += f" (the time budget of {time_budget:g} s ran out)"
     return finish("unknown", "numeric evidence only", evidence=evidence)
+
+
+def _solved(condition: sp.Basic) -> dict:
+    """``Eq(n, 3)`` as ``{n: 3}``; anything else as no substitution."""
+    if isinstance(condition, sp.Eq) and isinstance(condition.lhs, sp.Symbol) and condition.rhs.is_number:
+        return {condition.lhs: condition.rhs}
+    return {}
+
+
+def is_false(condition: sp.Basic) -> bool:
+    return condition is sp.false or condition is False
+
+
+def _lowest(symbol: sp.Symbol, conditions: tuple[sp.Basic, ...]) -> int:
+    """The smallest value the assumptions leave a positive-integer symbol."""
+    low = 1
+    for condition in conditions:
+        if isinstance(condition, (sp.GreaterThan, sp.StrictGreaterThan)) and condition.lhs == symbol:
+            if condition.rhs.is_Integer:
+                low = max(low, int(condition.rhs) + (1 if isinstance(condition, sp.StrictGreaterThan) else 0))
+    return low
+
+
+def _prove_by_division(left, right, relation, symbols, steps) -> bool:
+    """Floors with a symbolic divisor: write a symbol of the dividend by division with remainder.
+
+    ``floor((x + c)/s)`` with ``x`` a symbol of coefficient 1: ``x = s*q + r - c``
+    with ``0 <= r <= s - 1`` makes that floor ``q``, and any floor of the same
+    dividend plus a multiple of ``s`` ``q`` plus that multiple. The claim is
+    proved for every integer ``q`` and every such ``r``, which covers every ``x``.
+    """
+    found = _divide_out(left - right, symbols)
+    if found is None:
+        return False
+    substitution, q, r, divisor = found
+    a, b = sp.expand(left.xreplace(substitution)), sp.expand(right.xreplace(substitution))
+    remainder_floors = {
+        f for f in a.atoms(sp.floor) | b.atoms(sp.floor) if sp.simplify(f.args[0] - r / divisor) == 0
+    }
+    a, b = a.xreplace({f: 0 for f in remainder_floors}), b.xreplace({f: 0 for f in remainder_floors})
+    if (a - b).has(sp.floor, sp.ceiling, sp.Mod):
+        return False
+    (symbol,) = substitution
+    if relation == "==":
+        if sp.expand(sp.fraction(sp.together(a - b))[0]) != 0:
+            return False
+    else:
+        difference = a - b if relation in (">=", ">") else b - a
+        slack = sp.Symbol("t", integer=True, nonnegative=True)
+        bounded = sp.expand(difference.xreplace({divisor: r + 1 + slack})) if divisor.is_Symbol else None
+        if bounded is None or bounded.has(q):
+            return False
+        strict = relation in (">", "<")
+        if not (bounded.is_positive if strict else bounded.is_nonnegative):
+            if not _sign_proof(bounded + 0, strict):
+                return False
+    steps.append(
+        ProofStep(
+            symbol,
+            "=",
+            substitution[symbol],
+            f"division with remainder by {divisor}: q an integer, 0 <= r <= {divisor} - 1",
+            SOURCE_DIVISION,
+        )
+    )
+    steps.append(
+        ProofStep(
+            a, relation if relation != "==" else "=", b, f"floor(r/{divisor}) = 0 since 0 <= r < {divisor}"
+        )
+    )
+    return True

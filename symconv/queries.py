@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass
@@ -60,9 +61,17 @@ class ExactCase:
 
 @dataclass(frozen=True)
 class Domain:
+    """Where a network is valid.
+
+    ``smallest`` holds each size's smallest valid value; when that value is
+    valid only for some values of other free symbols, ``witnesses`` gives them
+    (searched from 1 to :data:`SMALLEST_BOX`).
+    """
+
     conditions: tuple[sp.Basic, ...]
     smallest: tuple[tuple[sp.Symbol, int | None], ...]
     exact_when: tuple[ExactCase, ...]
+    witnesses: tuple[tuple[sp.Symbol, tuple[tuple[sp.Symbol, int], ...]], ...] = ()
 
 
 def simplify_condition(condition: sp.Basic) -> sp.Basic:
@@ -121,13 +130,41 @@ def _spatial(network: Network) -> list[sp.Symbol]:
     return sorted(found, key=lambda s: s.name)
 
 
-def _smallest(network: Network, symbol: sp.Symbol, fixed: dict, limit: int) -> int | None:
+SMALLEST_BOX = 8
+"""When a size's conditions involve other free symbols, those are tried from 1 to this."""
+
+
+def _smallest(
+    network: Network, symbol: sp.Symbol, fixed: dict, limit: int, box: int = SMALLEST_BOX
+) -> tuple[int | None, tuple[tuple[sp.Symbol, int], ...]]:
+    """The smallest valid value of ``symbol``, and the values of the other free symbols that make it valid.
+
+    Conditions that involve other free symbols (a symbolic stride, kernel,
+    padding, or the other side of the image) count: a value is valid when some
+    values of those symbols from 1 to ``box`` make every condition hold.
+    """
     conditions = [a.condition.xreplace(fixed) for a in network.assumptions]
-    relevant = [c for c in conditions if c.free_symbols <= {symbol}]
+    relevant = [c for c in conditions if symbol in c.free_symbols]
+    others = sorted(set().union(*(c.free_symbols for c in relevant)) - {symbol}, key=lambda s: s.name)
+    if not others:
+        for value in range(1, limit + 1):
+            if all(is_true(c.xreplace({symbol: value})) for c in relevant):
+                return value, ()
+        return None, ()
+    combinations = list(itertools.product(range(1, box + 1), repeat=len(others)))
+    budget = 200_000  # condition evaluations
     for value in range(1, limit + 1):
-        if all(is_true(c.xreplace({symbol: value})) for c in relevant):
-            return value
-    return None
+        at_value = [c.xreplace({symbol: value}) for c in relevant]
+        if any(is_true(c) is False for c in at_value):
+            continue
+        for combination in combinations:
+            budget -= len(at_value)
+            if budget < 0:
+                return None, ()
+            assignment = dict(zip(others, combination, strict=True))
+            if all(is_true(c.xreplace(assignment)) for c in at_value):
+                return value, tuple(assignment.items())
+    return None, ()
 
 
 def _moduli(expr: sp.Basic, symbol: sp.Symbol) -> list[int] | None:
@@ -149,7 +186,9 @@ def domain(network: Network, at: dict | None = None, limit: int = 100_000) -> Do
     conditions = tuple(simplify_condition(a.condition.xreplace(fixed)) for a in network.assumptions)
     conditions = _strongest(c for c in conditions if is_true(c) is not True)
     spatial = [s for s in _spatial(network) if s not in fixed]
-    smallest = tuple((s, _smallest(network, s, fixed, limit)) for s in spatial)
+    found = {s: _smallest(network, s, fixed, limit) for s in spatial}
+    smallest = tuple((s, value) for s, (value, _) in found.items())
+    witnesses = tuple((s, witness) for s, (_, witness) in found.items() if witness)
     cases = []
     expressions = [d for row in report.rows for d in row.output_shape] + [report.macs, report.params]
     substitution, conditions_exact = {}, []
@@ -181,7 +220,7 @@ def domain(network: Network, at: dict | None = None, limit: int = 100_000) -> Do
                 exact(report.macs),
             )
         )
-    return Domain(conditions, smallest, tuple(cases))
+    return Domain(conditions, smallest, tuple(cases), witnesses)
 
 
 # --- solve ----------------------------------------------------------------------------------------------
@@ -222,12 +261,25 @@ def parse_budget(text: str) -> Budget:
 
 @dataclass(frozen=True)
 class Solution:
+    """The answer of :func:`solve`.
+
+    ``status`` says what kind of answer it is: ``exact`` (``value`` is the
+    largest value meeting the budgets, decided for every value of the symbol),
+    ``unbounded`` (there is no largest: ``value`` and every value above it in
+    its residue class, as ``note`` states, meet them), ``none`` (no value meets them, decided), or ``searched`` (the
+    totals are not polynomial in the symbol on residue classes, so only the
+    values up to ``searched_up_to`` were tried: ``value`` is the largest of
+    those, and nothing is claimed beyond).
+    """
+
     symbol: sp.Symbol
     value: sp.Expr | None
     supremum: sp.Expr | None  # for a rational symbol: the exact bound before channel integrality
     report: Report | None
     budgets: tuple[Budget, ...]
     note: str
+    status: str = "exact"
+    searched_up_to: sp.Expr | None = None
 
 
 def _lattice_step(network: Network, symbol: sp.Symbol) -> sp.Rational | None:
@@ -243,10 +295,164 @@ def _lattice_step(network: Network, symbol: sp.Symbol) -> sp.Rational | None:
     return sp.Rational(1, math.gcd(*coefficients)) if coefficients else None
 
 
+MAX_PERIOD = 4096
+"""Residue classes :func:`solve` is willing to examine one by one."""
+
+SEARCH_LIMIT = 1024
+"""Values :func:`solve` tries when it cannot decide (the ``searched`` status)."""
+
+
+def _period(expressions: list[sp.Basic], symbol: sp.Symbol) -> int | None:
+    """A period L such that, on each class ``symbol = L*t + r``, every floor and Mod in the symbol is a polynomial.
+
+    A floor of ``(linear in the symbol and inner floors)/d`` multiplies the period of its
+    arguments by ``d``; a ``Mod(., m)`` by ``m``. None when a divisor is not an integer
+    or the period passes :data:`MAX_PERIOD`.
+    """
+    memo: dict[sp.Basic, int | None] = {}
+
+    def period(expr: sp.Basic) -> int | None:
+        if symbol not in expr.free_symbols:
+            return 1
+        if expr in memo:
+            return memo[expr]
+        inner = 1
+        for arg in expr.args:
+            found = period(arg)
+            if found is None:
+                memo[expr] = None
+                return None
+            inner = math.lcm(inner, found)
+        if isinstance(expr, (sp.floor, sp.ceiling)):
+            _, denominator = sp.fraction(sp.together(expr.args[0]))
+            inner = inner * int(denominator) if denominator.is_Integer else None
+        elif isinstance(expr, sp.Mod):
+            modulus = expr.args[1]
+            inner = inner * int(modulus) if modulus.is_Integer else None
+        elif isinstance(expr, sp.Pow) and not (expr.exp.is_Integer and expr.exp >= 0):
+            inner = None  # the symbol in a denominator or under a root
+        elif isinstance(expr, (sp.Min, sp.Max, sp.Piecewise)) or (
+            isinstance(expr, sp.Function) and not isinstance(expr, (sp.floor, sp.ceiling, sp.Mod))
+        ):
+            inner = None
+        if inner is not None and inner > MAX_PERIOD:
+            inner = None
+        memo[expr] = inner
+        return inner
+
+    total = 1
+    for expr in expressions:
+        found = period(sp.sympify(expr))
+        if found is None:
+            return None
+        total = math.lcm(total, found)
+        if total > MAX_PERIOD:
+            return None
+    return total
+
+
+_RELATIONS = (
+    sp.GreaterThan,
+    sp.StrictGreaterThan,
+    sp.LessThan,
+    sp.StrictLessThan,
+    sp.Equality,
+    sp.Unequality,
+)
+
+
+def _polynomial_of(condition: sp.Basic, t: sp.Symbol) -> sp.Poly | bool | None:
+    """``condition`` in ``t`` as the polynomial whose sign decides it, True/False, or None if it is not one."""
+    if condition in (sp.true, sp.false) or isinstance(condition, bool):
+        return bool(condition)
+    if not isinstance(condition, _RELATIONS):
+        return None
+    difference = sp.expand(condition.lhs - condition.rhs)
+    if difference.free_symbols - {t}:
+        return None
+    if not difference.is_polynomial(t) or difference.has(sp.floor, sp.ceiling, sp.Mod):
+        return None
+    return sp.Poly(difference, t)
+
+
+def _candidates(polynomials: list[sp.Poly]) -> tuple[list[int], int]:
+    """Integers ``t >= 0`` at which to test the conditions, and one integer above every root.
+
+    Each condition keeps its truth value between consecutive real roots of its
+    polynomial, so the largest integer of any interval of the feasible set lies
+    within one of each isolating interval (of width at most 1/4) of some root.
+    """
+    points, top = {0}, 0
+    for polynomial in polynomials:
+        if polynomial.degree() < 1:
+            continue
+        for (a, b), _ in polynomial.intervals(eps=sp.Rational(1, 4)):
+            low, high = math.floor(a) - 1, math.ceil(b) + 1
+            points.update(range(max(low, 0), high + 1))
+            top = max(top, high + 1)
+    return sorted(points, reverse=True), top
+
+
+def _holds(relations: list[tuple[sp.Basic, sp.Poly]], t: sp.Symbol, point: int) -> bool:
+    return all(bool(relation.xreplace({t: point})) for relation, _ in relations)
+
+
+def _largest_on_classes(symbol: sp.Symbol, conditions: list[sp.Basic], period: int) -> tuple[str, int | None]:  # noqa: C901
+    """The largest integer ``symbol >= 1`` meeting every condition, decided class by class modulo ``period``.
+
+    On the class ``symbol = r + period*t`` every condition must be a polynomial
+    relation in ``t``. Returns ("exact", v), ("unbounded", v0) with v0 a value
+    from which every value of its class (v0 + period*t) meets them, ("none", None), or ("undecided",
+    None) when a condition is not polynomial on some class.
+    """
+    t = sp.Symbol("t", integer=True, nonnegative=True)
+    best: int | None = None
+    unbounded_from: int | None = None
+    for r in range(1, period + 1):
+        relations = []
+        for condition in conditions:
+            relation = condition.xreplace({symbol: r + period * t})
+            polynomial = _polynomial_of(relation, t)
+            if polynomial is None:
+                return "undecided", None
+            if polynomial is False:
+                break
+            if polynomial is not True:
+                relations.append((relation, polynomial))
+        else:
+            points, top = _candidates([polynomial for _, polynomial in relations])
+
+            if _holds(relations, t, top):
+                start = r + period * top
+                unbounded_from = start if unbounded_from is None else min(unbounded_from, start)
+                continue
+            for point in points:
+                value = r + period * point
+                if best is not None and value <= best:
+                    break
+                if _holds(relations, t, point):
+                    best = value
+                    break
+    if unbounded_from is not None:
+        return "unbounded", unbounded_from
+    return ("exact", best) if best is not None else ("none", None)
+
+
 def solve(
-    network: Network, symbol_name: str, budgets: list[Budget], at: dict | None = None, limit: int = 10**7
+    network: Network,
+    symbol_name: str,
+    budgets: list[Budget],
+    at: dict | None = None,
+    limit: int = SEARCH_LIMIT,
 ) -> Solution:
-    """The largest value of one symbol under the budgets, every other symbol fixed by ``at``."""
+    """The largest value of one symbol under the budgets, every other symbol fixed by ``at``.
+
+    Exact wherever the totals and the network's conditions are polynomials in the
+    symbol on residue classes (sizes, channel counts, widths on their lattice):
+    the answer holds for every value, with unbounded and empty cases said so.
+    Otherwise (a stride or kernel maximised, a width under rounding) it tries the
+    values up to ``limit`` and says that it did only that.
+    """
     report = network.report
     known = {s.name: s for s in report.free_symbols()}
     if symbol_name not in known:
@@ -259,58 +465,129 @@ def solve(
     if free:
         raise SpecError(f"give values for {', '.join(sorted(s.name for s in free))} with --at")
     base = report.at(fixed) if fixed else report
+    validity = [a.condition.xreplace(fixed) for a in network.assumptions]
+    validity = [c for c in validity if symbol in c.free_symbols]
+    budgets = tuple(budgets)
 
-    def feasible(value: sp.Expr) -> Report | None:
+    def feasible_at(value: sp.Expr) -> Report | None:
         try:
             evaluated = base.at({symbol: value})
-        except ShapeError:
+        except (ShapeError, SpecError):
             return None
         return evaluated if all(b.holds(evaluated) for b in budgets) else None
 
+    def relations(substitution: sp.Expr, integrality: bool = True) -> list[sp.Basic]:
+        """Validity and budgets with ``symbol`` replaced (without integrality: no ``Mod`` conditions)."""
+        kept = validity if integrality else [c for c in validity if not c.has(sp.Mod)]
+        found = [c.xreplace({symbol: substitution}) for c in kept]
+        for budget in budgets:
+            quantity = sp.sympify(getattr(base, budget.quantity)).xreplace({symbol: substitution})
+            found.append(sp.Lt(quantity, budget.limit) if budget.strict else sp.Le(quantity, budget.limit))
+        return found
+
     if symbol.is_integer:
-        low = next((v for v in range(1, 4097) if feasible(sp.Integer(v))), None)
-        if low is None:
-            return Solution(
-                symbol, None, None, None, tuple(budgets), "no value from 1 to 4096 meets the budgets"
-            )
-        high = low
-        while high < limit and feasible(sp.Integer(high * 2)):
-            high *= 2
-        top = high * 2
-        while top - high > 1:  # feasible(high), not feasible(top)
-            middle = (high + top) // 2
-            if feasible(sp.Integer(middle)):
-                high = middle
-            else:
-                top = middle
-        note = (
-            f"{symbol} = {high} meets the budgets and {high + 1} does not (exact evaluation); "
-            "the totals grow with the symbol"
-        )
-        return Solution(symbol, sp.Integer(high), None, feasible(sp.Integer(high)), tuple(budgets), note)
-    # a rational symbol: the exact bound of each budget is a root of a polynomial in the symbol
-    supremum = None
-    x = sp.Symbol("x", positive=True)
-    for budget in budgets:
-        quantity = sp.sympify(getattr(base, budget.quantity)).xreplace({symbol: x})
-        roots = [r for r in sp.solve(sp.Eq(quantity, budget.limit), x) if r.is_positive]
-        if not roots:
-            raise SpecError(f"{budget.quantity} does not reach {budget.limit} for any positive {symbol}")
-        bound = min(roots)
-        supremum = bound if supremum is None else sp.Min(supremum, bound)
+        return _solve_on_integers(symbol, sp.Integer(1), relations, feasible_at, budgets, limit, None)
     step = _lattice_step(network, symbol)
+    x = sp.Symbol("x", positive=True)
+    supremum = _real_supremum(relations(x, integrality=step is None), x)
+    if supremum == 0:
+        return Solution(symbol, None, None, None, budgets, f"no positive {symbol} meets the budgets", "none")
     if step is None:
-        value = supremum
+        if supremum is None:
+            return _search_rational(symbol, feasible_at, budgets, limit)
+        if supremum is sp.oo:
+            note = f"every positive {symbol} meets the budgets"
+            return Solution(symbol, sp.Integer(0), None, None, budgets, note, "unbounded")
+        value = supremum if feasible_at(supremum) is not None else None
         note = f"the largest {symbol} is the root of the binding budget"
-    else:
-        value = sp.floor(supremum / step) * step
-        if budgets[0].strict and value == supremum:
-            value -= step
-        note = f"channel counts are integers only for {symbol} a multiple of {step}; the largest such value"
-    evaluated = feasible(value)
-    if evaluated is None:
-        raise SpecError(f"no value of {symbol} meets the budgets with integer channel counts")
-    return Solution(symbol, value, supremum, evaluated, tuple(budgets), note)
+        if value is None:
+            note = f"{symbol} may approach {supremum} but not reach it (a strict budget); no largest value"
+        return Solution(
+            symbol, value, supremum, feasible_at(value) if value is not None else None, budgets, note
+        )
+    return _solve_on_integers(symbol, step, relations, feasible_at, budgets, limit, supremum)
+
+
+def _real_supremum(conditions: list[sp.Basic], x: sp.Symbol) -> sp.Expr | None:
+    """The supremum of the positive reals ``x`` meeting every condition (0: none; oo: unbounded; None: not polynomial)."""
+    polynomials = []
+    for condition in conditions:
+        polynomial = _polynomial_of(condition, x)
+        if polynomial is None:
+            return None
+        if polynomial is False:
+            return sp.Integer(0)
+        if polynomial is not True:
+            polynomials.append(polynomial)
+    roots = sorted({root for p in polynomials for root in sp.Poly(p.as_expr(), x).real_roots() if root > 0})
+
+    def holds(point: sp.Expr) -> bool:
+        return all(is_true(c.xreplace({x: point})) for c in conditions)
+
+    if holds(roots[-1] + 1 if roots else sp.Integer(1)):
+        return sp.oo
+    below = [sp.Integer(0), *roots[:-1]]
+    for upper, lower in zip(reversed(roots), reversed(below), strict=True):
+        if holds(upper) or holds((upper + lower) / 2):
+            return upper
+    return sp.Integer(0)
+
+
+def _solve_on_integers(symbol, step, relations, feasible_at, budgets, limit, supremum) -> Solution:
+    """The integer search of :func:`solve`: ``symbol = step * count`` over positive integers ``count``."""
+
+    def feasible(count: int) -> bool:
+        return count >= 1 and feasible_at(step * count) is not None
+
+    count = sp.Symbol("count", integer=True, positive=True)
+    conditions = relations(step * count)
+    period = _period(conditions, count)
+    status, found = ("undecided", None) if period is None else _largest_on_classes(count, conditions, period)
+    if status in ("exact", "unbounded") and not feasible(found):
+        status = "undecided"  # the exact evaluation disagrees with the conditions: decide nothing
+    unit = "" if step == 1 else f" (a multiple of {step}: channel counts are integers only there)"
+    if status == "exact":
+        value = step * found
+        note = (
+            f"{symbol} = {value}{unit} meets the budgets and no larger value does (decided for every value)"
+        )
+        return Solution(symbol, value, supremum, feasible_at(value), budgets, note)
+    if status == "unbounded":
+        value = step * found
+        every = (
+            f"every {symbol}" if period == 1 else f"{symbol} = {value} + {step * period}*j for every j >= 0"
+        )
+        note = f"{every}{unit} meets the budgets (from {value} on): there is no largest"
+        return Solution(symbol, value, supremum, None, budgets, note, "unbounded")
+    if status == "none":
+        return Solution(symbol, None, supremum, None, budgets, f"no {symbol}{unit} meets the budgets", "none")
+    best = next((v for v in range(limit, 0, -1) if feasible(v)), None)
+    reach = step * limit
+    if best is None:
+        note = f"no {symbol} up to {reach} meets the budgets; larger values were not tried"
+        return Solution(symbol, None, supremum, None, budgets, note, "searched", reach)
+    value = step * best
+    note = (
+        f"searched {symbol} up to {reach}: {value} is the largest there that meets the budgets; "
+        f"nothing is claimed beyond {reach} (the totals are not polynomial in {symbol} on residue classes)"
+    )
+    return Solution(symbol, value, supremum, feasible_at(value), budgets, note, "searched", reach)
+
+
+def _search_rational(symbol, feasible_at, budgets, limit) -> Solution:
+    """A rational symbol under rounding: only the multiples of 1/100 up to ``limit/100`` are tried."""
+    step = sp.Rational(1, 100)
+    best = next((v for v in range(limit, 0, -1) if feasible_at(step * v) is not None), None)
+    reach = step * limit
+    if best is None:
+        note = f"no multiple of {step} up to {reach} meets the budgets; other values were not tried"
+        return Solution(symbol, None, None, None, budgets, note, "searched", reach)
+    value = step * best
+    note = (
+        f"searched the multiples of {step} up to {reach}: {value} is the largest that meets the budgets; "
+        f"values between them and beyond {reach} were not tried"
+    )
+    return Solution(symbol, value, None, feasible_at(value), budgets, note, "searched", reach)
 
 
 # --- memory ---------------------------------------------------------------------------------------------

@@ -101,6 +101,9 @@ class Report:
     values: tuple[tuple[sp.Symbol, sp.Expr], ...] = ()
     unused: tuple[tuple[str, int], ...] = ()
     """Parameters held by modules that the forward pass never reads: (module path, count)."""
+    cost: str = "MACs"
+    """What the ``macs`` column counts: symconv's MACs, or a tool's count under its convention
+    (``"FLOPs"`` when the column already counts two per multiply-accumulate)."""
 
     @property
     def unused_params(self) -> int:
@@ -126,7 +129,8 @@ class Report:
 
     @property
     def flops(self) -> sp.Expr:
-        return tidy(2 * self.macs)
+        """Two per multiply-accumulate; the column itself when it already counts FLOPs."""
+        return tidy(self.macs if self.cost == "FLOPs" else 2 * self.macs)
 
     @property
     def activations(self) -> sp.Expr:

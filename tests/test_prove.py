@@ -15,10 +15,17 @@ from symconv.sizes import symbols
 n, m = symbols("n m")
 
 
-def test_nested_floor_identity_is_proved_by_residues():
+def test_nested_floors_compose_by_concrete_mathematics_3_11():
     proof = prove("floor(floor((n - 1)/2)/2) == floor((n - 1)/4)")
+    assert proof.status == "proved" and proof.method == "identity"
+    assert any("(3.11)" in (step.source or "") for step in proof.steps)
+    assert not any(step.rule.startswith("case ") for step in proof.steps)
+
+
+def test_floor_identity_is_proved_by_residues():
+    proof = prove("floor(n/2) + floor((n + 1)/2) == n")
     assert proof.status == "proved" and proof.method == "residue case split"
-    assert sum(step.rule.startswith("case ") for step in proof.steps) == 4  # n = 4q + 1, ..., 4q + 4
+    assert sum(step.rule.startswith("case ") for step in proof.steps) == 2  # n = 2q + 1, 2q + 2
 
 
 def test_depthwise_separable_cost_ratio():

@@ -43,6 +43,7 @@ def report_data(report: Report) -> dict[str, Any]:
         "params": value(report.params),
         "macs": value(report.macs),
         "flops": value(report.flops),
+        "cost": report.cost,
         "activations": value(report.activations),
         "assumptions": [to_text(a.condition) for a in report.assumptions],
         "unused_params": [{"module": module, "params": count} for module, count in report.unused],

@@ -30,7 +30,7 @@ def render_report(report: Report) -> str:
         lines += [f"### {report.name}", ""]
     lines += [f"Input {math(report.input_shape)} (channels first).", ""]
     lines += [
-        "| layer | type | output shape | params | MACs | receptive field |",
+        f"| layer | type | output shape | params | {report.cost} | receptive field |",
         "|---|---|---|---|---|---|",
     ]
     for row in report.rows:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 from symconv.conventions import Comparison
-from symconv.notation import to_text
-from symconv.queries import Difference, Domain, Memory, Solution
+from symconv.notation import condition_text, to_text
+from symconv.queries import SMALLEST_BOX, Difference, Domain, Memory, Solution
 from symconv.render.json import value
 from symconv.render.text import cell, table
 
@@ -40,12 +40,24 @@ def diff_json(items: tuple[Difference, ...]) -> str:
 
 def domain_text(result: Domain) -> str:
     parts = ["valid when:"]
-    parts += [f"  {to_text(c)}" for c in result.conditions] or ["  always (no condition on the symbols)"]
-    smallest = ", ".join(f"{s} = {v if v is not None else 'none found'}" for s, v in result.smallest)
+    parts += [f"  {condition_text(c)}" for c in result.conditions] or [
+        "  always (no condition on the symbols)"
+    ]
+    witnesses = dict(result.witnesses)
+
+    def smallest_of(symbol, found) -> str:
+        if found is None:
+            return f"{symbol}: none found"
+        if symbol not in witnesses:
+            return f"{symbol} = {found}"
+        at = ", ".join(f"{s} = {v}" for s, v in witnesses[symbol])
+        return f"{symbol} = {found} (at {at}; other symbols tried from 1 to {SMALLEST_BOX})"
+
+    smallest = ", ".join(smallest_of(s, v) for s, v in result.smallest)
     parts.append("smallest valid input: " + (smallest or "the input has no symbolic size"))
     for case in result.exact_when:
         parts += [
-            f"without floors when {to_text(case.condition)}:",
+            f"without floors when {condition_text(case.condition)}:",
             f"  output shape: {cell(case.output_shape)}",
             f"  params: {cell(case.params)}",
             f"  MACs: {cell(case.macs)}",
@@ -58,6 +70,7 @@ def domain_json(result: Domain) -> str:
         {
             "conditions": [to_text(c) for c in result.conditions],
             "smallest": {str(s): v for s, v in result.smallest},
+            "smallest_at": {str(s): {str(o): v for o, v in w} for s, w in result.witnesses},
             "exact_when": [
                 {
                     "condition": to_text(c.condition),
@@ -82,9 +95,12 @@ def _quantities(solution: Solution) -> dict:
 
 
 def solve_text(solution: Solution) -> str:
+    if solution.status == "unbounded":
+        return f"no largest {solution.symbol}: {solution.note}"
     if solution.value is None:
         return f"no solution: {solution.note}"
-    parts = [f"largest {solution.symbol}: {to_text(solution.value)}"]
+    heading = "largest" if solution.status == "exact" else "largest found by search"
+    parts = [f"{heading} {solution.symbol}: {to_text(solution.value)}"]
     if solution.supremum is not None and solution.supremum != solution.value:
         parts.append(
             f"  (bound before integer channels: {to_text(solution.supremum)} = "
@@ -101,7 +117,9 @@ def solve_json(solution: Solution) -> str:
     return json.dumps(
         {
             "symbol": str(solution.symbol),
+            "status": solution.status,
             "value": value(solution.value),
+            "searched_up_to": value(solution.searched_up_to),
             "supremum": value(solution.supremum),
             "budgets": [f"{b.quantity} {'<' if b.strict else '<='} {b.limit}" for b in solution.budgets],
             "quantities": _quantities(solution),

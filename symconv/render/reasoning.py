@@ -9,7 +9,7 @@ import sympy as sp
 
 from symconv.display import provides
 from symconv.explain import Derivation
-from symconv.notation import to_latex, to_text
+from symconv.notation import condition_text, to_latex, to_text
 from symconv.prove import Proof
 from symconv.render.json import value
 
@@ -104,6 +104,8 @@ def proof_text(proof: Proof) -> str:
     if proof.assumptions:
         lines.append("assuming: " + ", ".join(to_text(a) for a in proof.assumptions))
     lines.append(f"status: {proof.status} ({proof.method})")
+    if proof.undefined:
+        lines.append(f"undefined where {_undefined(proof)}: the verdict is for every other value")
     for step in proof.steps:
         source = f"  [{step.source}]" if step.source else ""
         lines.append(
@@ -121,6 +123,8 @@ def proof_markdown(proof: Proof) -> str:
     relation = LATEX_RELATIONS[proof.relation]
     lines = [f"**Claim.** ${to_latex(proof.left)} {relation} {to_latex(proof.right)}$", ""]
     lines.append(f"**Status:** {proof.status} ({proof.method}).")
+    if proof.undefined:
+        lines.append(f"Undefined where {_undefined(proof)}: the verdict is for every other value.")
     lines.append("")
     for step in proof.steps:
         source = f" — {step.source}" if step.source else ""
@@ -158,8 +162,13 @@ def proof_json(proof: Proof) -> str:
         else {str(s): value(v) for s, v in proof.counterexample},
         "evidence": proof.evidence,
         "assumptions": [to_text(a) for a in proof.assumptions],
+        "undefined": [condition_text(c) for c in proof.undefined],
     }
     return json.dumps(data, indent=2)
+
+
+def _undefined(proof: Proof) -> str:
+    return " or ".join(condition_text(c) for c in proof.undefined)
 
 
 DERIVATION_FORMATS: dict[str, Callable] = {

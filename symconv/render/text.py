@@ -7,7 +7,7 @@ from typing import Any
 
 import sympy as sp
 
-from symconv.notation import to_text
+from symconv.notation import condition_text, to_text
 from symconv.report import Report
 
 
@@ -50,7 +50,7 @@ def render_report(report: Report) -> str:
     parts.append(f"input: {cell(report.input_shape)}  (channels first)")
     if report.values:
         parts.append("at: " + ", ".join(f"{s} = {v}" for s, v in report.values))
-    parts.append(table(["layer", "type", "output shape", "params", "MACs", "receptive field"], rows))
+    parts.append(table(["layer", "type", "output shape", "params", report.cost, "receptive field"], rows))
     parts.append(f"output shape: {cell(report.output_shape)}")
     parts.append(f"params: {cell(report.params)}")
     if report.unused:
@@ -59,11 +59,14 @@ def render_report(report: Report) -> str:
             f"        {report.unused_params:,} more held by modules the forward pass never calls ({modules}); "
             f"the modules hold {cell(report.params + report.unused_params)} in all"
         )
-    parts.append(f"MACs:   {cell(report.macs)}")
-    parts.append(f"FLOPs:  {cell(report.flops)}  (2 x MACs)")
+    if report.cost == "FLOPs":
+        parts.append(f"FLOPs:  {cell(report.flops)}  (as counted: 2 per multiply-accumulate)")
+    else:
+        parts.append(f"{report.cost + ':':<7} {cell(report.macs)}")
+        parts.append(f"FLOPs:  {cell(report.flops)}  (2 x {report.cost})")
     if report.legend:
         parts.append("symbols: " + "; ".join(f"{s} = {meaning}" for s, meaning in report.legend))
     if report.assumptions:
         parts.append("assuming:")
-        parts.extend(f"  {to_text(a.condition)}    ({a.message})" for a in report.assumptions)
+        parts.extend(f"  {condition_text(a.condition)}    ({a.message})" for a in report.assumptions)
     return "\n".join(parts)
