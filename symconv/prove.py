@@ -390,7 +390,7 @@ def prove(
     added = {sp.Ge(symbol, top + 1) for symbol, top in (above or {}).items()}
     shifts, filters = _shift(conditions)
     work_left, work_right = _without_mod(left.xreplace(shifts)), _without_mod(right.xreplace(shifts))
-    symbols = sorted((left - right).free_symbols, key=lambda s: s.name)
+    symbols = sorted(left.free_symbols | right.free_symbols, key=lambda s: s.name)
     steps: list[ProofStep] = []
     if shifts:
         for symbol, shifted in shifts.items():
