@@ -17,13 +17,17 @@ from symconv.errors import SpecError, SymconvError, Where
 from symconv.network import Network
 from symconv.render import REPORT_FORMATS
 from symconv.sizes import parse_assignment
-from symconv.spec import load, loads
+from symconv.spec import load, loads, read_bounded
+
+
+MAX_SAMPLES = 200
+"""``check --samples`` at most: each sample runs every layer in NumPy."""
 
 
 def load_spec(spec: str) -> Network:
     """A network from a path, ``-`` for standard input, or ``zoo:NAME``."""
     if spec == "-":
-        return loads(sys.stdin.read(), "<stdin>")
+        return loads(read_bounded(sys.stdin.buffer, "<stdin>"), "<stdin>")
     if spec.startswith("zoo:"):
         from symconv import zoo
 
@@ -104,8 +108,10 @@ def run_check(args: argparse.Namespace) -> int:
     from symconv.render.check import CHECK_FORMATS
 
     network = load_spec(args.spec)
-    if args.samples < 1 or args.samples > 10_000:
-        raise SpecError("--samples must be between 1 and 10000", Where(field="--samples"))
+    if args.samples < 1 or args.samples > MAX_SAMPLES:
+        raise SpecError(f"must be between 1 and {MAX_SAMPLES}", Where(field="--samples"))
+    if args.seed < 0:
+        raise SpecError("must be a non-negative integer", Where(field="--seed"))
     result = check_network(
         network, values_from(args.at, network), samples=args.samples, seed=args.seed, mode=args.mode
     )
@@ -414,6 +420,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RecursionError:
         print("symconv: error: input nested too deeply", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("symconv: error: the input asks for more memory than this machine has", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("symconv: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader went away (``symconv derive ... | head``): nothing more to say, and nowhere to say it
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

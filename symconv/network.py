@@ -92,6 +92,10 @@ class UnusedParameters:
     count: int
 
 
+MAX_GRAPH_NODES = 100_000
+"""A network whose blocks expand to more layers than this is refused (the largest zoo entry has under 2,000)."""
+
+
 class _GraphBuilder:
     def __init__(self) -> None:
         self.nodes: list[Node] = []
@@ -104,6 +108,10 @@ class _GraphBuilder:
         return name
 
     def add(self, name: str, layer: Layer, inputs: tuple[int, ...]) -> int:
+        if len(self.nodes) >= MAX_GRAPH_NODES:
+            raise SpecError(
+                f"the network expands to more than {MAX_GRAPH_NODES:,} layers (check repeat times)", layer.where
+            )
         self.nodes.append(Node(self.claim(name, layer.where), layer, inputs))
         return len(self.nodes) - 1
 
@@ -137,6 +145,8 @@ class _GraphBuilder:
             return self.add(f"{name}.concat", ChannelConcat(where=item.where), ends)
         if type(item.times) is not int or item.times < 1:
             raise SpecError(f"repeat times must be a positive integer, got {item.times!r}", item.where)
+        if item.times > MAX_GRAPH_NODES:
+            raise SpecError(f"repeat times {item.times:,} is more than {MAX_GRAPH_NODES:,} layers", item.where)
         for index in range(item.times):
             source = self.sequence(item.layers, source, f"{name}.{index}.")
         return source

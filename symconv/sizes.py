@@ -31,6 +31,8 @@ MAX_DEPTH = 50
 MAX_LITERAL = 10**18
 MAX_EXPONENT = 64
 MAX_DEGREE = 64
+MAX_ARGUMENTS = 32
+"""``min``/``max`` of more arguments than this are refused (sympy compares them pairwise)."""
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 
 
@@ -170,6 +172,8 @@ class _Builder:
             raise self.fail(f"function {name!r} is not allowed; use floor, ceil, min or max")
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise self.fail("starred arguments are not allowed")
+        if len(node.args) > MAX_ARGUMENTS:
+            raise self.fail(f"{name}() of more than {MAX_ARGUMENTS} arguments")
         args = [self.build(a, depth + 1) for a in node.args]
         if name in functions:
             if len(args) != 1:
@@ -177,6 +181,8 @@ class _Builder:
             return functions[name](args[0])
         if not args:
             raise self.fail(f"{name}() needs at least one argument")
+        if len(args) > MAX_ARGUMENTS:
+            raise self.fail(f"{name}() of more than {MAX_ARGUMENTS} arguments")
         return (sp.Min if name == "min" else sp.Max)(*args)
 
 
@@ -271,7 +277,10 @@ def parse_value(text: str, symbol: sp.Symbol, where: Where | None = None) -> sp.
     text = text.strip()
     if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)(/\d+)?", text) or len(text) > 60:
         raise ValueSpecError(f"{symbol}={text!r}: expected an integer, a decimal or a/b", where)
-    value = sp.Rational(Fraction(text))
+    try:
+        value = sp.Rational(Fraction(text))
+    except ZeroDivisionError:
+        raise ValueSpecError(f"{symbol}={text}: division by zero", where) from None
     if value <= 0:
         raise ValueSpecError(f"{symbol}={text}: sizes and multipliers must be positive", where)
     if symbol.is_integer and not value.is_integer:

@@ -56,13 +56,17 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, budget: list[int], file: str
         return Located(mapping, line, key_lines)
     if isinstance(node, yaml.SequenceNode):
         return Located([_walk(loader, child, budget, file) for child in node.value], line)
-    return Located(loader.construct_object(node), line)
+    try:
+        return Located(loader.construct_object(node), line)
+    except ValueError:  # an integer of more digits than Python converts (4,300)
+        raise SpecError(f"{node.value[:20]}...: a number too large to read", Where(file, line)) from None
 
 
 def read_yaml(text: str, file: str | None = None) -> Located:
     """Parse YAML text into :class:`Located` values; syntax errors name their line."""
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is None:
             raise SpecError("the spec is empty", Where(file))
@@ -74,12 +78,21 @@ def read_yaml(text: str, file: str | None = None) -> Located:
         if error.context and error.context_mark and error.context_mark.line + 1 != line:
             context = f" ({error.context} that starts on line {error.context_mark.line + 1})"
         raise SpecError(f"YAML syntax error: {error.problem or error}{context}", Where(file, line)) from None
+    except yaml.reader.ReaderError as error:
+        line = text.count("\n", 0, error.position) + 1 if isinstance(text, str) else None
+        raise SpecError(
+            f"character {error.character:#x} is not allowed in a spec (control characters and undecodable "
+            f"bytes are refused)",
+            Where(file, line),
+        ) from None
     except yaml.YAMLError as error:
         raise SpecError(f"YAML error: {error}", Where(file)) from None
     except RecursionError:
         raise SpecError("YAML nested too deeply", Where(file)) from None
+
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 class _SpecReader:
@@ -392,15 +405,38 @@ def loads(text: str, file: str | None = None) -> Network:
     return _SpecReader(file).network(read_yaml(text, file))
 
 
+MAX_SPEC_BYTES = 4 * 2**20
+"""A spec larger than this (4 MiB) is refused before it is parsed."""
+
+
+def decode(data: bytes, file: str) -> str:
+    """Spec bytes as text: at most :data:`MAX_SPEC_BYTES`, UTF-8, or a located refusal."""
+    if len(data) > MAX_SPEC_BYTES:
+        raise SpecError(f"larger than {MAX_SPEC_BYTES // 2**20} MiB: not a spec", Where(file))
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise SpecError(f"not UTF-8 text (byte {data[error.start]:#x})", Where(file, line)) from None
+
+
+def read_bounded(stream: Any, file: str) -> str:
+    """Read a binary stream up to one byte past the limit, and decode it."""
+    return decode(stream.read(MAX_SPEC_BYTES + 1), file)
+
+
 def load(path: str | Path) -> Network:
     """Build a network from a spec file."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as stream:
+            text = read_bounded(stream, str(path))
     except FileNotFoundError:
         raise SpecError("no such file", Where(str(path))) from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SpecError(f"cannot read: {error}", Where(str(path))) from None
+    except IsADirectoryError:
+        raise SpecError("is a directory, not a spec file", Where(str(path))) from None
+    except OSError as error:
+        raise SpecError(f"cannot read: {error.strerror or error}", Where(str(path))) from None
     return loads(text, str(path))
 
 

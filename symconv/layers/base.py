@@ -110,10 +110,19 @@ class Layer:
         for f in dataclasses.fields(self):
             kind = f.metadata.get("kind")
             value = getattr(self, f.name)
+            if value is None and kind in ("size", "sizes") and f.default is dataclasses.MISSING:
+                raise SpecError(f"{f.name}: required, got null", self.where)
             if kind == "size" and value is not None:
                 object.__setattr__(self, f.name, as_size(value, f.name))
-            elif kind == "sizes" and value is not None and not isinstance(value, str):
+            elif kind == "sizes" and value is not None and not (isinstance(value, str) and f.name == "padding"):
+                if isinstance(value, str) and value in ("same", "valid"):
+                    raise SpecError(
+                        f"{f.name}: {value!r} is a padding mode; {f.name} takes an integer, a list or an expression",
+                        self.where,
+                    )
                 object.__setattr__(self, f.name, as_sizes(value, self.spatial_dims, f.name))
+            if kind in ("size", "sizes") and getattr(self, f.name) is not None:
+                self._check_minimum(f.name, getattr(self, f.name), f.metadata.get("minimum", 1))
             elif kind == "shape" and value is not None:
                 if not isinstance(value, (list, tuple)):
                     value = (value,)
@@ -129,6 +138,12 @@ class Layer:
             elif kind == "choice" and value not in f.metadata["options"]:
                 options = ", ".join(f.metadata["options"])
                 raise SpecError(f"{f.name}: expected one of {options}, got {value!r}", self.where)
+
+    def _check_minimum(self, name: str, value: Any, minimum: int) -> None:
+        """A size given as a number below its least value is refused where it is written."""
+        for size in value if isinstance(value, tuple) else (value,):
+            if isinstance(size, sp.Basic) and size.is_Number and size < minimum:
+                raise SpecError(f"{name}: must be at least {minimum}, got {size}", self.where)
 
     spatial_dims: ClassVar[int] = 0
 

@@ -154,6 +154,7 @@ class AvgPool3d(AvgPoolNd):
     spatial_dims: ClassVar[int] = 3
 
     def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        pooled = super().requirements(x)  # checks the rank first
         unpadded = tuple(
             Requirement(
                 sp.Ge(n, k),
@@ -163,7 +164,7 @@ class AvgPool3d(AvgPoolNd):
             )
             for axis, (n, k) in enumerate(zip(x[1:], self.kernel_size, strict=True))
         )
-        return (*super().requirements(x), *unpadded)
+        return (*pooled, *unpadded)
 
 
 @dataclass(frozen=True)
