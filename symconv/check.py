@@ -9,6 +9,7 @@ check; the smallest failing assignment is reported.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import sympy as sp
@@ -16,7 +17,7 @@ import sympy as sp
 from symconv.display import provides
 from symconv.errors import ShapeError, SpecError
 from symconv.network import Network
-from symconv.numeric import run
+from symconv.numeric import MEMORY_BUDGET, run, witness_bytes
 
 ENUMERATE_BUDGET = 20_000
 FAST_BUDGET = 300_000_000
@@ -70,8 +71,15 @@ def _candidate(rng: random.Random, free: list[sp.Symbol], spatial: set[sp.Symbol
     return values
 
 
-def sample_assignments(network: Network, fixed: dict, count: int, seed: int) -> list[dict]:
-    """``count`` random assignments of the free symbols under which every layer is valid."""
+def sample_assignments(
+    network: Network, fixed: dict, count: int, seed: int, memory_budget: int | None = MEMORY_BUDGET
+) -> list[dict]:
+    """``count`` random assignments of the free symbols under which every layer is valid.
+
+    Sampled values stay within the NumPy backend's work and memory budgets;
+    values given in ``fixed`` are used as they are (and refused by :func:`run`
+    when they need more memory than the budget).
+    """
     report = network.report
     free = sorted(report.free_symbols() - set(fixed), key=lambda s: s.name)
     if not free:
@@ -92,6 +100,8 @@ def sample_assignments(network: Network, fixed: dict, count: int, seed: int) -> 
             continue
         if not evaluated.macs.is_Integer or int(evaluated.macs) > FAST_BUDGET:
             continue
+        if memory_budget is not None and witness_bytes(network, values)[0] > memory_budget:
+            continue
         if any(not sp.sympify(d).is_Integer for r in evaluated.rows for d in r.output_shape):
             continue
         found.append(values)
@@ -105,18 +115,27 @@ def sample_assignments(network: Network, fixed: dict, count: int, seed: int) -> 
 
 @provides("network.check")
 def check_network(
-    network: Network, fixed: dict | None = None, samples: int = 3, seed: int = 0, mode: str = "auto"
+    network: Network,
+    fixed: dict | None = None,
+    samples: int = 3,
+    seed: int = 0,
+    mode: str = "auto",
+    memory_budget: int | None = MEMORY_BUDGET,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CheckResult:
-    """Compare every formula with the NumPy backend's measurement at sampled values."""
+    """Compare every formula with the NumPy backend's measurement at sampled values.
+
+    ``progress(done, total)`` is called after each sample, for long checks.
+    """
     fixed = network.report.resolve(fixed or {})
-    assignments = sample_assignments(network, fixed, samples, seed)
+    assignments = sample_assignments(network, fixed, samples, seed, memory_budget)
     checks: list[Check] = []
-    for values in assignments:
+    for done, values in enumerate(assignments, 1):
         expected = network.report.at(values)
         chosen = mode
         if mode == "auto":
             chosen = "enumerate" if int(expected.macs) <= ENUMERATE_BUDGET else "fast"
-        measured = run(network, values, chosen, seed=seed)
+        measured = run(network, values, chosen, seed=seed, memory_budget=memory_budget)
         key = tuple(sorted(values.items(), key=lambda item: item[0].name))
         for symbolic, evaluated, measurement in zip(
             network.report.rows, expected.rows, measured.measurements, strict=True
@@ -133,6 +152,8 @@ def check_network(
             for quantity in QUANTITIES:
                 formula, want, got = pairs[quantity]
                 checks.append(Check(symbolic.name, quantity, formula, want, got, want == got, key, chosen))
+        if progress is not None:
+            progress(done, len(assignments))
     return CheckResult(
         tuple(checks), tuple(tuple(sorted(a.items(), key=lambda i: i[0].name)) for a in assignments), seed
     )

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
 import tempfile
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from symconv.errors import SpecError, SymconvError, Where
@@ -18,7 +20,6 @@ from symconv.network import Network
 from symconv.render import REPORT_FORMATS
 from symconv.sizes import parse_assignment
 from symconv.spec import load, loads, read_bounded
-
 
 MAX_SAMPLES = 200
 """``check --samples`` at most: each sample runs every layer in NumPy."""
@@ -58,16 +59,62 @@ def emit(text: str, args: argparse.Namespace, title: str | None = None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
+    write_file(output, lambda path: path.write_text(text, encoding="utf-8"))
+
+
+def _kind_of(mode: int) -> str | None:
+    """What a path that is not a regular file is, for the refusal."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    return "a device or special file"
+
+
+def write_file(output: str, write: Callable[[Path], None]) -> None:
+    """Write ``-o FILE`` whole or not at all.
+
+    The content goes to a fresh temporary file beside the target, which then
+    replaces it: a reader never sees half a file, and the temporary file is
+    removed on every error and on Ctrl-C. An existing target keeps its mode; a
+    new one gets the usual ``0666`` less the umask. A target that is a
+    symbolic link, directory, FIFO or device is refused, not followed.
+    """
+    if not output:
+        raise SpecError("empty file name", Where(field="-o"))
     target = Path(output)
     try:
-        handle, temporary = tempfile.mkstemp(
-            dir=target.parent if str(target.parent) else ".", prefix=f".{target.name}."
-        )
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
+        existing = os.lstat(target)
+    except FileNotFoundError:
+        existing = None
     except OSError as error:
         raise SpecError(f"cannot write: {error.strerror or error}", Where(str(target))) from None
+    if existing is not None and (kind := _kind_of(existing.st_mode)):
+        raise SpecError(f"is {kind}; -o writes only regular files (remove it first)", Where(str(target)))
+    if existing is not None:
+        mode = stat.S_IMODE(existing.st_mode)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
+    temporary = None
+    try:
+        handle, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name[:200]}.", suffix=".partial")
+        os.close(handle)
+        temporary = Path(name)
+        write(temporary)
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+        temporary = None
+    except OSError as error:
+        raise SpecError(f"cannot write: {error.strerror or error}", Where(str(target))) from None
+    finally:
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
 
 
 def values_from(text: str | None, network: Network) -> dict:
@@ -112,8 +159,22 @@ def run_check(args: argparse.Namespace) -> int:
         raise SpecError(f"must be between 1 and {MAX_SAMPLES}", Where(field="--samples"))
     if args.seed < 0:
         raise SpecError("must be a non-negative integer", Where(field="--seed"))
+    if args.memory_budget <= 0:
+        raise SpecError("must be a positive number of MiB", Where(field="--memory-budget"))
+    started = time.monotonic()
+
+    def progress(done: int, total: int) -> None:
+        if time.monotonic() - started > 2 and sys.stderr.isatty():
+            print(f"\rchecked {done} of {total} samples", end="" if done < total else "\n", file=sys.stderr)
+
     result = check_network(
-        network, values_from(args.at, network), samples=args.samples, seed=args.seed, mode=args.mode
+        network,
+        values_from(args.at, network),
+        samples=args.samples,
+        seed=args.seed,
+        mode=args.mode,
+        memory_budget=int(args.memory_budget * 2**20),
+        progress=progress,
     )
     print(CHECK_FORMATS[args.format](result))
     return 0 if result.ok else 1
@@ -200,15 +261,8 @@ def run_export(args: argparse.Namespace) -> int:
     from symconv.importers.onnx import export_onnx
 
     network = load_spec(args.spec)
-    target = Path(args.output)
-    temporary = target.with_name(f".{target.name}.partial")
-    try:
-        export_onnx(network, temporary, values_from(args.at, network))
-        os.replace(temporary, target)
-    except OSError as error:
-        raise SpecError(f"cannot write: {error.strerror or error}", Where(str(target))) from None
-    finally:
-        temporary.unlink(missing_ok=True)
+    values = values_from(args.at, network)
+    write_file(args.output, lambda path: export_onnx(network, path, values))
     return 0
 
 
@@ -298,6 +352,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     check.add_argument("--at", help="values for symbols; symbols left free are sampled")
     check.add_argument("--samples", type=int, default=3, help="random assignments of the free symbols")
+    check.add_argument(
+        "--memory-budget",
+        type=float,
+        default=512,
+        metavar="MIB",
+        help="the most the NumPy backend may allocate for one sample, in MiB (default 512)",
+    )
     check.add_argument("--seed", type=int, default=0, help="seed of the sampler (recorded in the report)")
     check.add_argument(
         "--mode",

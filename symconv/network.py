@@ -110,7 +110,8 @@ class _GraphBuilder:
     def add(self, name: str, layer: Layer, inputs: tuple[int, ...]) -> int:
         if len(self.nodes) >= MAX_GRAPH_NODES:
             raise SpecError(
-                f"the network expands to more than {MAX_GRAPH_NODES:,} layers (check repeat times)", layer.where
+                f"the network expands to more than {MAX_GRAPH_NODES:,} layers (check repeat times)",
+                layer.where,
             )
         self.nodes.append(Node(self.claim(name, layer.where), layer, inputs))
         return len(self.nodes) - 1
@@ -146,7 +147,9 @@ class _GraphBuilder:
         if type(item.times) is not int or item.times < 1:
             raise SpecError(f"repeat times must be a positive integer, got {item.times!r}", item.where)
         if item.times > MAX_GRAPH_NODES:
-            raise SpecError(f"repeat times {item.times:,} is more than {MAX_GRAPH_NODES:,} layers", item.where)
+            raise SpecError(
+                f"repeat times {item.times:,} is more than {MAX_GRAPH_NODES:,} layers", item.where
+            )
         for index in range(item.times):
             source = self.sequence(item.layers, source, f"{name}.{index}.")
         return source

@@ -114,7 +114,9 @@ class Layer:
                 raise SpecError(f"{f.name}: required, got null", self.where)
             if kind == "size" and value is not None:
                 object.__setattr__(self, f.name, as_size(value, f.name))
-            elif kind == "sizes" and value is not None and not (isinstance(value, str) and f.name == "padding"):
+            elif (
+                kind == "sizes" and value is not None and not (isinstance(value, str) and f.name == "padding")
+            ):
                 if isinstance(value, str) and value in ("same", "valid"):
                     raise SpecError(
                         f"{f.name}: {value!r} is a padding mode; {f.name} takes an integer, a list or an expression",

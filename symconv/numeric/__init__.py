@@ -9,6 +9,7 @@ number of parameters allocated and the multiply-accumulates counted.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import singledispatch
@@ -16,7 +17,7 @@ from functools import singledispatch
 import numpy as np
 import sympy as sp
 
-from symconv.errors import ShapeError
+from symconv.errors import ShapeError, SpecError
 from symconv.layers import (
     Add,
     ChannelConcat,
@@ -61,7 +62,7 @@ from symconv.layers.tensor import (
 )
 from symconv.network import Network
 from symconv.numeric.attention import attention, batched_matmul, multihead_attention, softmax
-from symconv.numeric.conv import conv_forward, conv_transpose_forward
+from symconv.numeric.conv import CHUNK_ELEMENTS, conv_forward, conv_transpose_forward
 from symconv.numeric.counting import MacCounter
 from symconv.numeric.pool import adaptive_pool_forward, pool_forward
 
@@ -424,6 +425,42 @@ def _(layer: Elementwise, inputs, weights, counter):
     return inputs[0].copy() if rule is None else rule(layer, inputs[0])
 
 
+MEMORY_BUDGET = 512 * 2**20
+"""Bytes the NumPy witness may allocate for one run unless told otherwise (``check --memory-budget``)."""
+
+
+def witness_bytes(network: Network, values: dict[sp.Symbol, sp.Expr]) -> tuple[int, str]:
+    """An upper estimate of the bytes one run allocates at ``values``, and the layer that needs the most.
+
+    Every output and weight is kept (float64, 8 bytes), plus the largest
+    transient of one layer: a convolution's padded input and the windows it
+    gathers for one slab of its product (at most :data:`CHUNK_ELEMENTS` beyond
+    one slice), otherwise its input again.
+    """
+    report = network.report.at(values)
+    kept = math.prod(int(d) for d in report.input_shape)
+    transient, widest = 0, network.graph[0].name
+    for node, row in zip(network.graph, report.rows, strict=True):
+        kept += math.prod(int(d) for d in row.output_shape) + int(row.params)
+        inputs = max((math.prod(int(d) for d in shape) for shape in row.input_shapes), default=0)
+        need = inputs
+        layer = node.layer
+        if isinstance(layer, (ConvNd, ConvTransposeNd)) and row.input_shapes:
+            kernel = math.prod(int(sp.sympify(k).xreplace(values)) for k in layer.kernel_size)
+            positions = math.prod(int(d) for d in row.output_shape[1:])
+            gathered = positions * int(row.input_shapes[0][0]) * kernel
+            padded = (
+                isinstance(layer, ConvTransposeNd)
+                or layer.same
+                or any(sp.sympify(a).xreplace(values) != 0 for a in layer.padding)
+            )
+            slab = CHUNK_ELEMENTS + gathered // max(1, int(row.output_shape[1]))
+            need = (2 if padded else 1) * inputs + min(gathered, slab)
+        if need > transient:
+            transient, widest = need, node.name
+    return 8 * (kept + transient), widest
+
+
 def run(
     network: Network,
     values: dict[sp.Symbol, sp.Expr],
@@ -431,12 +468,24 @@ def run(
     seed: int = 0,
     inputs: np.ndarray | None = None,
     weights: list[dict[str, np.ndarray]] | None = None,
+    memory_budget: int | None = MEMORY_BUDGET,
 ) -> Run:
     """Run ``network`` at ``values`` (every symbol given) and measure every node.
 
     ``inputs`` and ``weights`` may be given (e.g. to compare with PyTorch);
-    otherwise they are drawn from a seeded normal distribution.
+    otherwise they are drawn from a seeded normal distribution. A run whose
+    estimated allocation (:func:`witness_bytes`) passes ``memory_budget`` is
+    refused before anything is allocated (None: no budget).
     """
+    if memory_budget is not None:
+        needed, widest = witness_bytes(network, values)
+        if needed > memory_budget:
+            at = ", ".join(f"{s} = {v}" for s, v in sorted(values.items(), key=lambda i: str(i[0])))
+            raise SpecError(
+                f"the NumPy backend would allocate about {needed / 2**20:,.0f} MiB{' at ' + at if at else ''} "
+                f"(most for {widest}), more than its budget of {memory_budget / 2**20:,.0f} MiB; "
+                "give smaller sizes with --at or a larger --memory-budget"
+            )
     rng = np.random.default_rng(seed)
     input_shape = tuple(
         _integer(sp.sympify(d).xreplace(values), "input", Layer()) for d in network.input_shape

@@ -31,6 +31,10 @@ def conv_padding(layer: ConvNd, spatial: tuple[int, ...]) -> list[tuple[int, int
     return pads
 
 
+CHUNK_ELEMENTS = 4 * 2**20
+"""Window elements a convolution gathers at once (32 MiB of float64); larger outputs go in slabs."""
+
+
 def windows(
     x: np.ndarray,
     kernel: tuple[int, ...],
@@ -53,7 +57,7 @@ def conv_forward(
     spatial = x.shape[1:]
     pads = conv_padding(layer, spatial)
     mode = PAD_MODES[layer.padding_mode]
-    padded = np.pad(x, [(0, 0), *pads], mode=mode)
+    padded = np.pad(x, [(0, 0), *pads], mode=mode) if any(a or b for a, b in pads) else x
     kernel = tuple(int(k) for k in layer.kernel_size)
     stride = tuple(int(s) for s in layer.stride)
     dilation = tuple(int(d) for d in layer.dilation)
@@ -70,14 +74,19 @@ def conv_forward(
         view = windows(padded, kernel, stride, dilation, out)
         result = np.empty((c_out, *out))
         taps = int(np.prod(kernel, dtype=np.int64))
-        positions = int(np.prod(out, dtype=np.int64))
+        per_row = int(np.prod(out[1:], dtype=np.int64))  # positions in one slice of the first axis
+        rows = max(1, CHUNK_ELEMENTS // max(1, per_row * c_in_g * taps))
         for g in range(groups):
-            block = view[g * c_in_g : (g + 1) * c_in_g]  # (Cg, *out, *K)
-            block = np.moveaxis(block, 0, len(out))  # (*out, Cg, *K)
-            columns = block.reshape(positions, c_in_g * taps)
             w = weight[g * c_out_g : (g + 1) * c_out_g].reshape(c_out_g, c_in_g * taps)
-            product = counter.matmul(columns, w.T)  # (positions, Cout_g)
-            result[g * c_out_g : (g + 1) * c_out_g] = product.T.reshape(c_out_g, *out)
+            for start in range(0, out[0], rows):  # gathered windows stay within CHUNK_ELEMENTS
+                stop = min(out[0], start + rows)
+                block = view[g * c_in_g : (g + 1) * c_in_g, start:stop]  # (Cg, rows, *out[1:], *K)
+                block = np.moveaxis(block, 0, len(out))  # (rows, *out[1:], Cg, *K)
+                columns = block.reshape((stop - start) * per_row, c_in_g * taps)
+                product = counter.matmul(columns, w.T)  # (positions, Cout_g)
+                result[g * c_out_g : (g + 1) * c_out_g, start:stop] = product.T.reshape(
+                    c_out_g, stop - start, *out[1:]
+                )
     if bias is not None:
         result += bias.reshape(-1, *([1] * len(out)))
     return result
