@@ -259,10 +259,15 @@ class Network:
         for index, node in enumerate(self.graph):
             layer = node.layer
             inputs = tuple(shapes[i] for i in node.inputs)
-            for requirement in (*layer.argument_requirements(), *layer.requirements(*inputs)):
-                where = _located(layer, requirement.field)
-                assumption = Assumption(requirement.condition, f"{node.name}: {requirement.message}", where)
-                _admit(assumption, f"{node.name} ({layer.kind}): {requirement.message}", assumptions)
+            # the arguments are admitted before the requirements that compute with them (groups >= 1 before
+            # channels divisible by groups)
+            for requirements, arguments in ((layer.argument_requirements, ()), (layer.requirements, inputs)):
+                for requirement in requirements(*arguments):
+                    where = _located(layer, requirement.field)
+                    assumption = Assumption(
+                        requirement.condition, f"{node.name}: {requirement.message}", where
+                    )
+                    _admit(assumption, f"{node.name} ({layer.kind}): {requirement.message}", assumptions)
             output = tuple(tidy(d) for d in layer.output_shape(*inputs))
             shapes[index] = output
             fields[index] = layer.receptive(*(fields[i] for i in node.inputs))

@@ -123,8 +123,6 @@ class Layer:
                         self.where,
                     )
                 object.__setattr__(self, f.name, as_sizes(value, self.spatial_dims, f.name))
-            if kind in ("size", "sizes") and getattr(self, f.name) is not None:
-                self._check_minimum(f.name, getattr(self, f.name), f.metadata.get("minimum", 1))
             elif kind == "shape" and value is not None:
                 if not isinstance(value, (list, tuple)):
                     value = (value,)
@@ -140,12 +138,6 @@ class Layer:
             elif kind == "choice" and value not in f.metadata["options"]:
                 options = ", ".join(f.metadata["options"])
                 raise SpecError(f"{f.name}: expected one of {options}, got {value!r}", self.where)
-
-    def _check_minimum(self, name: str, value: Any, minimum: int) -> None:
-        """A size given as a number below its least value is refused where it is written."""
-        for size in value if isinstance(value, tuple) else (value,):
-            if isinstance(size, sp.Basic) and size.is_Number and size < minimum:
-                raise SpecError(f"{name}: must be at least {minimum}, got {size}", self.where)
 
     spatial_dims: ClassVar[int] = 0
 
