@@ -256,6 +256,12 @@ class Network:
         assumptions: list[Assumption] = []
         for guard in self.guards:
             _admit(guard, guard.message, assumptions)
+        for axis, size in enumerate(self.input_shape):
+            if (
+                sp.sympify(size).is_integer is not True
+            ):  # a width multiplier inside a size: PyTorch sizes are integers
+                message = f"input size {size} (axis {axis}) must be an integer"
+                _admit(Assumption(sp.Eq(sp.Mod(size, 1), 0), message, None), message, assumptions)
         for index, node in enumerate(self.graph):
             layer = node.layer
             inputs = tuple(shapes[i] for i in node.inputs)

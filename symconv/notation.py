@@ -91,6 +91,8 @@ def condition_text(condition: sp.Basic) -> str:
         equal = isinstance(condition, sp.Equality)
         if isinstance(left, sp.Mod) and not right.free_symbols:
             value, modulus = left.args
+            if right == 0 and modulus == 1:
+                return f"{to_text(value)} is {'' if equal else 'not '}an integer"
             if right == 0:
                 return f"{to_text(value)} is {'' if equal else 'not '}a multiple of {to_text(modulus)}"
             return f"{to_text(value)} {'=' if equal else '!='} {to_text(right)} (mod {to_text(modulus)})"

@@ -14,6 +14,7 @@ import sympy as sp
 from symconv.display import provided
 from symconv.errors import ShapeError, ValueSpecError, Where
 from symconv.layers.base import Receptive, Shape
+from symconv.notation import condition_text
 from symconv.sizes import is_true, parse_value
 
 _NON_POLYNOMIAL = (sp.floor, sp.ceiling, sp.Min, sp.Max, sp.Mod)
@@ -186,7 +187,8 @@ class Report:
             if decided is False:
                 shown = ", ".join(f"{k}={v}" for k, v in resolved.items())
                 raise ShapeError(
-                    f"at {shown}: {assumption.message} (needs {assumption.condition})", assumption.where
+                    f"at {shown}: {assumption.message} (needs {condition_text(assumption.condition)})",
+                    assumption.where,
                 )
             if decided is None:
                 remaining.append(replace(assumption, condition=condition))

@@ -17,7 +17,7 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 
-from symconv import Concat, Conv2d, MaxPool2d, Network, ReLU, Residual, symbols
+from symconv import Concat, Conv2d, MaxPool2d, Network, ReLU, Residual, ShapeError, symbols
 from symconv.prove import prove
 from symconv.queries import SMALLEST_BOX, domain, parse_budget, solve
 
@@ -300,3 +300,22 @@ def test_a_claim_undefined_somewhere_says_where():
     for value in range(2, 300):  # where defined, the claim holds
         assert sp.Rational(value, value - 1) >= 1
     assert proof.undefined == (sp.Eq(n, 1),)
+
+
+def test_a_rational_size_is_an_integer_wherever_it_is_used():
+    alpha = sp.Symbol("alpha", rational=True, positive=True)
+    net = Network((3, alpha * H, alpha * H), [Conv2d(8, 3, stride=2, padding=1), MaxPool2d(2)])
+    for a in (sp.Rational(1, 4), sp.Rational(1, 3), sp.Rational(1, 2), sp.Rational(3, 4), sp.Integer(1)):
+        for h in range(1, 40):
+            size = a * h
+            if not size.is_integer:  # PyTorch has no tensor of 10/3 rows
+                with pytest.raises(ShapeError, match="must be an integer"):
+                    net.at(alpha=a, H=h)
+                continue
+            first = conv_out(int(size), 3, 2, 1)
+            expected = None if first is None else pool_out(first, 2, 2, 0)
+            if expected is None:
+                with pytest.raises(ShapeError):
+                    net.at(alpha=a, H=h)
+                continue
+            assert net.at(alpha=a, H=h).output_shape == (8, expected, expected)
