@@ -248,3 +248,45 @@ def test_random_command_lines_succeed_or_are_refused_cleanly(at, extra, capsys):
     assert status in (0, 2)
     err = capsys.readouterr().err
     assert "Traceback" not in err
+
+
+def _onnx_file(tmp_path: Path, node_args: tuple, attributes: dict, weight_shape: tuple | None) -> str:
+    onnx = pytest.importorskip("onnx")
+    import numpy as np
+    from onnx import TensorProto, helper, numpy_helper
+
+    op, inputs = node_args
+    initializers = (
+        [] if weight_shape is None else [numpy_helper.from_array(np.zeros(weight_shape, np.float32), "w")]
+    )
+    graph = helper.make_graph(
+        [helper.make_node(op, inputs, ["y"], **attributes)],
+        "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 3, "H", "W"])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        initializer=initializers,
+    )
+    path = tmp_path / "model.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("node", "attributes", "weight", "expected"),
+    [
+        (("MaxPool", ["x"]), {}, None, "'kernel_shape' is missing"),
+        (("Conv", ["x", "w"]), {"kernel_shape": ["3", "3"]}, (8, 3, 3, 3), "'kernel_shape' must be integers"),
+        (("Conv", ["x", "w"]), {"kernel_shape": [3, 3]}, (8, 3), "rank 2"),
+        (("Conv", ["x", "w"]), {"kernel_shape": [3, 3], "strides": [0, 0]}, (8, 3, 3, 3), "stride is 0"),
+        (("Conv", ["x", "w"]), {"kernel_shape": [3, 3], "pads": [1]}, (8, 3, 3, 3), "pads"),
+    ],
+)
+def test_malformed_onnx_files_are_refused_by_node(tmp_path, node, attributes, weight, expected):
+    path = _onnx_file(tmp_path, node, attributes, weight)
+    refused(symconv("import", path), "model.onnx", "node", expected)
+
+
+def test_a_file_that_is_not_onnx(tmp_path):
+    pytest.importorskip("onnx")
+    path = spec(tmp_path, b"\x08\x07garbage" * 10, "model.onnx")
+    refused(symconv("import", path), "not an ONNX model")

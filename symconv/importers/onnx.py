@@ -43,9 +43,25 @@ def _onnx():
     return onnx
 
 
+INTEGER_ATTRIBUTES = frozenset(
+    {
+        "kernel_shape", "strides", "pads", "dilations", "group", "output_padding", "output_shape",
+        "ceil_mode", "count_include_pad", "axis", "axes", "keepdims", "perm", "transA", "transB",
+        "blocksize", "storage_order", "allowzero", "noop_with_empty_axes",
+    }
+)  # fmt: skip
+"""Attributes that ONNX types as ints: a file that gives them as strings or floats is refused by name."""
+
+
 def _attributes(node: Any) -> dict[str, Any]:
     onnx = _onnx()
-    return {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    found = {a.name: onnx.helper.get_attribute_value(a) for a in node.attribute}
+    for name, value in found.items():
+        if name in INTEGER_ATTRIBUTES:
+            values = value if isinstance(value, (list, tuple)) else [value]
+            if not all(type(v) is int for v in values):
+                raise SpecError(f"the attribute {name!r} must be integers, got {value!r}")
+    return found
 
 
 def _constant(onnx: Any, attrs: dict) -> np.ndarray:
@@ -117,7 +133,9 @@ def import_onnx(path: str | Path) -> Network:
             results = rule(tracer, name, op, attrs, *args, **extra)
         except SymconvError as error:
             raise SpecError(f"{where}: {error.message}", Where(file)) from None
-        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
+        except KeyError as error:
+            raise SpecError(f"{where}: the attribute {error.args[0]!r} is missing", Where(file)) from None
+        except (TypeError, ValueError, IndexError, AttributeError) as error:
             raise SpecError(
                 f"{where}: inputs or attributes symconv cannot read ({error})", Where(file)
             ) from None

@@ -97,6 +97,8 @@ def conv(t: Tracer, name: str, op: str, attrs: dict, x: Any, w: Any, b: Any = No
     w = weight(w, "weight")
     shape = w.tensor.shape
     dims = len(shape) - 2
+    if not 1 <= dims <= 3:
+        raise SpecError(f"the weight has rank {len(shape)}; a {op} weight has rank 3, 4 or 5")
     kernel = list(attrs.get("kernel_shape", shape[2:]))
     stride, dilation = list(attrs.get("strides", [1] * dims)), list(attrs.get("dilations", [1] * dims))
     groups = int(attrs.get("group", 1))
