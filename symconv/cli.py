@@ -199,12 +199,22 @@ def run_explain(args: argparse.Namespace) -> int:
 def run_prove(args: argparse.Namespace) -> int:
     from symconv.prove import prove
     from symconv.render.reasoning import PROOF_FORMATS
+    from symconv.sizes import parse_claim
 
-    where = Where(field="CLAIM")
+    assumptions = []
+    for text in args.assume or ():
+        try:
+            parse_claim(text)
+        except SymconvError as error:
+            error.where = Where(field="--assume")
+            raise
+        assumptions.append(text)
+    if args.time_budget <= 0:
+        raise SpecError("must be a positive number of seconds", Where(field="--time-budget"))
     try:
-        proof = prove(args.claim, assume=tuple(args.assume or ()))
+        proof = prove(args.claim, assume=tuple(assumptions), time_budget=args.time_budget)
     except SymconvError as error:
-        error.where = error.where or where
+        error.where = error.where or Where(field="CLAIM")
         raise
     if args.format == "latex":
         from symconv.render.latex import proof as latex_proof
@@ -298,7 +308,11 @@ def run_solve(args: argparse.Namespace) -> int:
 
     network = load_spec(args.spec)
     budgets = [parse_budget(text) for text in args.subject_to]
-    solution = solve(network, args.maximize, budgets, values_from(args.at, network))
+    if args.time_budget <= 0:
+        raise SpecError("must be a positive number of seconds", Where(field="--time-budget"))
+    solution = solve(
+        network, args.maximize, budgets, values_from(args.at, network), time_budget=args.time_budget
+    )
     emit(FORMATS["solve"][args.format](solution), args)
     return 0 if solution.value is not None else 1
 
@@ -384,6 +398,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prove.add_argument("claim", help='e.g. "floor(floor((n - 1)/2)/2) == floor((n - 1)/4)"')
     prove.add_argument("--assume", action="append", help='an assumption such as "n>=3" (repeatable)')
+    prove.add_argument(
+        "--time-budget", type=float, default=20.0, metavar="SECONDS", help="then answer unknown (default 20)"
+    )
     prove.add_argument("--format", choices=("text", "markdown", "json", "latex"), default="text")
     add_output(prove)
     prove.set_defaults(run=run_prove)
@@ -443,6 +460,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="a budget such as 'macs <= 300e6' or 'params < 4.2M' (repeatable)",
     )
     solver.add_argument("--at", help="values for every other symbol")
+    solver.add_argument(
+        "--time-budget",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="then report what was searched (default 60)",
+    )
     solver.add_argument("--format", choices=("text", "json"), default="text")
     solver.set_defaults(run=run_solve)
 

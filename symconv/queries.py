@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -397,7 +398,9 @@ def _holds(relations: list[tuple[sp.Basic, sp.Poly]], t: sp.Symbol, point: int) 
     return all(bool(relation.xreplace({t: point})) for relation, _ in relations)
 
 
-def _largest_on_classes(symbol: sp.Symbol, conditions: list[sp.Basic], period: int) -> tuple[str, int | None]:  # noqa: C901
+def _largest_on_classes(  # noqa: C901
+    symbol: sp.Symbol, conditions: list[sp.Basic], period: int, deadline: float = math.inf
+) -> tuple[str, int | None]:
     """The largest integer ``symbol >= 1`` meeting every condition, decided class by class modulo ``period``.
 
     On the class ``symbol = r + period*t`` every condition must be a polynomial
@@ -409,6 +412,8 @@ def _largest_on_classes(symbol: sp.Symbol, conditions: list[sp.Basic], period: i
     best: int | None = None
     unbounded_from: int | None = None
     for r in range(1, period + 1):
+        if time.monotonic() > deadline:
+            return "undecided", None
         relations = []
         for condition in conditions:
             relation = condition.xreplace({symbol: r + period * t})
@@ -444,6 +449,7 @@ def solve(
     budgets: list[Budget],
     at: dict | None = None,
     limit: int = SEARCH_LIMIT,
+    time_budget: float = 60.0,
 ) -> Solution:
     """The largest value of one symbol under the budgets, every other symbol fixed by ``at``.
 
@@ -451,8 +457,10 @@ def solve(
     symbol on residue classes (sizes, channel counts, widths on their lattice):
     the answer holds for every value, with unbounded and empty cases said so.
     Otherwise (a stride or kernel maximised, a width under rounding) it tries the
-    values up to ``limit`` and says that it did only that.
+    values up to ``limit`` and says that it did only that. After ``time_budget``
+    seconds it stops deciding and reports the values it searched.
     """
+    deadline = time.monotonic() + time_budget
     report = network.report
     known = {s.name: s for s in report.free_symbols()}
     if symbol_name not in known:
@@ -486,7 +494,9 @@ def solve(
         return found
 
     if symbol.is_integer:
-        return _solve_on_integers(symbol, sp.Integer(1), relations, feasible_at, budgets, limit, None)
+        return _solve_on_integers(
+            symbol, sp.Integer(1), relations, feasible_at, budgets, limit, None, deadline
+        )
     step = _lattice_step(network, symbol)
     x = sp.Symbol("x", positive=True)
     supremum = _real_supremum(relations(x, integrality=step is None), x)
@@ -505,7 +515,7 @@ def solve(
         return Solution(
             symbol, value, supremum, feasible_at(value) if value is not None else None, budgets, note
         )
-    return _solve_on_integers(symbol, step, relations, feasible_at, budgets, limit, supremum)
+    return _solve_on_integers(symbol, step, relations, feasible_at, budgets, limit, supremum, deadline)
 
 
 def _real_supremum(conditions: list[sp.Basic], x: sp.Symbol) -> sp.Expr | None:
@@ -533,7 +543,7 @@ def _real_supremum(conditions: list[sp.Basic], x: sp.Symbol) -> sp.Expr | None:
     return sp.Integer(0)
 
 
-def _solve_on_integers(symbol, step, relations, feasible_at, budgets, limit, supremum) -> Solution:
+def _solve_on_integers(symbol, step, relations, feasible_at, budgets, limit, supremum, deadline) -> Solution:
     """The integer search of :func:`solve`: ``symbol = step * count`` over positive integers ``count``."""
 
     def feasible(count: int) -> bool:
@@ -542,7 +552,9 @@ def _solve_on_integers(symbol, step, relations, feasible_at, budgets, limit, sup
     count = sp.Symbol("count", integer=True, positive=True)
     conditions = relations(step * count)
     period = _period(conditions, count)
-    status, found = ("undecided", None) if period is None else _largest_on_classes(count, conditions, period)
+    status, found = (
+        ("undecided", None) if period is None else _largest_on_classes(count, conditions, period, deadline)
+    )
     if status in ("exact", "unbounded") and not feasible(found):
         status = "undecided"  # the exact evaluation disagrees with the conditions: decide nothing
     unit = "" if step == 1 else f" (a multiple of {step}: channel counts are integers only there)"
@@ -561,8 +573,17 @@ def _solve_on_integers(symbol, step, relations, feasible_at, budgets, limit, sup
         return Solution(symbol, value, supremum, None, budgets, note, "unbounded")
     if status == "none":
         return Solution(symbol, None, supremum, None, budgets, f"no {symbol}{unit} meets the budgets", "none")
-    best = next((v for v in range(limit, 0, -1) if feasible(v)), None)
-    reach = step * limit
+    best, reach = None, step * limit
+    for v in range(limit, 0, -1):
+        if time.monotonic() > deadline:
+            note = (
+                f"the time budget ran out while searching {symbol} downward from {reach}: "
+                f"nothing was decided above {step * v}"
+            )
+            return Solution(symbol, None, supremum, None, budgets, note, "searched", reach)
+        if feasible(v):
+            best = v
+            break
     if best is None:
         note = f"no {symbol} up to {reach} meets the budgets; larger values were not tried"
         return Solution(symbol, None, supremum, None, budgets, note, "searched", reach)

@@ -14,6 +14,7 @@ import shutil
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -290,3 +291,27 @@ def test_a_file_that_is_not_onnx(tmp_path):
     pytest.importorskip("onnx")
     path = spec(tmp_path, b"\x08\x07garbage" * 10, "model.onnx")
     refused(symconv("import", path), "not an ONNX model")
+
+
+def test_prove_and_solve_keep_to_their_time_budgets():
+    started = time.monotonic()
+    result = symconv(
+        "solve",
+        "zoo:resnet18",
+        "--maximize",
+        "H",
+        "--subject-to",
+        "macs <= 5G",
+        "--at",
+        "W=224",
+        "--time-budget",
+        "0.01",
+    )
+    assert result.returncode == 1 and b"time budget ran out" in result.stdout
+    proof = symconv(
+        "prove", "floor(n/3) + floor(m/5) + floor((n + m)/7) >= floor((n + 2*m)/11)", "--time-budget", "0.5"
+    )
+    assert proof.returncode in (0, 1) and b"Traceback" not in proof.stderr
+    assert time.monotonic() - started < 25
+    refused(symconv("prove", "n >= 1", "--time-budget", "0"), "--time-budget")
+    refused(symconv("prove", "n >= 1", "--assume", "n >>= 2"), "--assume")

@@ -98,7 +98,7 @@ def solve_text(solution: Solution) -> str:
     if solution.status == "unbounded":
         return f"no largest {solution.symbol}: {solution.note}"
     if solution.value is None:
-        return f"no solution: {solution.note}"
+        return f"{'not decided' if solution.status == 'searched' else 'no solution'}: {solution.note}"
     heading = "largest" if solution.status == "exact" else "largest found by search"
     parts = [f"{heading} {solution.symbol}: {to_text(solution.value)}"]
     if solution.supremum is not None and solution.supremum != solution.value:
