@@ -8,7 +8,9 @@ check; the smallest failing assignment is reported.
 
 from __future__ import annotations
 
+import math
 import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -21,6 +23,8 @@ from symconv.numeric import MEMORY_BUDGET, run, witness_bytes
 
 ENUMERATE_BUDGET = 20_000
 FAST_BUDGET = 300_000_000
+SAMPLING_SECONDS = 20.0
+"""How long :func:`sample_assignments` looks for valid values before it gives up."""
 RATIONAL_SAMPLES = tuple(sp.Rational(p, q) for p, q in ((1, 4), (1, 2), (3, 4), (1, 1), (5, 4), (3, 2)))
 QUANTITIES = ("output_shape", "params", "macs")
 
@@ -88,12 +92,17 @@ def sample_assignments(
     spatial = set().union(*(sp.sympify(d).free_symbols for d in network.input_shape[1:]))
     rng = random.Random(seed)
     found: list[dict] = []
+    deadline = time.monotonic() + SAMPLING_SECONDS
     for attempt in range(400 * count):
-        if len(found) == count:
+        if len(found) == count or time.monotonic() > deadline:
             break
         values = {**fixed, **_candidate(rng, free, spatial, 1 + attempt // 50)}
         if values in found:
             continue
+        if memory_budget is not None:  # the input alone, before the whole report is evaluated
+            sizes = [sp.sympify(d).xreplace(values) for d in network.input_shape]
+            if all(s.is_Integer for s in sizes) and 8 * math.prod(int(s) for s in sizes) > memory_budget:
+                continue
         try:
             evaluated = report.at(values)
         except ShapeError:
@@ -107,8 +116,8 @@ def sample_assignments(
         found.append(values)
     if len(found) < count:
         raise SpecError(
-            f"found only {len(found)} of {count} valid assignments of {', '.join(map(str, free))}; "
-            "give values with --at"
+            f"found only {len(found)} of {count} valid assignments of {', '.join(map(str, free))} "
+            "within the NumPy backend's budgets; give values with --at"
         )
     return found
 

@@ -14,6 +14,7 @@ Spatial sizes are kept in the normal form ``floor((x + A)/M) + B`` by
 from __future__ import annotations
 
 import ast
+import math
 import re
 from fractions import Fraction
 from functools import lru_cache
@@ -30,7 +31,9 @@ MAX_TEXT_LENGTH = 2000
 MAX_DEPTH = 50
 MAX_LITERAL = 10**18
 MAX_EXPONENT = 64
-MAX_DEGREE = 64
+MAX_DEGREE = 16
+MAX_TERMS = 10_000
+"""A size whose expansion could have more terms than this is refused before sympy expands it."""
 MAX_ARGUMENTS = 32
 """``min``/``max`` of more arguments than this are refused (sympy compares them pairwise)."""
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
@@ -94,7 +97,28 @@ class _Builder:
         degree = self.degree(node, depth)
         if degree > MAX_DEGREE:
             raise self.fail(f"expression of degree above {MAX_DEGREE}")
+        if self.terms(node) > MAX_TERMS:
+            raise self.fail(f"expression that expands to more than {MAX_TERMS:,} terms")
         return expr, degree
+
+    def terms(self, node: ast.AST) -> int:
+        """A bound on the terms of the expanded expression (capped just past the limit)."""
+        if isinstance(node, (ast.Name, ast.Constant)):
+            return 1
+        if isinstance(node, ast.UnaryOp):
+            return self.terms(node.operand)
+        if isinstance(node, ast.BinOp):
+            left = self.terms(node.left)
+            if isinstance(node.op, ast.Pow):
+                exponent = node.right.value if isinstance(node.right, ast.Constant) else 1
+                return min(math.comb(left + exponent - 1, exponent), MAX_TERMS + 1)
+            right = self.terms(node.right)
+            if isinstance(node.op, (ast.Add, ast.Sub)):
+                return min(left + right, MAX_TERMS + 1)
+            return min(left * right, MAX_TERMS + 1)
+        if isinstance(node, ast.Call):
+            return min(sum(self.terms(a) for a in node.args), MAX_TERMS + 1)
+        return 1
 
     def degree(self, node: ast.AST, depth: int) -> int:
         if isinstance(node, ast.Name):

@@ -136,6 +136,8 @@ class _SpecReader:
         if name is not None and not isinstance(name, str):
             raise SpecError("name must be a string", self.where(top["name"], "name"))
         layers = self.layers(top["layers"], "layers")
+        if not layers:
+            raise SpecError("a network needs at least one layer", self.where(top["layers"], "layers"))
         graph = self.graph(layers) if self.wiring else None
         try:
             return Network(

@@ -69,7 +69,9 @@ CONV = "input: [1, n, n]\nlayers:\n  - conv2d: {{{}}}\n"
         ),
         (CONV.format("out_channels: -4, kernel_size: 3"), ("spec.yaml:3:", "out_channels")),
         ("input: [1, n, n]\nlayers:\n  - avgpool3d: {kernel_size: 2}\n", ("spec.yaml:3:", "rank 4")),
-        ("input: [1, n, n]\nlayers: []\n", ("spec.yaml", "at least one layer")),
+        ("input: [1, n, n]\nlayers: []\n", ("spec.yaml:2:", "at least one layer")),
+        ("input: [1, '(a+b+c)**64', n]\nlayers:\n  - relu\n", ("spec.yaml:1:", "degree")),
+        ("input: [1, '(a+b+c+d+e+f+g+h)**12', n]\nlayers:\n  - relu\n", ("spec.yaml:1:", "terms")),
         (f"input: [1, {'9' * 4301}, 5]\nlayers:\n  - relu\n", ("spec.yaml:1:", "too large")),
         (
             "input: [1, n, n]\nlayers:\n  - repeat: {times: 1000000000, layers: [relu]}\n",
@@ -120,6 +122,11 @@ def test_bad_specs_are_refused_where_they_are_written(tmp_path, text, expected):
 )
 def test_bad_arguments_are_refused_by_name(args, expected):
     refused(symconv(*args), *expected)
+
+
+def test_check_gives_up_on_sizes_beyond_the_budget_quickly(tmp_path):
+    path = spec(tmp_path, "input: [1, '(a+b+c)**16', n]\nlayers:\n  - relu\n")
+    refused(symconv("check", path, seconds=60), "valid assignments", "--at")
 
 
 def test_undecodable_standard_input():

@@ -23,6 +23,11 @@ from symconv.queries import SMALLEST_BOX, domain, parse_budget, solve
 
 H, W, s, k, p = symbols("H W s k p")
 
+try:
+    import torch
+except ImportError:  # the PyTorch cross-check is skipped without it
+    torch = None
+
 
 # --- reference arithmetic (PyTorch's Conv2d and MaxPool2d documentation) ------------------------------------
 def conv_out(size: int, kernel: int, stride: int, padding: int) -> int | None:
@@ -216,7 +221,25 @@ def test_domain_smallest_input_with_symbolic_strides_paddings_and_kernels():
         ]
         # the smallest H for which some stride, padding and kernel from 1 to the box make H's axis valid
         expected = next((h for h in range(1, 200) if any(valid(h, box) for box in boxes)), None)
-        assert dict(domain(net).smallest).get(H) == expected, (plan, expected)
+        found = domain(net)
+        assert dict(found.smallest).get(H) == expected, (plan, expected)
+        if expected is not None and torch is not None:  # PyTorch runs the chain at the witness values
+            # symbols H's conditions leave free may take any value: 1
+            witness = {"k": 1, "s": 1, "p": 1, **{str(s): v for s, v in dict(found.witnesses).get(H, ())}}
+            chain = torch.nn.Sequential(
+                *(
+                    torch.nn.Conv2d(
+                        1 if i == 0 else 4,
+                        4,
+                        int(witness.get(kk, kk)),
+                        int(witness.get(ss, ss)),
+                        int(witness.get(pp, pp)),
+                    )
+                    for i, (kk, ss, pp) in enumerate(plan)
+                )
+            )
+            with torch.no_grad():
+                chain(torch.zeros(1, 1, expected, 40))  # width 40: only H's conditions are at stake
 
 
 # --- prove ------------------------------------------------------------------------------------------------
