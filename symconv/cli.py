@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import stat
 import sys
 import tempfile
@@ -126,6 +127,8 @@ def values_from(text: str | None, network: Network) -> dict:
 
 def run_derive(args: argparse.Namespace) -> int:
     network = load_spec(args.spec)
+    if args.depth is not None and args.depth < 1:
+        raise SpecError("must be at least 1", Where(field="--depth"))
     if args.pass_ != "forward" and args.convention not in ("torchvision", "flopcounter"):
         raise SpecError("--pass combines with --convention flopcounter only", Where(field="--convention"))
     if args.pass_ != "forward":
@@ -144,10 +147,25 @@ def run_derive(args: argparse.Namespace) -> int:
         from symconv.render.latex import report_table
 
         text = report_table(report, values=values)
+    elif args.format == "text":
+        from symconv.render.text import render_report
+
+        text = render_report(values if values is not None else report, terminal_width(args), args.depth)
     else:
         text = REPORT_FORMATS[args.format](values if values is not None else report)
     emit(text, args, network.name)
     return 0
+
+
+def terminal_width(args: argparse.Namespace) -> int | None:
+    """``--width``, else the terminal's when printing to one (``COLUMNS`` overrides it), else no limit."""
+    if args.width is not None:
+        if args.width < 40:
+            raise SpecError("must be at least 40 columns", Where(field="--width"))
+        return args.width
+    if getattr(args, "output", None) is None and sys.stdout.isatty():
+        return max(40, shutil.get_terminal_size().columns)
+    return None
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -346,6 +364,14 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     derive.add_argument("--at", help="values for symbols, e.g. k1=40,n=28 (decimals are exact: alpha=0.75)")
     derive.add_argument("--format", choices=[*sorted(REPORT_FORMATS), "latex"], default="text")
+    derive.add_argument(
+        "--width", type=int, help="fit the text table to this many columns (default: the terminal's)"
+    )
+    derive.add_argument(
+        "--depth",
+        type=int,
+        help="one row per group of this many name parts (1: stages such as layer1, 2: blocks such as layer1.0)",
+    )
     derive.add_argument(
         "--pass",
         dest="pass_",

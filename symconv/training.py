@@ -123,4 +123,5 @@ def report_for_pass(network: Network, which: str, convention: str = "exact") -> 
         )
         for row, cost in zip(report.rows, costs, strict=True)
     )
-    return replace(report, rows=rows)
+    counted = ", as FlopCounterMode counts" if convention == "flopcounter" else ""
+    return replace(report, rows=rows, cost=f"MACs, {which} pass{counted}")

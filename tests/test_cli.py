@@ -135,3 +135,36 @@ def test_check_exits_1_and_shows_the_smallest_failure(capsys, monkeypatch):
     status, out, _ = run_cli(capsys, "check", str(EXAMPLES / "two_convolutions.yaml"), "--samples", "3")
     assert status == 1
     assert "FAIL" in out and "smallest failing assignment:" in out
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_resnet50_fits_the_terminal(capsys, width):
+    assert main(["derive", "zoo:resnet50", "--width", str(width)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert max(map(len, lines)) <= width
+    assert any(line.startswith("  H_1 = floor((H - 1)/2) + 1") for line in lines)  # sizes named once
+    assert "layer4.2.relu" in "".join(lines)  # every layer is there
+
+
+def test_depth_sums_stages_to_the_totals(capsys):
+    from symconv import zoo
+
+    assert main(["derive", "zoo:resnet50", "--depth", "1", "--at", "H=224,W=224"]) == 0
+    out = capsys.readouterr().out
+    rows = [line.split() for line in out.splitlines() if line.startswith(("conv1 ", "layer", "fc "))]
+    stage_params = {
+        r[0]: int(r[-3].replace(",", "")) for r in rows if r[0] in ("layer1", "layer2", "layer3", "layer4")
+    }
+    net = zoo.build("resnet50")
+    by_hand = {
+        f"layer{i}": sum(int(r.params) for r in net.report.rows if r.name.startswith(f"layer{i}."))
+        for i in range(1, 5)
+    }
+    assert stage_params == by_hand
+    assert "params: 25,557,032 (25.6 M)" in out  # torchvision's published num_params
+
+
+def test_shapes_have_no_thousands_separators(capsys):
+    assert main(["derive", "examples/conv3d_1337.yaml"]) == 0
+    out = capsys.readouterr().out
+    assert "(1, 1335, 39, 310)" in out and "1,335" not in out.split("params")[0]

@@ -21,6 +21,7 @@ from symconv.exercises import Exercise
 from symconv.explain import Derivation
 from symconv.notation import MathPrinter, textbook_names
 from symconv.prove import Proof
+from symconv.render.shorthand import abbreviations, shorten
 from symconv.report import Report
 from symconv.scaling import Scaling
 
@@ -75,41 +76,6 @@ def _cell(expr: Any) -> str:
     return "--" if expr is None else f"${math(expr)}$"
 
 
-AXIS_LETTERS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
-
-
-def abbreviations(report: Report) -> dict[sp.Expr, sp.Symbol]:
-    """Short names ``H_1, W_1, ...`` for the spatial sizes that are formulas, in order of appearance.
-
-    Authors write a table as ``9408 H_1 W_1`` with ``H_1 = floor((H - 1)/2) + 1``
-    defined once beneath it; a table cell cannot hold the expanded products.
-    """
-    taken = {s.name for s in report.free_symbols()}
-    found: dict[sp.Expr, sp.Symbol] = {}
-    counters: dict[str, int] = {}
-    for row in report.rows:
-        spatial = row.output_shape[1:]
-        letters = AXIS_LETTERS.get(len(spatial), ())
-        for letter, size in zip(letters, spatial, strict=False):
-            size = sp.sympify(size)
-            if size.is_Atom or size in found:
-                continue
-            counters[letter] = counters.get(letter, 0) + 1
-            name = f"{letter}_{counters[letter]}"
-            while name in taken:
-                name = "s" + name
-            found[size] = sp.Symbol(name)
-    return found
-
-
-def _short(expr: Any, short: dict[sp.Expr, sp.Symbol]) -> Any:
-    if expr is None or not short:
-        return expr
-    if isinstance(expr, tuple):
-        return tuple(_short(e, short) for e in expr)
-    return sp.sympify(expr).xreplace(short)
-
-
 def report_table(
     report: Report, columns: Sequence[str] = ("activations", "receptive_field"), values: Report | None = None
 ) -> str:
@@ -155,20 +121,20 @@ def report_table(
         label = row.name.rsplit(".", 1)[-1] if prefix else row.name
         cells = [
             _name(label),
-            _cell(_short(row.output_shape, short)),
-            _cell(_short(row.params, short)),
-            _cell(_short(row.macs, short)),
+            _cell(shorten(row.output_shape, short)),
+            _cell(shorten(row.params, short)),
+            _cell(shorten(row.macs, short)),
         ]
-        cells += [_cell(_short(getattr(row, c), short)) for c in optional]
+        cells += [_cell(shorten(getattr(row, c), short)) for c in optional]
         if at is not None:
             cells.append(_cell(at.macs))
         lines.append(" & ".join(cells) + r" \\")
     lines.append(r"\midrule")
     totals = [
         r"\textbf{total}",
-        _cell(_short(report.output_shape, short)),
-        _cell(_short(report.params, short)),
-        _cell(_short(report.macs, short)),
+        _cell(shorten(report.output_shape, short)),
+        _cell(shorten(report.params, short)),
+        _cell(shorten(report.macs, short)),
     ]
     totals += ["" for _ in optional]
     if values is not None:
@@ -332,12 +298,12 @@ def report_array(report: Report) -> str:
     for row in report.rows:
         name = row.name.replace("_", r"\_")
         rows.append(
-            rf"\texttt{{{name}}} & {math(_short(row.output_shape, short))} & {math(_short(row.params, short))} & "
-            rf"{math(_short(row.macs, short))}"
+            rf"\texttt{{{name}}} & {math(shorten(row.output_shape, short))} & {math(shorten(row.params, short))} & "
+            rf"{math(shorten(row.macs, short))}"
         )
     rows.append(
-        rf"\text{{total}} & {math(_short(report.output_shape, short))} & {math(_short(report.params, short))} "
-        rf"& {math(_short(report.macs, short))}"
+        rf"\text{{total}} & {math(shorten(report.output_shape, short))} & {math(shorten(report.params, short))} "
+        rf"& {math(shorten(report.macs, short))}"
     )
     body = r"\begin{array}{llll}" + r" \\ ".join(rows) + r"\end{array}"
     if short:
