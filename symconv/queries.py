@@ -504,7 +504,8 @@ def solve(
         return Solution(symbol, None, None, None, budgets, f"no positive {symbol} meets the budgets", "none")
     if step is None:
         if supremum is None:
-            return _search_rational(symbol, feasible_at, budgets, limit)
+            reason = f"{symbol} is rounded inside the totals"
+            return _searched(symbol, sp.Rational(1, 100), feasible_at, budgets, limit, None, deadline, reason)
         if supremum is sp.oo:
             note = f"every positive {symbol} meets the budgets"
             return Solution(symbol, sp.Integer(0), None, None, budgets, note, "unbounded")
@@ -573,42 +574,30 @@ def _solve_on_integers(symbol, step, relations, feasible_at, budgets, limit, sup
         return Solution(symbol, value, supremum, None, budgets, note, "unbounded")
     if status == "none":
         return Solution(symbol, None, supremum, None, budgets, f"no {symbol}{unit} meets the budgets", "none")
-    best, reach = None, step * limit
-    for v in range(limit, 0, -1):
+    reason = f"the totals are not polynomial in {symbol} on residue classes"
+    return _searched(symbol, step, feasible_at, budgets, limit, supremum, deadline, reason)
+
+
+def _searched(symbol, step, feasible_at, budgets, limit, supremum, deadline, reason) -> Solution:
+    """The values ``step, 2*step, ..., limit*step`` tried from the top down, and only those."""
+    reach = step * limit
+    for count in range(limit, 0, -1):
         if time.monotonic() > deadline:
             note = (
                 f"the time budget ran out while searching {symbol} downward from {reach}: "
-                f"nothing was decided above {step * v}"
+                f"nothing was decided above {step * count}"
             )
             return Solution(symbol, None, supremum, None, budgets, note, "searched", reach)
-        if feasible(v):
-            best = v
-            break
-    if best is None:
-        note = f"no {symbol} up to {reach} meets the budgets; larger values were not tried"
-        return Solution(symbol, None, supremum, None, budgets, note, "searched", reach)
-    value = step * best
-    note = (
-        f"searched {symbol} up to {reach}: {value} is the largest there that meets the budgets; "
-        f"nothing is claimed beyond {reach} (the totals are not polynomial in {symbol} on residue classes)"
-    )
-    return Solution(symbol, value, supremum, feasible_at(value), budgets, note, "searched", reach)
-
-
-def _search_rational(symbol, feasible_at, budgets, limit) -> Solution:
-    """A rational symbol under rounding: only the multiples of 1/100 up to ``limit/100`` are tried."""
-    step = sp.Rational(1, 100)
-    best = next((v for v in range(limit, 0, -1) if feasible_at(step * v) is not None), None)
-    reach = step * limit
-    if best is None:
-        note = f"no multiple of {step} up to {reach} meets the budgets; other values were not tried"
-        return Solution(symbol, None, None, None, budgets, note, "searched", reach)
-    value = step * best
-    note = (
-        f"searched the multiples of {step} up to {reach}: {value} is the largest that meets the budgets; "
-        f"values between them and beyond {reach} were not tried"
-    )
-    return Solution(symbol, value, None, feasible_at(value), budgets, note, "searched", reach)
+        evaluated = feasible_at(step * count)
+        if evaluated is not None:
+            tried = f"{symbol} from 1 to {reach}" if step == 1 else f"the multiples of {step} up to {reach}"
+            note = (
+                f"searched {tried}: {step * count} is the largest there that meets the budgets; "
+                f"nothing is claimed {'' if step == 1 else 'between them or '}beyond {reach} ({reason})"
+            )
+            return Solution(symbol, step * count, supremum, evaluated, budgets, note, "searched", reach)
+    note = f"no multiple of {step} up to {reach} meets the budgets; other values were not tried ({reason})"
+    return Solution(symbol, None, supremum, None, budgets, note, "searched", reach)
 
 
 # --- memory ---------------------------------------------------------------------------------------------

@@ -189,7 +189,7 @@ def test_maximising_a_stride_is_a_search_and_says_so():
     solution = solve(net, "s", [parse_budget("macs <= 5000")], {"H": 64})
     best = max(v for v in range(1, 1025) if (m := brute(v)) is not None and m <= 5000)
     assert solution.status == "searched" and solution.value == best
-    assert "nothing is claimed beyond" in solution.note
+    assert "nothing is claimed beyond 1024" in solution.note
 
 
 # --- domain -----------------------------------------------------------------------------------------------
