@@ -13,6 +13,15 @@ Methods, tried in order:
 3. ``counterexample search``: the smallest assignment (by sum of values) for
    which exact evaluation makes the claim false.
 
+Before them, nested floors are composed (*Concrete Mathematics* eq. 3.11)
+and a claim with a denominator that vanishes at some positive integers is
+proved above its largest zero, the values below evaluated one by one, and
+says where it is undefined. Between them come ``sign by real roots`` (a
+polynomial in one symbol keeps its sign between real roots, so the integers
+beside each root decide it) and ``division with remainder`` (a floor with a
+symbolic divisor ``s``: write its dividend as ``s*q + r``, ``0 <= r < s``).
+Everything runs within a time budget.
+
 A claim neither proved nor disproved is ``unknown``, with the numeric
 evidence gathered; it is never called a proof.
 """
