@@ -31,13 +31,12 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass
-from math import lcm
 
 import sympy as sp
 
 from symconv.display import provided
 from symconv.errors import SpecError
-from symconv.sizes import parse_claim
+from symconv.sizes import floor_period, integer_candidates, parse_claim, without_mod
 
 MAX_CASES = 4096
 SEARCH_POINTS = 5_000
@@ -180,16 +179,6 @@ def _zeros(denominators: set[sp.Expr]) -> tuple[list[sp.Basic], dict[sp.Symbol, 
     return undefined, above
 
 
-def _root_candidates(polynomial: sp.Poly, lowest: int) -> tuple[list[int], int]:
-    """Integers from ``lowest`` at which the sign of ``polynomial`` may change, and one above every root."""
-    points, top = {lowest}, lowest
-    for (a, b), _ in polynomial.intervals(eps=sp.Rational(1, 4)):
-        low, high = sp.floor(a) - 1, sp.ceiling(b) + 1
-        points.update(range(max(int(low), lowest), int(high) + 1))
-        top = max(top, int(high) + 1)
-    return sorted(points), top
-
-
 def _sign_by_roots(difference: sp.Expr, strict: bool) -> tuple[list[sp.Expr], list[int], int] | None:
     """For one integer symbol n >= 1: ``difference >= 0`` (> 0) by the real roots of its numerator.
 
@@ -209,7 +198,7 @@ def _sign_by_roots(difference: sp.Expr, strict: bool) -> tuple[list[sp.Expr], li
     product = sp.Poly(sp.expand(numerator * denominator), n)  # the sign of the quotient, where defined
     if product.degree() < 1:
         return None
-    points, top = _root_candidates(product, 1)
+    points, top = integer_candidates([product], 1)
     for point in [*points, top]:
         value = difference.xreplace({n: point})
         if value.has(sp.zoo, sp.nan):
@@ -237,29 +226,6 @@ def _divide_out(expr: sp.Expr, symbols: list[sp.Symbol]) -> tuple[dict, sp.Symbo
             rest = sp.expand(numerator - symbol)
             return {symbol: divisor * q + r - rest}, q, r, divisor
     return None
-
-
-def _rounding_modulus(expr: sp.Expr) -> int | None:
-    """A modulus ``M`` after which ``n = M q + r`` removes every floor; None if a denominator is symbolic."""
-    modulus = 1
-    for rounding in expr.atoms(sp.floor, sp.ceiling):
-        argument = rounding.args[0]
-        _, denominator = sp.fraction(sp.together(argument))
-        if not denominator.is_Integer:
-            return None
-        inner = _rounding_modulus(argument)
-        if inner is None:
-            return None
-        modulus = lcm(modulus, int(denominator) * inner)
-    return modulus
-
-
-def _without_mod(expr: sp.Expr) -> sp.Expr:
-    """``Mod(a, b)`` as ``a - b*floor(a/b)`` for constant ``b``."""
-    return expr.replace(
-        lambda e: isinstance(e, sp.Mod) and e.args[1].is_Integer,
-        lambda e: e.args[0] - e.args[1] * sp.floor(e.args[0] / e.args[1]),
-    )
 
 
 def _sign_proof(difference: sp.Expr, strict: bool) -> bool:
@@ -398,7 +364,7 @@ def prove(
             below = []  # several symbols: the finite values are not a product; leave them to the search
     added = {sp.Ge(symbol, top + 1) for symbol, top in (above or {}).items()}
     shifts, filters = _shift(conditions)
-    work_left, work_right = _without_mod(left.xreplace(shifts)), _without_mod(right.xreplace(shifts))
+    work_left, work_right = without_mod(left.xreplace(shifts)), without_mod(right.xreplace(shifts))
     symbols = sorted(left.free_symbols | right.free_symbols, key=lambda s: s.name)
     steps: list[ProofStep] = []
     if shifts:
@@ -534,7 +500,7 @@ def prove(
         proved = _prove_by_division(work_left, work_right, relation, symbols, steps)
         if proved:
             return finish("proved", "division with remainder")
-    modulus = _rounding_modulus(work_left - work_right)
+    modulus = floor_period(work_left - work_right)
     has_rounding = (work_left - work_right).has(*rounding)
     if (
         not filters

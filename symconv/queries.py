@@ -21,7 +21,7 @@ import sympy as sp
 from symconv.errors import ShapeError, SpecError
 from symconv.network import Network
 from symconv.report import Report, tidy
-from symconv.sizes import is_true, parse_size
+from symconv.sizes import floor_period, integer_candidates, is_true, parse_size, without_mod
 
 QUANTITIES = ("params", "macs", "flops", "activations")
 DTYPE_BYTES = {"float64": 8, "float32": 4, "float16": 2, "bfloat16": 2, "int8": 1}
@@ -303,53 +303,15 @@ SEARCH_LIMIT = 1024
 """Values :func:`solve` tries when it cannot decide (the ``searched`` status)."""
 
 
-def _period(expressions: list[sp.Basic], symbol: sp.Symbol) -> int | None:
-    """A period L such that, on each class ``symbol = L*t + r``, every floor and Mod in the symbol is a polynomial.
+def _period(conditions: list[sp.Basic]) -> int | None:
+    """A period L such that, on each class ``symbol = L*t + r``, no floor or Mod of the symbol remains.
 
-    A floor of ``(linear in the symbol and inner floors)/d`` multiplies the period of its
-    arguments by ``d``; a ``Mod(., m)`` by ``m``. None when a divisor is not an integer
-    or the period passes :data:`MAX_PERIOD`.
+    None when a divisor is not an integer or the period passes :data:`MAX_PERIOD`.
     """
-    memo: dict[sp.Basic, int | None] = {}
-
-    def period(expr: sp.Basic) -> int | None:
-        if symbol not in expr.free_symbols:
-            return 1
-        if expr in memo:
-            return memo[expr]
-        inner = 1
-        for arg in expr.args:
-            found = period(arg)
-            if found is None:
-                memo[expr] = None
-                return None
-            inner = math.lcm(inner, found)
-        if isinstance(expr, (sp.floor, sp.ceiling)):
-            _, denominator = sp.fraction(sp.together(expr.args[0]))
-            inner = inner * int(denominator) if denominator.is_Integer else None
-        elif isinstance(expr, sp.Mod):
-            modulus = expr.args[1]
-            inner = inner * int(modulus) if modulus.is_Integer else None
-        elif isinstance(expr, sp.Pow) and not (expr.exp.is_Integer and expr.exp >= 0):
-            inner = None  # the symbol in a denominator or under a root
-        elif isinstance(expr, (sp.Min, sp.Max, sp.Piecewise)) or (
-            isinstance(expr, sp.Function) and not isinstance(expr, (sp.floor, sp.ceiling, sp.Mod))
-        ):
-            inner = None
-        if inner is not None and inner > MAX_PERIOD:
-            inner = None
-        memo[expr] = inner
-        return inner
-
-    total = 1
-    for expr in expressions:
-        found = period(sp.sympify(expr))
-        if found is None:
-            return None
-        total = math.lcm(total, found)
-        if total > MAX_PERIOD:
-            return None
-    return total
+    found = floor_period(
+        without_mod(sp.And(*conditions)) if len(conditions) > 1 else without_mod(conditions[0])
+    )
+    return found if found is not None and found <= MAX_PERIOD else None
 
 
 _RELATIONS = (
@@ -374,24 +336,6 @@ def _polynomial_of(condition: sp.Basic, t: sp.Symbol) -> sp.Poly | bool | None:
     if not difference.is_polynomial(t) or difference.has(sp.floor, sp.ceiling, sp.Mod):
         return None
     return sp.Poly(difference, t)
-
-
-def _candidates(polynomials: list[sp.Poly]) -> tuple[list[int], int]:
-    """Integers ``t >= 0`` at which to test the conditions, and one integer above every root.
-
-    Each condition keeps its truth value between consecutive real roots of its
-    polynomial, so the largest integer of any interval of the feasible set lies
-    within one of each isolating interval (of width at most 1/4) of some root.
-    """
-    points, top = {0}, 0
-    for polynomial in polynomials:
-        if polynomial.degree() < 1:
-            continue
-        for (a, b), _ in polynomial.intervals(eps=sp.Rational(1, 4)):
-            low, high = math.floor(a) - 1, math.ceil(b) + 1
-            points.update(range(max(low, 0), high + 1))
-            top = max(top, high + 1)
-    return sorted(points, reverse=True), top
 
 
 def _holds(relations: list[tuple[sp.Basic, sp.Poly]], t: sp.Symbol, point: int) -> bool:
@@ -425,7 +369,8 @@ def _largest_on_classes(  # noqa: C901
             if polynomial is not True:
                 relations.append((relation, polynomial))
         else:
-            points, top = _candidates([polynomial for _, polynomial in relations])
+            points, top = integer_candidates([polynomial for _, polynomial in relations], 0)
+            points.reverse()
 
             if _holds(relations, t, top):
                 start = r + period * top
@@ -552,7 +497,7 @@ def _solve_on_integers(symbol, step, relations, feasible_at, budgets, limit, sup
 
     count = sp.Symbol("count", integer=True, positive=True)
     conditions = relations(step * count)
-    period = _period(conditions, count)
+    period = _period(conditions)
     status, found = (
         ("undecided", None) if period is None else _largest_on_classes(count, conditions, period, deadline)
     )

@@ -326,6 +326,54 @@ def parse_assignment(
     return values
 
 
+def floor_period(expr: sp.Basic) -> int | None:
+    """A modulus ``M`` after which ``n = M q + r`` removes every floor; None if a denominator is symbolic.
+
+    A floor of ``(... inner floors ...)/d`` multiplies the period of its argument by ``d``.
+
+    >>> n = size_symbol("n")
+    >>> floor_period(sp.floor(sp.floor((n - 1) / 2) / 3) + sp.floor(n / 4))
+    12
+    """
+    modulus = 1
+    for rounding in expr.atoms(sp.floor, sp.ceiling):
+        argument = rounding.args[0]
+        _, denominator = sp.fraction(sp.together(argument))
+        if not denominator.is_Integer:
+            return None
+        inner = floor_period(argument)
+        if inner is None:
+            return None
+        modulus = math.lcm(modulus, int(denominator) * inner)
+    return modulus
+
+
+def without_mod(expr: sp.Basic) -> sp.Basic:
+    """``Mod(a, b)`` as ``a - b*floor(a/b)`` for constant ``b``."""
+    return expr.replace(
+        lambda e: isinstance(e, sp.Mod) and e.args[1].is_Integer,
+        lambda e: e.args[0] - e.args[1] * sp.floor(e.args[0] / e.args[1]),
+    )
+
+
+def integer_candidates(polynomials: list[sp.Poly], lowest: int) -> tuple[list[int], int]:
+    """Integers from ``lowest`` beside every real root of the polynomials, and one integer above them all.
+
+    A polynomial keeps its sign between consecutive real roots, so whatever the
+    signs decide (a feasible set, a claim) changes only at the integers within
+    one of an isolating interval (of width at most 1/4) of a root.
+    """
+    points, top = {lowest}, lowest
+    for polynomial in polynomials:
+        if polynomial.degree() < 1:
+            continue
+        for (a, b), _ in polynomial.intervals(eps=sp.Rational(1, 4)):
+            low, high = math.floor(a) - 1, math.ceil(b) + 1
+            points.update(range(max(low, lowest), high + 1))
+            top = max(top, high + 1)
+    return sorted(points), top
+
+
 @lru_cache(maxsize=65536)  # pure, and met again for every layer of a wide graph
 def split_floor(size: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr] | None:
     """Decompose ``size`` as ``Q*floor(N/M) + B``; ``None`` if it has another shape.
