@@ -44,6 +44,7 @@ RATIONAL_TRIALS = tuple(
     sp.Rational(p, q) for p, q in ((1, 4), (1, 3), (1, 2), (2, 3), (3, 4), (1, 1), (3, 2), (2, 1))
 )
 OPERATORS = {"==": sp.Eq, "!=": sp.Ne, "<=": sp.Le, "<": sp.Lt, ">=": sp.Ge, ">": sp.Gt}
+NEGATED = {"==": "!=", "!=": "==", "<=": ">", "<": ">=", ">=": "<", ">": "<="}
 SOURCE_FLOOR = (
     "Graham, Knuth & Patashnik, Concrete Mathematics, eq. (3.6): floor(x + m) = floor(x) + m, m integer"
 )
@@ -299,22 +300,29 @@ def _search(left, relation, right, symbols, conditions, deadline=None) -> tuple[
     return None, tried, bound
 
 
+def _lower_bound(condition: sp.Basic) -> tuple[sp.Symbol, int] | None:
+    """``n >= c`` or ``n > c - 1`` for an integer symbol: ``(n, c)``; anything else: None."""
+    if (
+        isinstance(condition, (sp.GreaterThan, sp.StrictGreaterThan))
+        and isinstance(condition.lhs, sp.Symbol)
+        and condition.lhs.is_integer
+        and condition.rhs.is_Integer
+    ):
+        return condition.lhs, int(condition.rhs) + (1 if isinstance(condition, sp.StrictGreaterThan) else 0)
+    return None
+
+
+def _lowest(symbol: sp.Symbol, conditions: tuple[sp.Basic, ...]) -> int:
+    """The smallest value the assumptions leave a positive-integer symbol."""
+    bounds = [found[1] for found in map(_lower_bound, conditions) if found and found[0] == symbol]
+    return max([1, *bounds])
+
+
 def _shift(assumptions: tuple[sp.Basic, ...]) -> tuple[dict[sp.Symbol, sp.Expr], list[sp.Basic]]:
-    """Bounds ``n >= c`` become ``n = n' + c - 1`` (n' a positive integer); other assumptions filter."""
-    shifts, others = {}, []
-    for condition in assumptions:
-        if (
-            isinstance(condition, (sp.GreaterThan, sp.StrictGreaterThan))
-            and isinstance(condition.lhs, sp.Symbol)
-            and condition.lhs.is_integer
-            and condition.rhs.is_Integer
-        ):
-            low = int(condition.rhs) + (1 if isinstance(condition, sp.StrictGreaterThan) else 0)
-            if low > 1:
-                shifts[condition.lhs] = condition.lhs + (low - 1)
-            continue
-        others.append(condition)
-    return shifts, others
+    """Bounds ``n >= c`` become ``n = n' + c - 1`` (n' a positive integer, the largest c kept); others filter."""
+    bounded = {found[0] for found in map(_lower_bound, assumptions) if found}
+    shifts = {s: s + (_lowest(s, assumptions) - 1) for s in bounded if _lowest(s, assumptions) > 1}
+    return shifts, [c for c in assumptions if _lower_bound(c) is None]
 
 
 def prove(
@@ -407,8 +415,7 @@ def prove(
             continue
         shown = ", ".join(f"{s} = {v}" for s, v in point.items())
         if not _holds(relation, a, b):
-            flipped = {"==": "!=", "!=": "==", "<=": ">", "<": ">=", ">=": "<", ">": "<="}[relation]
-            steps.append(ProofStep(a, flipped, b, f"exact evaluation at {shown}"))
+            steps.append(ProofStep(a, NEGATED[relation], b, f"exact evaluation at {shown}"))
             return finish("disproved", "counterexample search", tuple(point.items()))
         steps.append(
             ProofStep(a, relation, b, f"exact evaluation at {shown} (below the zeros of a denominator)")
@@ -555,7 +562,7 @@ def prove(
         steps.append(
             ProofStep(
                 a,
-                {"==": "!=", "!=": "==", "<=": ">", "<": ">=", ">=": "<", ">": "<="}[relation],
+                NEGATED[relation],
                 b,
                 "exact evaluation at " + ", ".join(f"{s} = {v}" for s, v in values),
             )
@@ -576,16 +583,6 @@ def _solved(condition: sp.Basic) -> dict:
 
 def is_false(condition: sp.Basic) -> bool:
     return condition is sp.false or condition is False
-
-
-def _lowest(symbol: sp.Symbol, conditions: tuple[sp.Basic, ...]) -> int:
-    """The smallest value the assumptions leave a positive-integer symbol."""
-    low = 1
-    for condition in conditions:
-        if isinstance(condition, (sp.GreaterThan, sp.StrictGreaterThan)) and condition.lhs == symbol:
-            if condition.rhs.is_Integer:
-                low = max(low, int(condition.rhs) + (1 if isinstance(condition, sp.StrictGreaterThan) else 0))
-    return low
 
 
 def _prove_by_division(left, right, relation, symbols, steps) -> bool:
