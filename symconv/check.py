@@ -109,7 +109,7 @@ def sample_assignments(
             continue
         if not evaluated.macs.is_Integer or int(evaluated.macs) > FAST_BUDGET:
             continue
-        if memory_budget is not None and witness_bytes(network, values)[0] > memory_budget:
+        if memory_budget is not None and witness_bytes(network, values, evaluated)[0] > memory_budget:
             continue
         if any(not sp.sympify(d).is_Integer for r in evaluated.rows for d in r.output_shape):
             continue
@@ -144,7 +144,7 @@ def check_network(
         chosen = mode
         if mode == "auto":
             chosen = "enumerate" if int(expected.macs) <= ENUMERATE_BUDGET else "fast"
-        measured = run(network, values, chosen, seed=seed, memory_budget=memory_budget)
+        measured = run(network, values, chosen, seed=seed, memory_budget=memory_budget, evaluated=expected)
         key = tuple(sorted(values.items(), key=lambda item: item[0].name))
         for symbolic, evaluated, measurement in zip(
             network.report.rows, expected.rows, measured.measurements, strict=True

@@ -65,6 +65,7 @@ from symconv.numeric.attention import attention, batched_matmul, multihead_atten
 from symconv.numeric.conv import CHUNK_ELEMENTS, conv_forward, conv_transpose_forward
 from symconv.numeric.counting import MacCounter
 from symconv.numeric.pool import adaptive_pool_forward, pool_forward
+from symconv.report import Report
 
 
 @dataclass(frozen=True)
@@ -429,15 +430,18 @@ MEMORY_BUDGET = 512 * 2**20
 """Bytes the NumPy witness may allocate for one run unless told otherwise (``check --memory-budget``)."""
 
 
-def witness_bytes(network: Network, values: dict[sp.Symbol, sp.Expr]) -> tuple[int, str]:
+def witness_bytes(
+    network: Network, values: dict[sp.Symbol, sp.Expr], evaluated: Report | None = None
+) -> tuple[int, str]:
     """An upper estimate of the bytes one run allocates at ``values``, and the layer that needs the most.
 
     Every output and weight is kept (float64, 8 bytes), plus the largest
     transient of one layer: a convolution's padded input and the windows it
     gathers for one slab of its product (at most :data:`CHUNK_ELEMENTS` beyond
-    one slice), otherwise its input again.
+    one slice), otherwise its input again. ``evaluated`` is the report at
+    ``values`` when the caller has it already.
     """
-    report = network.report.at(values)
+    report = network.report.at(values) if evaluated is None else evaluated
     kept = math.prod(int(d) for d in report.input_shape)
     transient, widest = 0, network.graph[0].name
     for node, row in zip(network.graph, report.rows, strict=True):
@@ -469,6 +473,7 @@ def run(
     inputs: np.ndarray | None = None,
     weights: list[dict[str, np.ndarray]] | None = None,
     memory_budget: int | None = MEMORY_BUDGET,
+    evaluated: Report | None = None,
 ) -> Run:
     """Run ``network`` at ``values`` (every symbol given) and measure every node.
 
@@ -478,7 +483,7 @@ def run(
     refused before anything is allocated (None: no budget).
     """
     if memory_budget is not None:
-        needed, widest = witness_bytes(network, values)
+        needed, widest = witness_bytes(network, values, evaluated)
         if needed > memory_budget:
             at = ", ".join(f"{s} = {v}" for s, v in sorted(values.items(), key=lambda i: str(i[0])))
             raise SpecError(
