@@ -30,6 +30,19 @@ FIGURES = {
         "alpha",
     ],
 }
+PAPER = {
+    # set as a two-column paper sets them: the stage table in one column, the block table across both
+    "latex-resnet50-column.png": ["derive", "zoo:resnet50", "--caption", "ResNet-50 by stage"],
+    "latex-resnet50-blocks.png": [
+        "derive",
+        "zoo:resnet50",
+        "--depth",
+        "2",
+        "--caption",
+        "ResNet-50 by block",
+        "--wide",
+    ],
+}
 RESOLUTION = 130
 MARGIN = 12
 
@@ -46,11 +59,30 @@ def content_box(pgm: Path) -> tuple[int, int, int, int]:
     return int(left), int(top), int(right - left), int(bottom - top)
 
 
-def render(name: str, command: list[str], work: Path) -> Path:
-    source = work / (Path(name).stem + ".tex")
-    if symconv([*command, "--format", "latex", "--standalone", "-o", str(source)]) != 0:
+def paper(name: str, command: list[str], work: Path) -> Path:
+    """A two-column article holding the fragment (its own float), with the packages its comment names."""
+    fragment = work / (Path(name).stem + "-fragment.tex")
+    if symconv([*command, "--format", "latex", "-o", str(fragment)]) != 0:
         raise SystemExit(f"symconv failed for {name}")
-    source.write_text(source.read_text().replace("\\section*", "\\pagestyle{empty}\\section*", 1))
+    packages = next(
+        line.split("{", 1)[1].rstrip("}")
+        for line in fragment.read_text().splitlines()
+        if line.startswith("% needs")
+    )
+    source = work / (Path(name).stem + ".tex")
+    source.write_text(
+        f"\\documentclass[twocolumn]{{article}}\\usepackage{{{packages}}}\\pagestyle{{empty}}"
+        f"\\begin{{document}}\\input{{{fragment.name}}}\\end{{document}}\n"
+    )
+    return source
+
+
+def render(name: str, command: list[str], work: Path, source: Path | None = None) -> Path:
+    if source is None:
+        source = work / (Path(name).stem + ".tex")
+        if symconv([*command, "--format", "latex", "--standalone", "-o", str(source)]) != 0:
+            raise SystemExit(f"symconv failed for {name}")
+        source.write_text(source.read_text().replace("\\section*", "\\pagestyle{empty}\\section*", 1))
     subprocess.run(
         ["pdflatex", "-interaction=nonstopmode", "-halt-on-error", source.name],
         cwd=work,
@@ -105,8 +137,11 @@ def render(name: str, command: list[str], work: Path) -> Path:
 
 def main() -> int:
     with tempfile.TemporaryDirectory() as directory:
+        work = Path(directory)
         for name, command in FIGURES.items():
-            print(render(name, command, Path(directory)).relative_to(ROOT))
+            print(render(name, command, work).relative_to(ROOT))
+        for name, command in PAPER.items():
+            print(render(name, command, work, paper(name, command, work)).relative_to(ROOT))
     return 0
 
 

@@ -143,10 +143,38 @@ def run_derive(args: argparse.Namespace) -> int:
     else:
         report = network.report
     values = report.at(values_from(args.at, network)) if args.at else None
+    if args.format != "latex":
+        for option in ("caption", "label"):
+            if getattr(args, option) is not None:
+                raise SpecError("goes with --format latex", Where(field=f"--{option}"))
+        if args.wide or args.table != "tabular":
+            raise SpecError("goes with --format latex", Where(field="--wide" if args.wide else "--table"))
     if args.format == "latex":
-        from symconv.render.latex import report_table
+        from symconv.render.latex import LABEL, TABULAR_ROWS, report_table
 
-        text = report_table(report, values=values)
+        depth = args.depth
+        if depth is None and args.table == "tabular" and len(report.rows) > TABULAR_ROWS:
+            depth = 1  # a float holds one page: stages, as the ResNet paper's Table 1
+        if args.label is not None and not LABEL.match(args.label):
+            raise SpecError(
+                f"{args.label!r} is not a LaTeX label (letters, digits and : . _ / + -)",
+                Where(field="--label"),
+            )
+        if args.table == "longtable" and (args.caption or args.label or args.wide):
+            raise SpecError(
+                "a longtable is not a float: --caption, --label and --wide go with --table tabular",
+                Where(field="--table"),
+            )
+        text = report_table(
+            report,
+            columns=("activations", "receptive_field") if args.table == "longtable" else (),
+            values=values,
+            depth=depth,
+            layout=args.table,
+            caption=args.caption,
+            label=args.label,
+            wide=args.wide,
+        )
     elif args.format == "text":
         from symconv.render.text import render_report
 
@@ -203,11 +231,20 @@ def run_explain(args: argparse.Namespace) -> int:
     from symconv.render.reasoning import DERIVATION_FORMATS
 
     network = load_spec(args.spec)
-    derivations = explain(network, args.layer, args.quantity)
+    if args.depth is not None and args.depth < 1:
+        raise SpecError("must be at least 1", Where(field="--depth"))
+    depth = args.depth
+    if args.format == "latex" and depth is None and args.layer is None:
+        from symconv.render.latex import TABULAR_ROWS
+
+        if len(network.graph) > TABULAR_ROWS:
+            depth = 1  # a paper summarises by stage; --layer NAME or --depth derives further
+    derivations = explain(network, args.layer, args.quantity, depth)
     if args.format == "latex":
         from symconv.render.latex import derivations as latex_derivations
+        from symconv.render.shorthand import abbreviations
 
-        text = latex_derivations(derivations, network.report.legend)
+        text = latex_derivations(derivations, network.report.legend, abbreviations(network.report))
     else:
         text = DERIVATION_FORMATS[args.format](derivations, network.report.legend)
     emit(text, args, network.name)
@@ -349,6 +386,22 @@ def run_memory(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_roofline(args: argparse.Namespace) -> int:
+    from symconv.render.roofline import ROOFLINE_FORMATS
+    from symconv.render.shorthand import abbreviations
+    from symconv.roofline import device_value, roofline
+
+    network = load_spec(args.spec)
+    values = values_from(args.at, network)
+    peak = None if args.peak is None else device_value(args.peak, "--peak")
+    bandwidth = None if args.bandwidth is None else device_value(args.bandwidth, "--bandwidth")
+    result = roofline(network, args.batch, args.dtype, values, peak, bandwidth)
+    report = network.report.at(values) if values else network.report
+    text = ROOFLINE_FORMATS[args.format](result, terminal_width(args), abbreviations(report))
+    emit(text, args, network.name)
+    return 0
+
+
 def add_output(command: argparse.ArgumentParser) -> None:
     command.add_argument("--standalone", action="store_true", help="with --format latex: a complete document")
     command.add_argument("-o", "--output", help="write to this file (atomically) instead of standard output")
@@ -385,6 +438,18 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("torchvision", "flopcounter", "fvcore", "torchinfo", "ptflops"),
         help="count as this tool does (the MACs column then holds its number)",
     )
+    derive.add_argument(
+        "--table",
+        choices=("tabular", "longtable"),
+        default="tabular",
+        help="with --format latex: a tabularx for a table or table* float (default), or a longtable that "
+        "breaks across pages (one-column documents only)",
+    )
+    derive.add_argument("--caption", help="with --format latex: write the table float with this caption")
+    derive.add_argument("--label", help="with --format latex: write the table float with this \\label")
+    derive.add_argument(
+        "--wide", action="store_true", help="with --format latex: a table* float, across both columns"
+    )
     add_output(derive)
     derive.set_defaults(run=run_derive)
 
@@ -415,6 +480,12 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     explain.add_argument("--layer", help="only this layer (its name as derive prints it)")
     explain.add_argument("--quantity", choices=("shape", "params", "macs"), help="only this quantity")
+    explain.add_argument(
+        "--depth",
+        type=int,
+        help="summarise groups of this many name parts as sums of their layers (1: stages); "
+        "the LaTeX of a network of more than 40 layers is summarised by stage unless this is given",
+    )
     explain.add_argument("--format", choices=("text", "markdown", "json", "latex"), default="text")
     add_output(explain)
     explain.set_defaults(run=run_explain)
@@ -505,6 +576,28 @@ def build_parser() -> argparse.ArgumentParser:
     memory.add_argument("--at", help="values for symbols")
     memory.add_argument("--format", choices=("text", "json"), default="text")
     memory.set_defaults(run=run_memory)
+
+    roof = commands.add_parser(
+        "roofline",
+        help="operations, bytes moved and arithmetic intensity of every layer; which are memory-bound",
+    )
+    roof.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
+    roof.add_argument("--batch", default="B", help="batch size: a number or a symbol (default B)")
+    roof.add_argument("--dtype", default="float32", help="float32, float16, bfloat16, float64 or int8")
+    roof.add_argument("--at", help="values for symbols, e.g. H=224,W=224")
+    roof.add_argument(
+        "--peak", help="the device's peak in operations per second, e.g. 312T (default: the symbol P)"
+    )
+    roof.add_argument(
+        "--bandwidth",
+        help="the device's memory bandwidth in bytes per second, e.g. 2T (default: the symbol beta)",
+    )
+    roof.add_argument("--format", choices=("text", "json", "latex"), default="text")
+    roof.add_argument(
+        "--width", type=int, help="fit the text table to this many columns (default: the terminal's)"
+    )
+    add_output(roof)
+    roof.set_defaults(run=run_roofline)
 
     importer = commands.add_parser(
         "import", help="read an ONNX model and write it as a spec (dim_params as symbols)"

@@ -11,9 +11,12 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+import sympy as sp
+
 from symconv.errors import SpecError
 from symconv.layers import Conv1d, Conv2d
 from symconv.network import Network
+from symconv.notation import to_text
 from symconv.numeric import run
 from symconv.scaling import scale
 from symconv.sizes import symbols
@@ -22,13 +25,66 @@ KINDS = ("quadratic", "filter-depth", "output-size")
 
 
 @dataclass(frozen=True)
+class Written:
+    """A formula written out by hand, as text and as LaTeX (arithmetic on numbers that must not be evaluated)."""
+
+    text: str
+    latex: str
+
+
+@dataclass(frozen=True)
+class Math:
+    """A formula inside a sentence: ``items`` joined by ``relation`` (``a = b = c``).
+
+    An item is a sympy expression, an integer, a tuple of sizes (``15 x 15``), or :class:`Written`.
+    """
+
+    items: tuple
+    relation: str = "="
+
+
+Prose = tuple  # of str and Math: one sentence, its formulas typeset wherever the renderer can
+
+
+def formula(*items: object, relation: str = "=") -> Math:
+    return Math(tuple(items), relation)
+
+
+def _item_text(item: object) -> str:
+    if isinstance(item, Written):
+        return item.text
+    if isinstance(item, tuple):
+        return "x".join(_item_text(i) for i in item)
+    value = sp.sympify(item)
+    return f"{int(value):,}" if value.is_Integer else to_text(value)
+
+
+def plain(prose: Prose) -> str:
+    """A sentence as plain text (formulas as symconv prints them in the terminal)."""
+    return "".join(
+        part if isinstance(part, str) else f" {part.relation} ".join(_item_text(i) for i in part.items)
+        for part in prose
+    )
+
+
+@dataclass(frozen=True)
 class Exercise:
+    """A generated exercise: the question, the worked solution (sentences with formulas), answers, evidence."""
+
     kind: str
     seed: int
-    question: str
-    solution: tuple[str, ...]  # lines; formulas as plain text
+    prompt: Prose
+    steps: tuple[Prose, ...]
     answers: tuple[tuple[str, int | str], ...]
     checked: str
+
+    @property
+    def question(self) -> str:
+        return plain(self.prompt)
+
+    @property
+    def solution(self) -> tuple[str, ...]:
+        return tuple(plain(step) for step in self.steps)
 
 
 def _measure(network: Network, values: dict) -> tuple[list, object]:
@@ -52,22 +108,71 @@ def _quadratic(rng: random.Random, seed: int) -> Exercise:
         raise AssertionError("backend disagrees with the MACs formula")
     _, report = _measure(net, values)
     first, second = (int(r.macs) for r in report.rows)
+    alpha = symbols("alpha")
+    C_out, C_in, H_out, W_out, K_H, K_W, MACs = (
+        sp.Symbol(t) for t in ("C_out", "C_in", "H_out", "W_out", "K_H", "K_W", "MACs")
+    )
     question = (
-        f"A {values['n']}x{values['n']} greyscale image goes through a 3x3 convolution with k1 = {values['k1']} "
-        f"filters (padding 1), then a 5x5 convolution with k2 = {values['k2']} filters (padding 2). "
-        f"Both numbers of filters are multiplied by {factor}. By what factor do the multiply-accumulates of each "
-        "layer, and of the two together, grow? Why is the second layer's growth quadratic?"
+        "A ",
+        formula((values["n"], values["n"])),
+        " greyscale image goes through a ",
+        formula((3, 3)),
+        " convolution with ",
+        formula(k1, values["k1"]),
+        " filters (padding 1), then a ",
+        formula((5, 5)),
+        " convolution with ",
+        formula(k2, values["k2"]),
+        f" filters (padding 2). Both numbers of filters are multiplied by {factor}. By what factor do the "
+        "multiply-accumulates of each layer, and of the two together, grow? Why is the second layer's growth "
+        "quadratic?",
     )
     lines = (
-        "MACs of a convolution = C_out * H_out * W_out * C_in * K_H * K_W (PyTorch's torch.nn.Conv2d).",
-        f"Layer 1: C_in = 1, so MACs = 9*k1*n**2 = {first:,}; widening k1 multiplies it by {factor}.",
-        f"Layer 2: C_in = k1 and C_out = k2, so MACs = 25*k1*k2*n**2 = {second:,}; both factors are widened: "
-        f"{factor}**2 = {factor**2}.",
-        f"Together: {first + second:,} MACs before, {after.macs:,} after: a factor {after.macs / before.macs:.3f}, "
-        f"between {factor} and {factor**2}, approaching {factor**2} as k2 grows "
-        f"(ratio alpha*(25*alpha*k2 + 9)/(25*k2 + 9)).",
-        "The cost of the second layer is quadratic because every output map of it reads every input map: "
-        "the cost is the product of the two widths (Szegedy et al. 2014, section 3).",
+        (
+            "The multiply-accumulates of a convolution are ",
+            formula(
+                MACs,
+                Written(
+                    "C_out*H_out*W_out*C_in*K_H*K_W",
+                    r"C_{\mathrm{out}} H_{\mathrm{out}} W_{\mathrm{out}} C_{\mathrm{in}} K_{H} K_{W}",
+                ),
+            ),
+            " (PyTorch's torch.nn.Conv2d).",
+        ),
+        (
+            "Layer 1 reads one map, ",
+            formula(C_in, 1),
+            ", so ",
+            formula(MACs, 9 * k1 * n**2, first),
+            "; widening ",
+            formula(k1),
+            f" multiplies it by {factor}.",
+        ),
+        (
+            "Layer 2 reads ",
+            formula(C_in, k1),
+            " maps and writes ",
+            formula(C_out, k2),
+            ", so ",
+            formula(MACs, 25 * k1 * k2 * n**2, second),
+            "; both factors are widened: ",
+            formula(Written(f"{factor}**2", f"{factor}^{{2}}"), factor**2),
+            ".",
+        ),
+        (
+            f"Together: {first + second:,} MACs before, {after.macs:,} after: a factor "
+            f"{after.macs / before.macs:.3f}, between {factor} and {factor**2}, approaching {factor**2} as ",
+            formula(k2),
+            " grows (the ratio is ",
+            formula(alpha * (25 * alpha * k2 + 9) / (25 * k2 + 9)),
+            " at ",
+            formula(alpha, factor),
+            ").",
+        ),
+        (
+            "The cost of the second layer is quadratic because every output map of it reads every input map: "
+            "the cost is the product of the two widths (Szegedy et al. 2014, section 3).",
+        ),
     )
     answers = (
         ("layer1_factor", factor),
@@ -92,18 +197,50 @@ def _filter_depth(rng: random.Random, seed: int) -> Exercise:
     net = Network(input=(channels, size, size), layers=[Conv2d(k1, 3), Conv2d(k2, kernel)])
     measurements, report = _measure(net, {})
     weight = net.graph[1].layer.weight_shapes(report.rows[0].output_shape)["weight"]
+    C_out, C_in, K = sp.symbols("C_out C_in K")
     question = (
-        f"A {size}x{size} image with {channels} channel(s) goes through a 3x3 convolution with {k1} filters, "
-        f"then a {kernel}x{kernel} convolution with {k2} filters (no padding). What shape does each filter of "
-        "the second layer have, how many feature maps does it output, and how many parameters does it learn?"
+        "A ",
+        formula((size, size)),
+        f" image with {channels} channel(s) goes through a ",
+        formula((3, 3)),
+        f" convolution with {k1} filters, then a ",
+        formula((kernel, kernel)),
+        f" convolution with {k2} filters (no padding). What shape does each filter of the second layer have, "
+        "how many feature maps does it output, and how many parameters does it learn?",
     )
     second = measurements[1]
     lines = (
-        f"The first layer outputs {k1} feature maps of {size - 2}x{size - 2}: one per filter.",
-        f"Each filter of the second layer spans all {k1} input maps: it is {kernel}x{kernel}x{k1} "
-        f"(PyTorch weight shape (C_out, C_in, K, K) = {tuple(int(w) for w in weight)}).",
-        f"It outputs {k2} maps of {second.output_shape[1]}x{second.output_shape[2]}: one per filter, not {k1}*{k2}.",
-        f"Parameters: {k2}*({kernel}*{kernel}*{k1} + 1) = {second.params:,} (weights plus one bias per filter).",
+        (
+            f"The first layer outputs {k1} feature maps of ",
+            formula((size - 2, size - 2)),
+            ": one per filter.",
+        ),
+        (
+            f"Each filter of the second layer spans all {k1} input maps: it is ",
+            formula((kernel, kernel, k1)),
+            " (PyTorch weight shape ",
+            formula(
+                Written("(C_out, C_in, K, K)", r"(C_{\mathrm{out}}, C_{\mathrm{in}}, K, K)"),
+                Written(str(tuple(int(w) for w in weight)), str(tuple(int(w) for w in weight))),
+            ),
+            ").",
+        ),
+        (
+            f"It outputs {k2} maps of ",
+            formula(tuple(second.output_shape[1:])),
+            f": one per filter, not {k1 * k2}.",
+        ),
+        (
+            "Parameters: ",
+            formula(
+                Written(
+                    f"{k2}*({kernel}*{kernel}*{k1} + 1)",
+                    rf"{k2} \cdot ({kernel} \cdot {kernel} \cdot {k1} + 1)",
+                ),
+                second.params,
+            ),
+            " (weights plus one bias per filter).",
+        ),
     )
     answers = (("filter_shape", f"{kernel}x{kernel}x{k1}"), ("maps", k2), ("params", second.params))
     return Exercise(
@@ -126,14 +263,49 @@ def _output_size(rng: random.Random, seed: int) -> Exercise:
     measurements, _ = _measure(net, {})
     out = measurements[0].output_shape[1]
     numerator = size + 2 * padding - dilation * (kernel - 1) - 1
+    n, K, S, P, d, n_out = sp.symbols("n K S P d n_out")
     question = (
-        f"A 1-D signal of length n = {size} goes through a convolution with kernel K = {kernel}, stride "
-        f"S = {stride}, padding P = {padding} and dilation d = {dilation}. How long is the output?"
+        "A 1-D signal of length ",
+        formula(n, size),
+        " goes through a convolution with kernel ",
+        formula(K, kernel),
+        ", stride ",
+        formula(S, stride),
+        ", padding ",
+        formula(P, padding),
+        " and dilation ",
+        formula(d, dilation),
+        ". How long is the output?",
     )
+    dk = dilation * (kernel - 1)
     lines = (
-        "n_out = floor((n + 2P - d(K - 1) - 1)/S) + 1 (PyTorch, torch.nn.Conv1d; Dumoulin & Visin 2016).",
-        f"= floor(({size} + {2 * padding} - {dilation * (kernel - 1)} - 1)/{stride}) + 1 "
-        f"= floor({numerator}/{stride}) + 1 = {numerator // stride} + 1 = {out}.",
+        (
+            formula(
+                n_out,
+                Written(
+                    "floor((n + 2P - d(K - 1) - 1)/S) + 1",
+                    r"\left\lfloor \frac{n + 2P - d(K - 1) - 1}{S} \right\rfloor + 1",
+                ),
+            ),
+            " (PyTorch, torch.nn.Conv1d; Dumoulin & Visin 2016).",
+        ),
+        (
+            "At these sizes ",
+            formula(
+                n_out,
+                Written(
+                    f"floor(({size} + {2 * padding} - {dk} - 1)/{stride}) + 1",
+                    rf"\left\lfloor \frac{{{size} + {2 * padding} - {dk} - 1}}{{{stride}}} \right\rfloor + 1",
+                ),
+                Written(
+                    f"floor({numerator}/{stride}) + 1",
+                    rf"\left\lfloor \frac{{{numerator}}}{{{stride}}} \right\rfloor + 1",
+                ),
+                Written(f"{numerator // stride} + 1", f"{numerator // stride} + 1"),
+                out,
+            ),
+            ".",
+        ),
     )
     return Exercise(
         "output-size",
@@ -153,4 +325,4 @@ def exercise(kind: str, seed: int = 0) -> Exercise:
     return makers[kind](random.Random(seed), seed)
 
 
-__all__ = ["KINDS", "Exercise", "exercise"]
+__all__ = ["KINDS", "Exercise", "Math", "Written", "exercise", "formula", "plain"]

@@ -269,6 +269,8 @@ class Network:
             # channels divisible by groups)
             for requirements, arguments in ((layer.argument_requirements, ()), (layer.requirements, inputs)):
                 for requirement in requirements(*arguments):
+                    if is_true(requirement.condition) is True:
+                        continue  # most conditions hold for every size; their messages are not written
                     where = _located(layer, requirement.field)
                     assumption = Assumption(
                         requirement.condition, f"{node.name}: {requirement.message}", where

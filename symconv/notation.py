@@ -8,6 +8,7 @@ over one denominator, the way textbooks and PyTorch's documentation write it.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -42,7 +43,32 @@ class TextPrinter(StrPrinter):
 
 
 class MathPrinter(LatexPrinter):
-    """LaTeX with ``\\left\\lfloor \\frac{n - 1}{2} \\right\\rfloor`` kept over one fraction."""
+    """LaTeX as an author writes it: ``25 k_{1} k_{2} m n``, ``9{,}408``, floors over one fraction.
+
+    Factors are juxtaposed (a centre dot only between two numbers), integers of
+    four digits or more are grouped in thousands, and a floor keeps its argument
+    as ``\\left\\lfloor \\frac{n - 1}{2} \\right\\rfloor``.
+    """
+
+    def __init__(self, settings: dict | None = None) -> None:
+        super().__init__({"mul_symbol": None, **(settings or {})})
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        coefficient, rest = expr.as_coeff_Mul()
+        if (
+            coefficient.is_Integer
+            and abs(coefficient) >= 1000
+            and not rest.is_Number
+            and sp.fraction(rest)[1] == 1  # a quotient keeps its coefficient in the numerator
+        ):
+            # 9{,}408\,H_{1} W_{1}: a thin space parts the number from the symbols, as authors set it
+            body = self._print_Integer(abs(coefficient)) + r"\," + self._print(rest)
+            return "- " + body if coefficient < 0 else body
+        return super()._print_Mul(expr)
+
+    def _print_Integer(self, expr: sp.Integer) -> str:
+        value = int(expr)
+        return f"{value:,}".replace(",", "{,}") if abs(value) >= 1000 else str(value)
 
     def _print_rounding(self, left: str, right: str, argument: sp.Expr) -> str:
         numerator, denominator = _over_one_denominator(argument)
@@ -104,13 +130,32 @@ _SUBSCRIPTED = re.compile(r"^([A-Za-z]+)_([A-Za-z][A-Za-z0-9]*)$")
 _WORD = re.compile(r"^[A-Za-z]{3,}$")
 
 
+_NAMED = re.compile(r"^([A-Za-z]{3,})_([A-Za-z0-9_.]+)$")
+
+
+def _upright(base: str) -> str:
+    return (
+        r"\mathrm{" + base + "}"
+        if _WORD.match(base) and sp.latex(sp.Symbol(base)) == base
+        else sp.latex(sp.Symbol(base))
+    )
+
+
 def textbook_names(expr: sp.Basic) -> dict[sp.Symbol, str]:
-    r"""LaTeX names for symbols sympy prints poorly: ``C_in`` as ``C_{\mathrm{in}}``, words such as ``MACs`` upright."""
+    r"""LaTeX names for symbols sympy prints poorly: ``C_in`` as ``C_{\mathrm{in}}``, words such as ``MACs`` upright,
+    a layer's quantity ``MACs_layer1.0`` as ``\mathrm{MACs}_{\mathtt{layer1.0}}``."""
     names = {}
     for symbol in getattr(expr, "free_symbols", ()):
         match = _SUBSCRIPTED.match(symbol.name)
+        named = _NAMED.match(symbol.name)
         if match and len(match.group(2)) > 1 and not match.group(2).isdigit():
-            names[symbol] = sp.latex(sp.Symbol(match.group(1))) + r"_{\mathrm{" + match.group(2) + "}}"
+            names[symbol] = _upright(match.group(1)) + r"_{\mathrm{" + match.group(2) + "}}"
+        elif named and named.group(2).isdigit():
+            names[symbol] = _upright(named.group(1)) + "_{" + named.group(2) + "}"
+        elif named:
+            names[symbol] = (
+                _upright(named.group(1)) + r"_{\mathtt{" + named.group(2).replace("_", r"\_") + "}}"
+            )
         elif _WORD.match(symbol.name) and sp.latex(symbol) == symbol.name:
             names[symbol] = r"\mathrm{" + symbol.name + "}"
     return names
@@ -124,4 +169,29 @@ def to_latex(expr: sp.Expr | int) -> str:
     '\\left\\lfloor \\frac{n - 1}{2} \\right\\rfloor + 1'
     """
     expr = sp.sympify(expr)
-    return MathPrinter({"mul_symbol": "dot", "symbol_names": textbook_names(expr)}).doprint(expr)
+    return MathPrinter({"symbol_names": textbook_names(expr)}).doprint(expr)
+
+
+def sum_pieces(terms: Sequence[sp.Expr], printer: Callable[[sp.Expr], str], latex: bool = False) -> list[str]:
+    """The terms of a sum in the order given, each printed, a sum in parentheses, signs as operators.
+
+    ``["a", "+ (b + c)", "- d"]``: renderers join the pieces, or break lines between them.
+    """
+    pieces = []
+    for index, term in enumerate(terms):
+        term = sp.sympify(term)
+        negative = index > 0 and term.could_extract_minus_sign()
+        body = -term if negative else term
+        sign = "" if index == 0 else ("- " if negative else "+ ")
+        if isinstance(body, sp.Add) and len(terms) > 1 and latex:
+            # a sum among the terms keeps its parentheses, and may still break between its own terms
+            inner = sum_pieces(body.as_ordered_terms(), printer, latex)
+            inner[0], inner[-1] = r"\Bigl(" + inner[0], inner[-1] + r"\Bigr)"
+            inner[0] = sign + inner[0]
+            pieces += inner
+            continue
+        text = printer(body)
+        if isinstance(body, sp.Add) and len(terms) > 1:
+            text = f"({text})"
+        pieces.append(sign + text)
+    return pieces

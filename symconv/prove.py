@@ -528,7 +528,7 @@ def prove(
                 modulus * quotients[symbols[0]] + residue
                 if len(symbols) == 1
                 else sp.Tuple(*(modulus * quotients[s] + residue for s in symbols)),
-                f"residue case split: r = 1..{modulus}, q >= 0 covers every positive integer",
+                f"residue case split: r = 1..{modulus}, q ≥ 0 covers every positive integer",
                 SOURCE_FLOOR,
             )
         )
@@ -545,14 +545,24 @@ def prove(
             shown = ", ".join(
                 f"{s} = {modulus}*{quotients[s]} + {r}" for s, r in zip(symbols, residues, strict=True)
             )
+            with sp.evaluate(False):  # the sides as the case writes them, before the floors are resolved
+                written_left, written_right = work_left.xreplace(case), work_right.xreplace(case)
+            same = relation == "==" and sp.expand(a - b) == 0
             steps.append(
                 ProofStep(
+                    written_left,
+                    "=",
                     a,
-                    relation if relation != "==" else "=",
-                    b,
-                    f"case {shown}: every floor is a polynomial in q",
+                    f"case {shown}: every floor and ceiling is a polynomial in the quotient"
+                    + (", and so is the right side, equal to it" if same else ""),
                 )
             )
+            if work_right.has(*rounding):
+                steps.append(ProofStep(written_right, "=", b, "the right side in the same case"))
+            if not same:
+                steps.append(
+                    ProofStep(a, relation, b, "compare the two polynomials (the quotient is at least 0)")
+                )
         if all_cases:
             return finish("proved", "residue case split")
         del steps[before:]

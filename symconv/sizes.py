@@ -430,6 +430,7 @@ def ceil_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
 
 
 @lru_cache(maxsize=65536)  # pure, and met again for every layer of a wide graph
+@lru_cache(maxsize=65536)  # pure, and asked again for every layer that meets the same sizes
 def is_true(condition: sp.Basic) -> bool | None:
     """Decide a condition with sympy's assumptions: True, False, or None (undecided)."""
     if condition in (sp.true, True):
@@ -438,15 +439,19 @@ def is_true(condition: sp.Basic) -> bool | None:
         return False
     if isinstance(condition, sp.Rel):
         difference = sp.expand(condition.lhs - condition.rhs)
-        tests = {
-            sp.GreaterThan: difference.is_nonnegative,
-            sp.StrictGreaterThan: difference.is_positive,
-            sp.LessThan: difference.is_nonpositive,
-            sp.StrictLessThan: difference.is_negative,
-            sp.Equality: difference.is_zero,
-            sp.Unequality: None if difference.is_zero is None else not difference.is_zero,
-        }
-        return tests.get(type(condition))
+        kind = type(condition)
+        if kind is sp.GreaterThan:
+            return difference.is_nonnegative
+        if kind is sp.StrictGreaterThan:
+            return difference.is_positive
+        if kind is sp.LessThan:
+            return difference.is_nonpositive
+        if kind is sp.StrictLessThan:
+            return difference.is_negative
+        if kind is sp.Equality:
+            return difference.is_zero
+        if kind is sp.Unequality:
+            return None if difference.is_zero is None else not difference.is_zero
     return None
 
 

@@ -67,13 +67,130 @@ def test_standalone_documents_compile_without_overfull_tables(tmp_path, name):
     assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*", log)[:5]
 
 
-def test_fragment_inputs_into_a_paper(tmp_path):
+def _compile(tmp_path: Path, name: str, body: str, packages: str) -> str:
+    """Compile a two-column paper around ``body``; the log."""
     pdflatex = need("pdflatex")
-    produce(tmp_path, "derive")
+    paper = tmp_path / f"{name}.tex"
+    paper.write_text(
+        "\\documentclass[twocolumn]{article}\n"
+        f"\\usepackage{{{packages}}}\n"
+        "\\begin{document}\n"
+        "A paragraph of the paper, before the float.\n\n"
+        f"{body}\n"
+        "\\end{document}\n"
+    )
+    done = subprocess.run(
+        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", paper.name],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    log = (tmp_path / f"{name}.log").read_text(errors="replace")
+    assert done.returncode == 0, log[-3000:]
+    return log
+
+
+def _overfull(log: str) -> list[float]:
+    return [float(x) for x in re.findall(r"Overfull \\[hv]box \((\d+\.\d+)pt too (?:wide|high)", log)]
+
+
+def _needs(fragment: str) -> str:
+    """The packages a fragment names in its first line."""
+    match = re.match(r"(?:%.*\n)*?% needs \\usepackage\{([^}]*)\}", fragment)
+    assert match, fragment[:200]
+    return match.group(1)
+
+
+PAPER = {
+    # fragment: (the float it is set in, or None for the running text; the command)
+    "derive_at_values": ("table", COMMANDS["derive"]),
+    "derive_symbolic": ("table", COMMANDS["derive_symbolic"]),
+    "derive_resnet50_stages": ("table", ["derive", "zoo:resnet50"]),
+    "derive_resnet50_blocks": ("table*", ["derive", "zoo:resnet50", "--depth", "2"]),
+    "derive_mobilenet_alpha": ("table*", ["derive", "zoo:mobilenet_v1", "--depth", "1"]),
+    "derive_googlenet": ("table*", ["derive", "zoo:googlenet", "--depth", "1", "--at", "H=224,W=224"]),
+    # derivations and proofs run longer than a float's one page: they are set in the running text
+    "explain": (None, COMMANDS["explain"]),
+    "explain_floors": (None, COMMANDS["explain_floors"]),
+    "explain_resnet50": (None, ["explain", "zoo:resnet50"]),
+    "scale": ("table", COMMANDS["scale"]),
+    "roofline": (
+        "table",
+        ["roofline", str(EXAMPLES / "keras_mnist.yaml"), "--batch", "32", "--dtype", "float16"],
+    ),
+    "roofline_device": (
+        "table*",
+        [
+            "roofline",
+            str(EXAMPLES / "two_convolutions.yaml"),
+            "--at",
+            "n=224,m=224",
+            "--peak",
+            "312T",
+            "--bandwidth",
+            "2T",
+        ],
+    ),
+    "prove": ("table", COMMANDS["prove"]),
+    "prove_cases": (None, ["prove", "floor(n/2) <= n/2 + floor(n/3)"]),
+    "disprove": ("table", COMMANDS["disprove"]),
+    **{
+        f"exercise_{kind}": ("table", ["exercise", kind, "--seed", "3"])
+        for kind in ("quadratic", "filter-depth", "output-size")
+    },
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAPER))
+def test_fragment_sets_in_a_two_column_paper_with_the_packages_it_names(tmp_path, name):
+    where, command = PAPER[name]
+    target = tmp_path / "fragment.tex"
+    assert main([*command, "--format", "latex", "-o", str(target)]) in (0, 1)
+    fragment = target.read_text()
+    body = (
+        "\\input{fragment.tex}"
+        if where is None
+        else f"\\begin{{{where}}}[p]\\input{{fragment.tex}}\\end{{{where}}}"
+    )
+    log = _compile(tmp_path, "paper", body, _needs(fragment))
+    assert all(x <= 1.0 for x in _overfull(log)), re.findall(r"Overfull.*\n.*", log)[:5]
+    assert "Float too large" not in log
+    assert "longtable" not in fragment
+
+
+def test_captioned_table_is_its_own_float_across_both_columns(tmp_path):
+    target = tmp_path / "fragment.tex"
+    command = [
+        "derive",
+        "zoo:resnet50",
+        "--format",
+        "latex",
+        "--caption",
+        "ResNet-50 by stage, in closed form",
+    ]
+    assert main([*command, "--label", "tab:resnet50", "--wide", "-o", str(target)]) == 0
+    fragment = target.read_text()
+    assert "\\begin{table*}[t]" in fragment and "\\label{tab:resnet50}" in fragment
+    log = _compile(
+        tmp_path, "paper", "\\input{fragment.tex} See Table~\\ref{tab:resnet50}.", _needs(fragment)
+    )
+    assert all(x <= 1.0 for x in _overfull(log))
+
+
+def test_longtable_stays_an_option_for_one_column_documents(tmp_path):
+    pdflatex = need("pdflatex")
+    target = tmp_path / "fragment.tex"
+    assert (
+        main([*COMMANDS["derive_resnet50"], "--format", "latex", "--table", "longtable", "-o", str(target)])
+        == 0
+    )
+    fragment = target.read_text()
+    assert "\\begin{longtable}" in fragment and "conv1" in fragment and "downsample" not in fragment
     paper = tmp_path / "paper.tex"
     paper.write_text(
-        "\\documentclass{article}\\usepackage{amsmath,booktabs,longtable,array}"
-        "\\begin{document}\\input{derive.tex}\\end{document}\n"
+        f"\\documentclass{{article}}\\usepackage{{{_needs(fragment)}}}"
+        "\\begin{document}\\input{fragment.tex}\\end{document}\n"
     )
     done = subprocess.run(
         [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
@@ -83,6 +200,41 @@ def test_fragment_inputs_into_a_paper(tmp_path):
         timeout=120,
     )
     assert done.returncode == 0, done.stdout[-2000:]
+
+
+def test_stage_rows_sum_their_layers():
+    """The ResNet-50 stage table: each stage's parameters as torchvision's module holds them (He et al. Table 1)."""
+    from symconv.render.latex import report_table
+    from symconv.zoo import build
+
+    text = report_table(build("resnet50").report, depth=1)
+    rows = {line.split(" & ")[0]: line for line in text.splitlines() if line.startswith("\\texttt{")}
+    assert list(rows) == [
+        f"\\texttt{{{n}}}"
+        for n in (
+            "conv1",
+            "bn1",
+            "relu",
+            "maxpool",
+            "layer1",
+            "layer2",
+            "layer3",
+            "layer4",
+            "avgpool",
+            "flatten\\_1",
+            "fc",
+        )
+    ]
+    # torchvision resnet50: sum(p.numel() for p in model.layer1.parameters()) == 215,808; layer4: 14,964,736
+    assert "$215{,}808$" in rows["\\texttt{layer1}"] and "$14{,}964{,}736$" in rows["\\texttt{layer4}"]
+
+
+def test_bad_float_options_are_refused(capsys):
+    base = ["derive", str(EXAMPLES / "two_convolutions.yaml")]
+    assert main([*base, "--caption", "x"]) == 2  # not LaTeX
+    assert main([*base, "--format", "latex", "--label", "has space"]) == 2
+    assert main([*base, "--format", "latex", "--table", "longtable", "--wide"]) == 2
+    assert "Traceback" not in capsys.readouterr().err
 
 
 def test_table_is_booktabs_with_textbook_symbols(tmp_path):

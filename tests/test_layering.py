@@ -32,7 +32,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "symconv.queries",
         "symconv.prove",
     ),
-    ("symconv.check", "symconv.scaling", "symconv.exercises", "symconv.explain"),
+    ("symconv.check", "symconv.scaling", "symconv.exercises", "symconv.explain", "symconv.roofline"),
     ("symconv.importers",),
     ("symconv.render",),
     ("symconv.cli", "symconv"),

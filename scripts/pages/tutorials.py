@@ -180,8 +180,40 @@ def latex_page() -> None:
 # LaTeX for papers
 
 `derive`, `explain`, `prove`, `scale` and `exercise` take `--format latex`: a fragment to `\\input` into a
-paper (it needs `amsmath`, `booktabs`, `longtable` and `array`); `--standalone` makes a complete document
+paper. Its first lines are comments: what it shows, and the packages it needs
+(`% needs \\usepackage{{amsmath,booktabs,tabularx}}` for a table). `--standalone` makes a complete document
 and `-o FILE` writes it atomically.
+
+## Tables that go into a two-column paper
+
+A `derive` table is a `tabularx` as wide as the line it is set in: inside a `table` float it fills one
+column of an IEEE, ACM or CVPR paper, inside `table*` both. Numbers are right-aligned, every integer of four
+digits or more is grouped (`9{{,}}408`), products are written as authors write them (`25 k_1 k_2 m n`, a thin
+space after a large coefficient), and a sum too long for its cell breaks between terms. With `--caption` and
+`--label` the fragment is the float itself; `--wide` makes it a `table*`.
+
+{block("symconv derive zoo:resnet50 --format latex --caption 'ResNet-50 by stage' --label tab:resnet50 -o resnet50.tex" + chr(10) + "symconv derive zoo:resnet50 --format latex --depth 2 --wide --caption 'ResNet-50 by block' -o blocks.tex", "sh")}
+
+One row per layer of ResNet-50 is five pages; a float is one. `--depth 1` gives one row per stage, as the
+ResNet paper's Table 1 does, `--depth 2` one per block, each with its closed forms summed; a network of more
+than 40 layers is summarised by stage unless a depth is asked for. The stage table in one column of a
+two-column article, as pdflatex sets it:
+
+![ResNet-50 by stage in one column](images/latex-resnet50-column.png)
+
+and by block across both columns:
+
+![ResNet-50 by block across two columns](images/latex-resnet50-blocks.png)
+
+For a one-column document whose table should break across pages, `--table longtable` gives the previous
+layout (one row per layer, activations and receptive fields; packages `amsmath,booktabs,longtable,array`).
+
+## Derivations, proofs and exercises
+
+`explain` sets each derivation as an `align*` whose long sums break between terms, in network order; for a
+network of more than 40 layers it sums each stage (`--depth` chooses, `--layer NAME` derives one layer), and
+the totals are written over the same short sizes $H_1, W_1, \\ldots$ as the table. Derivations and proofs are
+longer than a float's page: they go in the running text. Exercises typeset every formula as mathematics.
 
 {block("symconv derive examples/two_convolutions.yaml --at k1=40,k2=8,n=28,m=28 --format latex --standalone -o table.tex" + chr(10) + "symconv scale examples/two_convolutions.yaml --symbols k1,k2 --factor alpha --format latex --standalone -o quadratic.tex", "sh")}
 
@@ -193,9 +225,7 @@ Why widening both layers makes the cost quadratic, with the counted MACs:
 
 ![The scale document](images/latex-quadratic.png)
 
-Tables are `longtable`s with `booktabs` rules, so long networks break across pages; layers inside blocks
-are grouped under the block's name, and spatial sizes that are formulas get short names defined under the
-table. Floors keep their numerator over one fraction, and symbols print as textbooks write them: `k1` as
+Floors keep their numerator over one fraction, and symbols print as textbooks write them: `k1` as
 ${latex_math(k1)}$, `alpha` as ${latex_math(alpha)}$, `C_in` as ${latex_math(c_in)}$.
 
 In a notebook, networks, reports, derivations, proofs and scaling results display themselves rendered.

@@ -20,7 +20,7 @@ from symconv.explain.templates import templates
 from symconv.layers import Layer
 from symconv.network import Network
 from symconv.notation import to_text
-from symconv.report import LayerRow
+from symconv.report import GroupRow, LayerRow, grouped
 
 
 def _sample(expressions: list[sp.Expr], rng: random.Random) -> list[dict]:
@@ -132,42 +132,82 @@ def _shape_entry(row: LayerRow, template: Template, index: int) -> sp.Expr:
     return row.output_shape[1 + index]
 
 
-def total_derivation(network: Network, quantity: str) -> Derivation:
-    """The network's total as the sum of its layers' values, simplified."""
-    rows = network.report.rows
-    values = [getattr(r, quantity) for r in rows]
-    total = getattr(network.report, quantity)
-    symbol = textbook("params" if quantity == "params" else "MACs")
-    terms = [textbook(f"{quantity}_{i}") for i in range(1, len(rows) + 1)]
-    steps = [
-        Step(
-            symbol,
-            sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0],
-            "the total is the sum over the layers",
-            None,
-            "definition",
-        ),
-        Step(
-            symbol,
-            sp.Add(*[v for v in values if v != 0], evaluate=False)
-            if sum(v != 0 for v in values) > 1
-            else sp.Add(*values),
-            "substitute each layer's value (zeros dropped)",
-            None,
-            "definition",
-        ),
-    ]
-    if steps[-1].right != total:
+def _sum_steps(
+    symbol: sp.Expr, parts: list[tuple[sp.Expr, sp.Expr]], total: sp.Expr, what: str
+) -> list[Step]:
+    """``total = t_1 + t_2 + ...`` (the parts that are not zero), their values in the same order, collected."""
+    kept = [(name, value) for name, value in parts if value != 0]
+    named = tuple(name for name, _ in kept)
+    values = tuple(value for _, value in kept)
+    left_out = len(parts) - len(kept)
+    rule = f"the total is the sum over {what}" + (f" ({left_out} of them contribute 0)" if left_out else "")
+    steps = [Step(symbol, sp.Add(*named), rule, None, "definition", terms=named if len(named) > 1 else None)]
+    if kept:
+        steps.append(
+            Step(
+                symbol,
+                sp.Add(*values),
+                "substitute each value",
+                None,
+                "definition",
+                terms=values if len(values) > 1 else None,
+            )
+        )
+    if len(values) > 1:
         steps.append(
             Step(symbol, total, "collect terms", None, _verify(sp.Add(*values), total, random.Random(0)))
         )
-    return Derivation("total", "network", quantity, tuple(steps))
+    return steps
+
+
+def _quantity_symbol(quantity: str, index: object | None = None) -> sp.Symbol:
+    base = "params" if quantity == "params" else "MACs"
+    return textbook(base if index is None else f"{base}_{index}")
+
+
+def total_derivation(network: Network, quantity: str, depth: int | None = None) -> Derivation:
+    """The network's total as the sum of its layers' values (or its groups' at ``depth``), in network order."""
+    report = network.report
+    if depth is None:
+        parts = [(_quantity_symbol(quantity, i), getattr(r, quantity)) for i, r in enumerate(report.rows, 1)]
+        what = "the layers"
+    else:
+        parts = [(_quantity_symbol(quantity, g.name), getattr(g, quantity)) for g in grouped(report, depth)]
+        what = "the stages" if depth == 1 else f"the groups of {depth} name parts"
+    symbol = _quantity_symbol(quantity)
+    return Derivation(
+        "total", "network", quantity, tuple(_sum_steps(symbol, parts, getattr(report, quantity), what))
+    )
+
+
+def group_derivation(group: GroupRow, quantity: str) -> Derivation:
+    """A stage or block: the sum of its layers' values, in order (``explain --layer NAME`` derives each)."""
+    values = tuple(v for v in (getattr(r, quantity) for r in group.members) if v != 0)
+    symbol = _quantity_symbol(quantity, group.name)
+    rule = (
+        f"the sum of the values of its {group.layers} layers, in order"
+        + (f" ({group.layers - len(values)} of them are 0)" if len(values) < group.layers else "")
+        + f"; explain --layer {group.members[0].name} (and the others) derives each"
+    )
+    steps = [
+        Step(symbol, sp.Add(*values), rule, None, "definition", terms=values if len(values) > 1 else None)
+    ]
+    if len(values) > 1:
+        total = getattr(group, quantity)
+        steps.append(
+            Step(symbol, total, "collect terms", None, _verify(sp.Add(*values), total, random.Random(0)))
+        )
+    return Derivation(group.name, f"{group.layers} layers", quantity, tuple(steps))
 
 
 def explain(
-    network: Network, layer: str | None = None, quantity: str | None = None
+    network: Network, layer: str | None = None, quantity: str | None = None, depth: int | None = None
 ) -> tuple[Derivation, ...]:
-    """Every derivation asked for: one layer or all, one quantity or all three, plus the totals."""
+    """Every derivation asked for: one layer or all, one quantity or all three, plus the totals.
+
+    With ``depth`` (and no ``layer``) a group of several layers (a stage at depth 1, a
+    block at 2) is summarised as the sum of its layers, and the totals sum the groups.
+    """
     quantities = (quantity,) if quantity else QUANTITIES
     for q in quantities:
         if q not in QUANTITIES:
@@ -175,15 +215,27 @@ def explain(
     names = [node.name for node in network.graph]
     if layer is not None and layer not in names:
         raise SpecError(f"no layer named {layer!r}; layers: {', '.join(names)}")
+    if depth is not None and (type(depth) is not int or depth < 1):
+        raise SpecError(f"depth must be a positive integer, got {depth!r}")
+    nodes = {node.name: node for node in network.graph}
     found: list[Derivation] = []
-    for node, row in zip(network.graph, network.report.rows, strict=True):
-        if layer is not None and node.name != layer:
-            continue
-        for q in quantities:
-            found.extend(layer_derivations(row, node.layer, q))
+    if depth is not None and layer is None:
+        for group in grouped(network.report, depth):
+            for q in quantities:
+                if group.layers == 1:
+                    (row,) = group.members
+                    found.extend(layer_derivations(row, nodes[row.name].layer, q))
+                elif q != "shape":
+                    found.append(group_derivation(group, q))
+    else:
+        for node, row in zip(network.graph, network.report.rows, strict=True):
+            if layer is not None and node.name != layer:
+                continue
+            for q in quantities:
+                found.extend(layer_derivations(row, node.layer, q))
     if layer is None:
-        found.extend(total_derivation(network, q) for q in quantities if q != "shape")
+        found.extend(total_derivation(network, q, depth) for q in quantities if q != "shape")
     return tuple(found)
 
 
-__all__ = ["Derivation", "Step", "explain", "layer_derivations", "total_derivation"]
+__all__ = ["Derivation", "Step", "explain", "group_derivation", "layer_derivations", "total_derivation"]

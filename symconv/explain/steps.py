@@ -24,7 +24,7 @@ KERAS_SEPARABLE = "Keras documentation, SeparableConv2D / DepthwiseConv2D"
 CONCRETE = (
     "Graham, Knuth & Patashnik, Concrete Mathematics, eq. (3.11): floor((floor(x) + m)/n) = floor((x + m)/n)"
 )
-CONVENTION = "symconv conventions (design.md): MACs count convolution and linear weights only"
+CONVENTION = "symconv's counting convention (the Conventions page): MACs count products with learned weights"
 RESNET = "He et al. (2015), Deep Residual Learning, eq. (1)"
 INCEPTION = "Szegedy et al. (2014), Going Deeper with Convolutions, section 5 (filter concatenation)"
 
@@ -50,6 +50,9 @@ class Step:
     source: str | None = None
     checked: str = ""
     written: tuple[str, str] | None = None  # the general formula as textbooks write it: (text, LaTeX)
+    terms: tuple[sp.Expr, ...] | None = (
+        None  # the right side as a sum in this order (layers in network order)
+    )
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ receptive field, and the shapes of the weight tensors it owns.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -24,11 +25,20 @@ ONE = sp.Integer(1)
 
 @dataclass(frozen=True)
 class Requirement:
-    """A condition a layer's input must satisfy, and which argument it concerns."""
+    """A condition a layer's input must satisfy, and which argument it concerns.
+
+    ``describe`` is the message, or a function that writes it: most conditions
+    hold and their messages are never read, and printing sizes is not free.
+    """
 
     condition: sp.Basic
-    message: str
+    describe: str | Callable[[], str]
     field: str
+
+    @property
+    def message(self) -> str:
+        """The condition in words."""
+        return self.describe() if callable(self.describe) else self.describe
 
 
 @dataclass(frozen=True)
@@ -161,16 +171,22 @@ class Layer:
         minimums = {f.name: f.metadata.get("minimum", 1) for f in dataclasses.fields(self)}
         found = []
         for name, value in self.size_fields():
+            if value.is_Integer and value >= minimums[name]:
+                continue  # a plain number that meets its minimum: nothing to decide
             found.append(
                 Requirement(
                     sp.Ge(value, minimums[name]),
-                    f"{name} is {value}; it must be at least {minimums[name]}",
+                    lambda name=name, value=value: f"{name} is {value}; it must be at least {minimums[name]}",
                     name,
                 )
             )
             if value.is_integer is not True:
                 found.append(
-                    Requirement(sp.Eq(sp.Mod(value, 1), 0), f"{name} = {value} must be an integer", name)
+                    Requirement(
+                        sp.Eq(sp.Mod(value, 1), 0),
+                        lambda name=name, value=value: f"{name} = {value} must be an integer",
+                        name,
+                    )
                 )
         return tuple(found)
 

@@ -43,7 +43,7 @@ PADDING_WORDS = ("same", "valid")
 def _channels_divisible(channels: sp.Expr, groups: sp.Expr, what: str) -> Requirement:
     return Requirement(
         sp.Eq(sp.Mod(channels, groups), 0),
-        f"{what} ({channels}) must be divisible by groups ({groups})",
+        lambda: f"{what} ({channels}) must be divisible by groups ({groups})",
         "groups",
     )
 
@@ -92,7 +92,7 @@ class ConvNd(Layer):
             found.append(
                 Requirement(
                     sp.Eq(self.in_channels, channels),
-                    f"in_channels is {self.in_channels} but the input has {channels} channels",
+                    lambda: f"in_channels is {self.in_channels} but the input has {channels} channels",
                     "in_channels",
                 )
             )
@@ -103,15 +103,19 @@ class ConvNd(Layer):
                 found.append(
                     Requirement(
                         at_least(n + 2 * p, extent),
-                        f"kernel extent {extent} is larger than the padded input {n + 2 * p} "
-                        f"on spatial axis {axis}",
+                        lambda n=n, p=p, extent=extent, axis=axis: (
+                            f"kernel extent {extent} is larger than the padded input {n + 2 * p} "
+                            f"on spatial axis {axis}"
+                        ),
                         "kernel_size",
                     )
                 )
                 if self.padding_mode == "reflect":
                     found.append(
                         Requirement(
-                            sp.Lt(p, n), f"reflect padding {p} must be smaller than the input {n}", "padding"
+                            sp.Lt(p, n),
+                            lambda p=p, n=n: f"reflect padding {p} must be smaller than the input {n}",
+                            "padding",
                         )
                     )
         return tuple(found)
@@ -192,7 +196,7 @@ class ConvTransposeNd(Layer):
             found.append(
                 Requirement(
                     sp.Eq(self.in_channels, x[0]),
-                    f"in_channels is {self.in_channels} but the input has {x[0]} channels",
+                    lambda: f"in_channels is {self.in_channels} but the input has {x[0]} channels",
                     "in_channels",
                 )
             )
@@ -200,8 +204,9 @@ class ConvTransposeNd(Layer):
             found.append(
                 Requirement(
                     sp.Or(sp.Lt(op, s), sp.Lt(op, d)),
-                    f"output_padding {op} must be smaller than either stride {s} or dilation {d}"
-                    f" (axis {axis})",
+                    lambda op=op, s=s, d=d, axis=axis: (
+                        f"output_padding {op} must be smaller than either stride {s} or dilation {d} (axis {axis})"
+                    ),
                     "output_padding",
                 )
             )
@@ -209,7 +214,7 @@ class ConvTransposeNd(Layer):
             found.append(
                 Requirement(
                     at_least(self.output_size(n, axis), 1),
-                    f"padding {self.padding[axis]} leaves no output on spatial axis {axis}",
+                    lambda axis=axis: f"padding {self.padding[axis]} leaves no output on spatial axis {axis}",
                     "padding",
                 )
             )

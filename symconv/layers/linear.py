@@ -42,7 +42,7 @@ class Linear(Layer):
         return (
             Requirement(
                 sp.Eq(self.in_features, x[-1]),
-                f"in_features is {self.in_features} but the input has {x[-1]} features",
+                lambda: f"in_features is {self.in_features} but the input has {x[-1]} features",
                 "in_features",
             ),
         )

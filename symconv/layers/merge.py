@@ -53,7 +53,7 @@ def broadcast(
             requirements.append(
                 Requirement(
                     sp.Eq(a, b),
-                    f"{layer.mismatch} on axis {axis}: {a} versus {b}",
+                    lambda axis=axis, a=a, b=b: f"{layer.mismatch} on axis {axis}: {a} versus {b}",
                     layer.mismatch_field,
                 )
             )
@@ -132,7 +132,9 @@ class ChannelConcat(Layer):
         return tuple(
             Requirement(
                 sp.Eq(a, b),
-                f"branch {index} differs from branch 0 on axis {position}: {b} versus {a}",
+                lambda index=index, position=position, a=a, b=b: (
+                    f"branch {index} differs from branch 0 on axis {position}: {b} versus {a}"
+                ),
                 "branches",
             )
             for index, other in enumerate(inputs[1:], start=1)

@@ -44,7 +44,7 @@ class BatchNormNd(Layer):
         return (
             Requirement(
                 sp.Eq(self.num_features, x[0]),
-                f"num_features is {self.num_features} but the input has {x[0]} channels",
+                lambda: f"num_features is {self.num_features} but the input has {x[0]} channels",
                 "num_features",
             ),
         )
@@ -97,7 +97,9 @@ class LayerNorm(Layer):
         return tuple(
             Requirement(
                 sp.Eq(want, got),
-                f"normalized_shape ends in {want} but the input's axis {len(x) - count + i} is {got}",
+                lambda i=i, want=want, got=got: (
+                    f"normalized_shape ends in {want} but the input's axis {len(x) - count + i} is {got}"
+                ),
                 "normalized_shape",
             )
             for i, (want, got) in enumerate(zip(self.normalized_shape, x[len(x) - count :], strict=True))
@@ -131,7 +133,7 @@ class GroupNorm(Layer):
         found = [
             Requirement(
                 sp.Eq(sp.Mod(x[0], self.num_groups), 0),
-                f"{x[0]} channels do not divide into {self.num_groups} groups",
+                lambda: f"{x[0]} channels do not divide into {self.num_groups} groups",
                 "num_groups",
             )
         ]
@@ -146,7 +148,7 @@ class GroupNorm(Layer):
             found.append(
                 Requirement(
                     sp.Eq(self.num_channels, x[0]),
-                    f"num_channels is {self.num_channels} but the input has {x[0]} channels",
+                    lambda: f"num_channels is {self.num_channels} but the input has {x[0]} channels",
                     "num_channels",
                 )
             )

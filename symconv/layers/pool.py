@@ -72,14 +72,18 @@ class PoolNd(Layer):
             found.append(
                 Requirement(
                     sp.Le(p, sp.floor(k / 2)),
-                    f"padding {p} must be at most half the kernel size {k} (axis {axis})",
+                    lambda p=p, k=k, axis=axis: (
+                        f"padding {p} must be at most half the kernel size {k} (axis {axis})"
+                    ),
                     "padding",
                 )
             )
             found.append(
                 Requirement(
                     at_least(self.output_size(n, axis), 1),
-                    f"kernel {k} is larger than the padded input {n + 2 * p} on spatial axis {axis}",
+                    lambda n=n, p=p, k=k, axis=axis: (
+                        f"kernel {k} is larger than the padded input {n + 2 * p} on spatial axis {axis}"
+                    ),
                     "kernel_size",
                 )
             )
@@ -158,8 +162,10 @@ class AvgPool3d(AvgPoolNd):
         unpadded = tuple(
             Requirement(
                 sp.Ge(n, k),
-                f"input {n} is smaller than the kernel {k} on spatial axis {axis} "
-                "(PyTorch's avg_pool3d refuses this even with padding)",
+                lambda n=n, k=k, axis=axis: (
+                    f"input {n} is smaller than the kernel {k} on spatial axis {axis} "
+                    "(PyTorch's avg_pool3d refuses this even with padding)"
+                ),
                 "kernel_size",
             )
             for axis, (n, k) in enumerate(zip(x[1:], self.kernel_size, strict=True))
@@ -190,7 +196,9 @@ class AdaptivePoolNd(Layer):
     def requirements(self, x: Shape) -> tuple[Requirement, ...]:
         self.expect_rank(x, self.spatial_dims + 1)
         return tuple(
-            Requirement(sp.Ge(size, 1), f"output_size {size} must be positive", "output_size")
+            Requirement(
+                sp.Ge(size, 1), lambda size=size: f"output_size {size} must be positive", "output_size"
+            )
             for size in self.output_size
             if size is not None
         )

@@ -77,7 +77,7 @@ class PixelShuffle(Layer):
         r2 = self.upscale_factor**2
         return (
             Requirement(
-                sp.Eq(sp.Mod(x[0], r2), 0), f"{x[0]} channels do not divide by {r2}", "upscale_factor"
+                sp.Eq(sp.Mod(x[0], r2), 0), lambda: f"{x[0]} channels do not divide by {r2}", "upscale_factor"
             ),
         )
 

@@ -94,11 +94,15 @@ class Reshape(ShapeOnly):
         return (
             Requirement(
                 sp.Eq(before, after),
-                f"the input {_show(x)} has {before} elements but the shape {_show(target)} holds {after}",
+                lambda: (
+                    f"the input {_show(x)} has {before} elements but the shape {_show(target)} holds {after}"
+                ),
                 "shape",
             ),
             *(
-                Requirement(sp.Eq(sp.Mod(s, 1), 0), f"the inferred size {s} must be an integer", "shape")
+                Requirement(
+                    sp.Eq(sp.Mod(s, 1), 0), lambda s=s: f"the inferred size {s} must be an integer", "shape"
+                )
                 for s in target
                 if sp.sympify(s).is_integer is not True
             ),
@@ -128,7 +132,9 @@ class Narrow(ShapeOnly):
         return (
             Requirement(
                 sp.Le(self.start + self.length, x[axis]),
-                f"entries {self.start} to {self.start + self.length} do not fit an axis of size {x[axis]}",
+                lambda: (
+                    f"entries {self.start} to {self.start + self.length} do not fit an axis of size {x[axis]}"
+                ),
                 "length",
             ),
         )
@@ -150,7 +156,9 @@ class Select(ShapeOnly):
         axis = batchless_axis(self, self.dim, len(x))
         return (
             Requirement(
-                sp.Lt(self.index, x[axis]), f"index {self.index} is past an axis of size {x[axis]}", "index"
+                sp.Lt(self.index, x[axis]),
+                lambda: f"index {self.index} is past an axis of size {x[axis]}",
+                "index",
             ),
         )
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from symconv.exercises import Exercise
+from symconv.exercises import Exercise, Prose, Written
+from symconv.notation import to_latex
 
 
 def exercise_text(item: Exercise) -> str:
@@ -15,18 +16,37 @@ def exercise_text(item: Exercise) -> str:
     return "\n".join(lines)
 
 
+def _item_latex(item: object) -> str:
+    if isinstance(item, Written):
+        return item.latex
+    if isinstance(item, tuple):
+        return r" \times ".join(_item_latex(i) for i in item)
+    return to_latex(item)
+
+
+def prose_markdown(sentence: Prose) -> str:
+    """A sentence with its formulas as ``$...$`` math (KaTeX on the site)."""
+    relations = {"=": "=", "<=": r"\le", ">=": r"\ge", "!=": r"\neq"}
+    return "".join(
+        part
+        if isinstance(part, str)
+        else "$"
+        + f" {relations.get(part.relation, part.relation)} ".join(_item_latex(i) for i in part.items)
+        + "$"
+        for part in sentence
+    )
+
+
 def exercise_markdown(item: Exercise) -> str:
     lines = [
         f"### Exercise: {item.kind} (seed {item.seed})",
         "",
-        item.question,
+        prose_markdown(item.prompt),
         "",
         '??? success "Solution"',
         "",
     ]
-    lines += [
-        f"    {index}. {line.replace('*', '&middot;')}" for index, line in enumerate(item.solution, start=1)
-    ]
+    lines += [f"    {index}. {prose_markdown(step)}" for index, step in enumerate(item.steps, start=1)]
     lines += [
         "",
         "    **Answers:** " + ", ".join(f"{k} = {v}" for k, v in item.answers) + ".",

@@ -8,13 +8,31 @@ from collections.abc import Callable, Sequence
 import sympy as sp
 
 from symconv.display import provides
-from symconv.explain import Derivation
-from symconv.notation import condition_text, to_latex, to_text
+from symconv.explain import Derivation, Step
+from symconv.notation import condition_text, sum_pieces, to_latex, to_text
 from symconv.prove import Proof
 from symconv.render.json import value
 
 QUANTITY_NAMES = {"shape": "output shape", "params": "parameters", "macs": "multiply-accumulates"}
 LATEX_RELATIONS = {"==": "=", "=": "=", "!=": r"\neq", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
+
+
+def step_text(step: Step) -> str:
+    """A step's right side as text: as textbooks write it, as an ordered sum, or printed."""
+    if step.written:
+        return step.written[0]
+    if step.terms:
+        return " ".join(sum_pieces(step.terms, to_text))
+    return to_text(step.right)
+
+
+def step_latex(step: Step) -> str:
+    """A step's right side as LaTeX (one line)."""
+    if step.written:
+        return step.written[1]
+    if step.terms:
+        return " ".join(sum_pieces(step.terms, to_latex, latex=True))
+    return to_latex(step.right)
 
 
 def _legend(legend: Sequence[tuple[str, str]]) -> list[str]:
@@ -29,7 +47,7 @@ def derivations_text(derivations: Sequence[Derivation], legend: Sequence[tuple[s
         )
         for index, step in enumerate(derivation.steps):
             left = to_text(step.left) if index == 0 else " " * len(to_text(step.left))
-            right = step.written[0] if step.written else to_text(step.right)
+            right = step_text(step)
             parts.append(f"  {left} = {right}")
             note = step.rule + (f"  [{step.source}]" if step.source else "")
             checked = step.checked if step.checked not in ("", "definition") else ""
@@ -53,8 +71,7 @@ def derivations_markdown(derivations: Sequence[Derivation], legend: Sequence[tup
         rows = []
         for index, step in enumerate(derivation.steps):
             left = to_latex(step.left) if index == 0 else ""
-            right = step.written[1] if step.written else to_latex(step.right)
-            rows.append(f"{left} &= {right}")
+            rows.append(f"{left} &= {step_latex(step)}")
         parts.append(" \\\\\n".join(rows))
         parts.append(r"\end{aligned}")
         parts.append("$$")
@@ -81,6 +98,7 @@ def derivations_json(derivations: Sequence[Derivation], legend: Sequence[tuple[s
                     {
                         "left": value(s.left),
                         "right": s.written[0] if s.written else value(s.right),
+                        **({"terms": [value(t) for t in s.terms]} if s.terms else {}),
                         "rule": s.rule,
                         "source": s.source,
                         "checked": s.checked,

@@ -1,13 +1,12 @@
-"""What every table of a report shares: short names for spatial sizes, and rows grouped by depth."""
+"""What every table of a report shares: short names for spatial sizes (rows grouped by depth: symconv.report)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sympy as sp
 
-from symconv.report import Report, tidy
+from symconv.report import GroupRow, Report, grouped
 
 AXIS_LETTERS = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
@@ -44,45 +43,4 @@ def shorten(expr: Any, short: dict[sp.Expr, sp.Symbol]) -> Any:
     return sp.sympify(expr).xreplace(short)
 
 
-@dataclass(frozen=True)
-class GroupRow:
-    """Consecutive layers under one name prefix, summed: a stage or a block, or one layer."""
-
-    name: str
-    kind: str
-    output_shape: tuple
-    params: sp.Expr
-    macs: sp.Expr
-    receptive_field: Any
-    layers: int
-
-
-def grouped(report: Report, depth: int | None) -> list[GroupRow]:
-    """Rows summed by the first ``depth`` parts of their dotted names (None: every layer).
-
-    ``layer1.0.conv1`` is in group ``layer1`` at depth 1 and ``layer1.0`` at
-    depth 2, as torchinfo's ``depth`` and the ResNet paper's Table 1 show a network.
-    """
-    groups: list[list] = []
-    for row in report.rows:
-        key = row.name if depth is None else ".".join(row.name.split(".")[:depth])
-        if groups and groups[-1][0] == key:
-            groups[-1][1].append(row)
-        else:
-            groups.append([key, [row]])
-    result = []
-    for key, rows in groups:
-        last = rows[-1]
-        kind = last.kind if len(rows) == 1 else f"{len(rows)} layers"
-        result.append(
-            GroupRow(
-                key,
-                kind,
-                last.output_shape,
-                tidy(sp.Add(*(r.params for r in rows))),
-                tidy(sp.Add(*(r.macs for r in rows))),
-                last.receptive_field,
-                len(rows),
-            )
-        )
-    return result
+__all__ = ["AXIS_LETTERS", "GroupRow", "abbreviations", "grouped", "shorten"]
