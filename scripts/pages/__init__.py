@@ -31,6 +31,7 @@ BUILDERS: tuple[Callable[[], None], ...] = (
     tutorials.gallery,
     tutorials.proofs,
     tutorials.latex_page,
+    tutorials.roofline_page,
     tutorials.beyond_counters,
     reference.cli_page,
     reference.api_page,

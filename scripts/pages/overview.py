@@ -57,6 +57,7 @@ At {m(k1)} = 40, {m(k2)} = 8 and a 28 × 28 image that is {number(at.params)} pa
 | `symconv prove` | claims about sizes, for all positive integers, or the smallest counterexample |
 | `symconv scale` | why widening chained convolutions makes the cost quadratic |
 | `symconv exercise` | generated exercises with checked, worked solutions |
+| `symconv roofline` | operations, bytes moved and arithmetic intensity per layer; which layers are memory-bound |
 | `symconv zoo` | classic networks ({len(zoo.names())} of them) in closed form |
 
 See [Getting started](getting-started.md), the [questions answered](questions/filter-depth.md), or

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import io
-import time
 
 import numpy as np
 import sympy as sp
 
-from symconv import symbols, zoo
+from symconv import Network, symbols, zoo
 from symconv.conventions import compare
 from symconv.explain import explain
+from symconv.layers import Linear
 from symconv.notation import to_latex
-from symconv.numeric import run
 from symconv.prove import prove
 from symconv.render.reasoning import derivations_markdown, proof_markdown
 from symconv.render.scaling import scaling_markdown
@@ -39,24 +38,13 @@ def quadratic_tutorial() -> None:
     factors = (1, 2, 3, 4, 5, 6, 7, 8)
     result = scale(net, ["k1", "k2"], factors=factors)
     base = result.measured[0]
-    times = []
-    for item in result.measured:
-        values = dict(item.values)
-        start = time.perf_counter()
-        for _ in range(3):
-            run(net, values, "fast")
-        times.append((time.perf_counter() - start) / 3)
-    figure, (left, right) = plt.subplots(1, 2, figsize=(9, 3.6))
+    figure, left = plt.subplots(1, 1, figsize=(5.5, 3.6))
     grid = np.linspace(1, 8, 100)
     left.plot(factors, [i.macs / base.macs for i in result.measured], "o", label="counted MACs / MACs at 1")
     left.plot(grid, grid**2, "-", label=r"$\alpha^2$")
     left.plot(grid, grid, ":", label=r"$\alpha$")
     left.set_xlabel(r"width factor $\alpha$")
     left.legend()
-    right.plot(factors, [t / times[0] for t in times], "s", color="tab:red", label="NumPy time / time at 1")
-    right.plot(grid, grid**2, "-", label=r"$\alpha^2$")
-    right.set_xlabel(r"width factor $\alpha$")
-    right.legend()
     figure.tight_layout()
     image = io.BytesIO()
     figure.savefig(image, format="png", dpi=110)
@@ -90,14 +78,16 @@ as {m(symbols("k2"))} grows (degree {result.total.macs.degree} in {m(alpha)}).
 ## The measurement
 
 The NumPy backend runs the network at factors {", ".join(map(str, factors))} (base sizes
-{", ".join(f"{s} = {v}" for s, v in base.values)}), counts the multiply-adds it performs and times itself:
+{", ".join(f"{s} = {v}" for s, v in base.values)}) and counts the multiply-adds it performs; the counts
+are exact, the same on every machine and every build:
 
-![Counted MACs and NumPy time against the width factor, with the alpha squared curve](images/quadratic.png)
+![Counted MACs against the width factor, with the alpha and alpha squared curves](images/quadratic.png)
 
 {scaling_markdown(result)}
 
-Counted MACs equal the formula at every factor; time follows the same curve up to the overheads of small
-sizes.
+Counted MACs equal the formula at every factor. Wall time is not plotted: at these sizes it is dominated by
+fixed overheads and varies with the machine's load, so it cannot show an exponent. Timings belong to the
+benchmarks (`python benchmarks/run.py`), which measure symconv and its peers in the same run.
 """,
     )
 
@@ -314,5 +304,113 @@ A training step costs {number(training.macs)} MACs against {number(keras.macs)} 
 | convention | count |
 |---|---|
 {tools}
+""",
+    )
+
+
+# --- Roofline ------------------------------------------------------------------------------------------
+ILLUSTRATIVE_PEAK = 312 * 10**12
+ILLUSTRATIVE_BANDWIDTH = 2 * 10**12
+
+
+def roofline_page() -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from symconv.roofline import roofline
+    from symconv.sizes import symbols as size_symbols
+
+    net = zoo.build("resnet50")
+    device = {"peak": ILLUSTRATIVE_PEAK, "bandwidth": ILLUSTRATIVE_BANDWIDTH}
+    at = {"H": 224, "W": 224}
+    runs = {b: roofline(net, b, "float16", at, **device) for b in (1, 256)}
+    figure, axis = plt.subplots(figsize=(7, 4.2))
+    grid = np.logspace(-2, 4, 200)
+    axis.loglog(grid, np.minimum(ILLUSTRATIVE_PEAK, grid * ILLUSTRATIVE_BANDWIDTH) / 1e12, "k-", label="roof")
+    for (batch, result), marker in zip(runs.items(), ("o", "s"), strict=True):
+        points = [(float(r.intensity), r.kind) for r in result.layers if r.flops != 0]
+        xs = [x for x, _ in points]
+        ys = [min(ILLUSTRATIVE_PEAK, x * ILLUSTRATIVE_BANDWIDTH) / 1e12 for x in xs]
+        style = {"mfc": "none", "ms": 10} if batch == 1 else {"ms": 5, "alpha": 0.7}
+        axis.loglog(xs, ys, marker, label=f"ResNet-50 layers, batch {batch}", **style)
+    axis.axvline(ILLUSTRATIVE_PEAK / ILLUSTRATIVE_BANDWIDTH, color="grey", linestyle=":", label="ridge point")
+    axis.set_xlabel("arithmetic intensity (FLOP/byte)")
+    axis.set_ylabel("attainable TFLOP/s")
+    axis.legend(loc="lower right")
+    figure.tight_layout()
+    image = io.BytesIO()
+    figure.savefig(image, format="png", dpi=110)
+    write("images/roofline.png", image.getvalue())
+    plt.close(figure)
+
+    N, K, B = size_symbols("N K B")
+    linear = roofline(Network((N,), [Linear(K, bias=False)]), "B", "float16")
+    one, many = runs[1], runs[256]
+    convs_one = [r for r in one.layers if r.kind == "conv2d"]
+    convs_many = [r for r in many.layers if r.kind == "conv2d"]
+    bound_one = sum(r.bound == "memory" for r in convs_one)
+    bound_many = sum(r.bound == "memory" for r in convs_many)
+    conv_bytes = sum(r.bytes for r in convs_many)
+    other_bytes = sum(r.bytes for r in many.layers if r.kind not in ("conv2d", "linear"))
+    conv_flops = sum(r.flops for r in convs_many)
+    other_flops = sum(r.flops for r in many.layers if r.kind not in ("conv2d", "linear"))
+    write(
+        "roofline.md",
+        f"""
+# Arithmetic intensity and the roofline
+
+A layer performs $F$ operations and moves $Q$ bytes between memory and the processor; its arithmetic
+intensity is $I = F/Q$. On a device of peak $P$ operations per second and memory bandwidth $\\beta$ bytes
+per second it attains at most $\\min(P, I\\beta)$ (Williams, Waterman & Patterson 2009,
+[doi:10.1145/1498765.1498785](https://doi.org/10.1145/1498765.1498785)): below the ridge point
+$P/\\beta$ it is memory-bound. `symconv roofline` derives $F$, $Q$ and $I$ of every layer in closed form,
+in the input size, the batch $B$ and the dtype, and finds the batch from which a layer is compute-bound.
+
+{block("symconv roofline zoo:resnet50 --at H=224,W=224 --batch 1 --dtype float16 --peak 312T --bandwidth 2T", "sh")}
+
+## The model and what it leaves out
+
+- Operations: 2 per multiply-accumulate of a convolution or linear layer, 1 per output element of an
+  activation or an elementwise sum, 2 per element of an inference BatchNorm, $\\prod K - 1$ comparisons
+  per output of a max pool (the largest of 9 values takes 8), $\\prod K$ for an average pool.
+- Bytes: every layer reads its inputs and its weights from memory and writes its output once: **no cache
+  reuse** between layers, **no fusion** (a ReLU after a convolution is its own kernel), and the learnable
+  parameters only (BatchNorm's running statistics are buffers and not counted).
+
+Real kernels fuse and reuse, so measured intensities are higher; the model is the bound a layer-by-layer
+execution meets, and it is exact for it: the test suite compares every layer's bytes with the arrays the
+NumPy backend allocates.
+
+## A linear layer
+
+For a linear layer of $N$ inputs and $K$ outputs without bias, at batch $B$ in float16 ($s = 2$ bytes):
+
+$$I = {to_latex(linear.layers[0].intensity)} = \\frac{{2BNK}}{{s(BN + NK + BK)}}$$
+
+At $B = 1$ it is about 1 FLOP/byte, whatever the width: a matrix-vector product is memory-bound on every
+device. It grows with the batch towards $2NK/(s(N+K))$ and crosses the ridge point $R$ at
+$B \\ge RsNK/(2NK - Rs(N+K))$, which symconv prints for every layer.
+
+## ResNet-50
+
+An illustrative device with $P = 312 \\times 10^{{12}}$ FLOP/s and $\\beta = 2 \\times 10^{{12}}$ bytes/s
+(ridge point {number(one.ridge)} FLOP/byte), float16, 224 × 224:
+
+![ResNet-50's layers on the roofline at batch 1 and 256](images/roofline.png)
+
+| batch | FLOPs | bytes moved | intensity (FLOP/byte) | memory-bound convolutions |
+|---:|---:|---:|---:|---:|
+| 1 | {number(one.flops)} | {number(one.bytes)} | {float(one.intensity):,.1f} | {bound_one} of {len(convs_one)} |
+| 256 | {number(many.flops)} | {number(many.bytes)} | {float(many.intensity):,.1f} | {bound_many} of {len(convs_many)} |
+
+At batch 1 the weights are read for one image; at 256 they are shared by the batch, and
+{len(convs_many) - bound_many} of the {len(convs_many)} convolutions reach the flat part of the roof. The
+network as a whole stays {many.bound}-bound ({float(many.intensity):,.1f} against {number(many.ridge)}): the
+layers between the convolutions (BatchNorm, ReLU, the additions of the residual blocks, pooling) move
+{float(other_bytes / conv_bytes):.1f} times the bytes of the convolutions and compute
+{100 * float(other_flops / (other_flops + conv_flops)):.1f}% of the operations, at every batch: the traffic
+that fusing them into the convolutions removes.
 """,
     )
