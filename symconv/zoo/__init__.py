@@ -16,7 +16,7 @@ from symconv.network import Network
 from symconv.zoo.classic import alexnet, squeezenet, vgg
 from symconv.zoo.inception import googlenet
 from symconv.zoo.mobilenet import mobilenet_v1, mobilenet_v2
-from symconv.zoo.resnet import resnet
+from symconv.zoo.resnet import WIDE, resnet, wide
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,15 @@ ENTRIES: dict[str, Entry] = {
         partial(resnet, "resnet50", stride_on_first=True),
         "He et al. 2015, Table 1: stride on the first 1x1 of a downsampling bottleneck",
     ),
+    **{
+        name: Entry(
+            partial(wide, name),
+            f"{TORCHVISION}.{name} ("
+            + ("Xie et al. 2017, Table 1" if name.startswith("resnext") else "Zagoruyko & Komodakis 2016")
+            + ")",
+        )
+        for name in WIDE
+    },
     "mobilenet_v1": Entry(mobilenet_v1, "Howard et al. 2017, Table 1, with width multiplier alpha"),
     "mobilenet_v2": Entry(mobilenet_v2, f"{TORCHVISION}.mobilenet_v2 (Sandler et al. 2018)"),
     "squeezenet1_0": Entry(partial(squeezenet, "1_0"), f"{TORCHVISION}.squeezenet1_0 (Iandola et al. 2016)"),

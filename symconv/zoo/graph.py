@@ -1,0 +1,69 @@
+"""Networks written node by node, each node named as torchvision names the module it stands for.
+
+``g = Graph(); x = g.add("conv1", Conv2d(64, 7, stride=2, padding=3, bias=False))``
+adds a node reading the previous one (or the network input); ``g.add(name,
+layer, a, b)`` reads the nodes ``a`` and ``b``; ``INPUT`` is the network input.
+A module that torchvision calls more than once (one ``ReLU`` inside a
+bottleneck) is one name used again: the second call is ``relu_1``, as
+:func:`symconv.from_torch` names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from symconv.layers import BatchNorm2d, Conv2d, Layer, ReLU
+from symconv.network import Network, Node
+
+INPUT = -1
+
+
+class Graph:
+    """The nodes of a network in execution order."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.taken: set[str] = set()
+
+    @property
+    def last(self) -> int:
+        return len(self.nodes) - 1
+
+    def add(self, name: str, layer: Layer, *inputs: int) -> int:
+        """A node named ``name`` (``name_1``, ... when called again) reading ``inputs`` (default: the last node)."""
+        unique, count = name, 0
+        while unique in self.taken:
+            count += 1
+            unique = f"{name}_{count}"
+        self.taken.add(unique)
+        if not inputs and layer.arity != 0:
+            inputs = (self.last,)
+        self.nodes.append(Node(unique, layer, tuple(inputs)))
+        return self.last
+
+    def network(self, input_shape: tuple, name: str) -> Network:
+        return Network(input_shape, graph=tuple(self.nodes), name=name)
+
+
+def conv_norm_activation(
+    g: Graph,
+    x: int,
+    name: str,
+    out: object,
+    kernel: int,
+    stride: int = 1,
+    padding: int | None = None,
+    groups: object = 1,
+    activation: Callable[..., Layer] | None = ReLU,
+    eps: float = 1e-5,
+) -> int:
+    """torchvision's ``Conv2dNormActivation``: ``name.0`` conv (no bias), ``name.1`` BatchNorm, ``name.2``."""
+    padding = (kernel - 1) // 2 if padding is None else padding
+    x = g.add(f"{name}.0", Conv2d(out, kernel, stride=stride, padding=padding, groups=groups, bias=False), x)
+    x = g.add(f"{name}.1", BatchNorm2d(eps=eps))
+    if activation is not None:
+        x = g.add(f"{name}.2", activation())
+    return x
+
+
+__all__ = ["INPUT", "Graph", "conv_norm_activation"]

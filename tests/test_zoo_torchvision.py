@@ -1,0 +1,77 @@
+"""Every zoo entry named as a torchvision builder against the real torchvision 0.28 module.
+
+Expected values come from PyTorch: ``sum(p.numel() for p in model.parameters())``
+and ``FlopCounterMode``'s total / 2 (attention on its counted path), at 224 x 224
+and at an odd size; the layer names are the module names of
+``model.named_modules()``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from symconv import zoo
+from torchvision_loader import load_torchvision
+
+torchvision = load_torchvision()
+if torchvision is None:
+    pytest.skip("torchvision is not installed", allow_module_level=True)
+
+import torch  # noqa: E402
+from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+BUILDERS = set(torchvision.models.list_models(module=torchvision.models))
+ENTRIES = sorted(name for name in zoo.names() if name in BUILDERS)
+SIZES = ((224, 224), (199, 233))
+FIXED_SIZE = {"vit_b_16": ((224, 224),)}  # the model's own code asserts its image size
+OPTIONS = {"googlenet": {"aux_logits": False}}  # the zoo entry leaves out the auxiliary heads (its source says so)
+NAMED = {  # entries whose layers carry torchvision's module names
+    "resnet18",
+    "resnet50",
+    "resnext50_32x4d",
+    "wide_resnet50_2",
+}
+
+
+def counted(model, size):
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
+            out = model(torch.zeros(1, 3, *size))
+    finally:
+        torch.backends.mha.set_fastpath_enabled(True)
+    return tuple(out.shape[1:]), sum(p.numel() for p in model.parameters()), counter.get_total_flops() // 2
+
+
+@pytest.fixture(scope="module")
+def models():
+    cache = {}
+
+    def get(name):
+        if name not in cache:
+            torch.manual_seed(0)
+            cache[name] = torchvision.models.get_model(name, weights=None, **OPTIONS.get(name, {})).eval()
+        return cache[name]
+
+    return get
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_zoo_entry_counts_what_the_torchvision_module_counts(models, name):
+    model = models(name)
+    network = zoo.build(name)
+    for height, width in FIXED_SIZE.get(name, SIZES):
+        shape, params, macs = counted(model, (height, width))
+        report = network.at(H=height, W=width)
+        assert tuple(int(d) for d in report.output_shape) == shape, (name, height, width)
+        assert int(report.params) + report.unused_params == params, (name, height, width)
+        assert int(report.macs) == macs, (name, height, width)
+
+
+@pytest.mark.parametrize("name", sorted(NAMED))
+def test_zoo_entry_names_its_layers_as_torchvision_does(models, name):
+    weighted = (torch.nn.Conv2d, torch.nn.Linear)
+    theirs = {n for n, m in models(name).named_modules() if isinstance(m, weighted)}
+    ours = {row.name for row in zoo.build(name).report.rows if row.kind in ("conv2d", "linear")}
+    assert ours == theirs
