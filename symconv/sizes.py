@@ -39,6 +39,40 @@ MAX_ARGUMENTS = 32
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}\Z")
 
 
+class MakeDivisible(sp.Function):
+    """torchvision's ``_make_divisible(v, 8)`` of a positive size: ``v`` rounded to a multiple of 8, never more
+    than 10% down, at least 8 (MobileNet v2 and v3, EfficientNet, MnasNet widths).
+
+    A function of its argument that stays symbolic until the argument is a
+    number (then it is torchvision's integer, computed exactly); :meth:`as_floors`
+    writes it as floors, where the jumps show: ``max(8, 8 floor((v + 4)/8))``,
+    plus 8 where that is below ``9v/10``.
+    """
+
+    is_integer = True
+    is_positive = True
+
+    @classmethod
+    def eval(cls, value: sp.Expr) -> sp.Integer | None:
+        if value.is_Rational:
+            rounded = max(8, math.floor(Fraction(int(value.p), int(value.q)) + 4) // 8 * 8)
+            return sp.Integer(
+                rounded + 8 if rounded < Fraction(9, 10) * Fraction(int(value.p), int(value.q)) else rounded
+            )
+        return None
+
+    def as_floors(self) -> sp.Expr:
+        (value,) = self.args
+        rounded = sp.Max(8, 8 * sp.floor((value + 4) / 8))
+        return sp.Piecewise((rounded + 8, rounded < sp.Rational(9, 10) * value), (rounded, True))
+
+    def _sympystr(self, printer: object) -> str:
+        return f"make_divisible({printer._print(self.args[0])})"
+
+    def _latex(self, printer: object) -> str:
+        return r"\operatorname{div}_{8}\left(" + printer._print(self.args[0]) + r"\right)"
+
+
 def size_symbol(name: str, domain: str | None = None) -> sp.Symbol:
     """The one symbol for ``name``: a positive integer, or a positive rational.
 
@@ -188,12 +222,17 @@ class _Builder:
         raise self.fail(f"operator {type(node.op).__name__} is not allowed")
 
     def call(self, node: ast.Call, depth: int) -> sp.Expr:
-        functions = {"floor": sp.floor, "ceil": sp.ceiling, "ceiling": sp.ceiling}
+        functions = {
+            "floor": sp.floor,
+            "ceil": sp.ceiling,
+            "ceiling": sp.ceiling,
+            "make_divisible": MakeDivisible,
+        }
         if not isinstance(node.func, ast.Name) or node.keywords:
             raise self.fail("only floor(x), ceil(x), min(...), max(...) may be called")
         name = node.func.id
         if name not in (*functions, "min", "max"):
-            raise self.fail(f"function {name!r} is not allowed; use floor, ceil, min or max")
+            raise self.fail(f"function {name!r} is not allowed; use floor, ceil, min, max or make_divisible")
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise self.fail("starred arguments are not allowed")
         if len(node.args) > MAX_ARGUMENTS:

@@ -9,6 +9,7 @@ and at an odd size; the layer names are the module names of
 from __future__ import annotations
 
 import pytest
+import sympy as sp
 
 from symconv import zoo
 from torchvision_loader import load_torchvision
@@ -25,8 +26,11 @@ BUILDERS = set(torchvision.models.list_models(module=torchvision.models))
 ENTRIES = sorted(name for name in zoo.names() if name in BUILDERS)
 SIZES = ((224, 224), (199, 233))
 FIXED_SIZE = {"vit_b_16": ((224, 224),)}  # the model's own code asserts its image size
-OPTIONS = {"googlenet": {"aux_logits": False}}  # the zoo entry leaves out the auxiliary heads (its source says so)
+OPTIONS = {
+    "googlenet": {"aux_logits": False}
+}  # the zoo entry leaves out the auxiliary heads (its source says so)
 NAMED = {  # entries whose layers carry torchvision's module names
+    "mobilenet_v2",
     "resnet18",
     "resnet50",
     "resnext50_32x4d",
@@ -75,3 +79,31 @@ def test_zoo_entry_names_its_layers_as_torchvision_does(models, name):
     theirs = {n for n, m in models(name).named_modules() if isinstance(m, weighted)}
     ours = {row.name for row in zoo.build(name).report.rows if row.kind in ("conv2d", "linear")}
     assert ours == theirs
+
+
+MOBILENET_WIDTHS = ("0.35", "0.5", "0.75", "1.0", "1.3", "1.4")
+
+
+@pytest.mark.parametrize("alpha", MOBILENET_WIDTHS)
+def test_mobilenet_v2_widths_and_resolutions_follow_one_expression(alpha):
+    """torchvision.models.mobilenet_v2(width_mult=alpha) at 96 to 224 against one symbolic network in alpha."""
+    network = zoo.build("mobilenet_v2_alpha")
+    torch.manual_seed(0)
+    model = torchvision.models.mobilenet_v2(weights=None, width_mult=float(alpha)).eval()
+    for size in (96, 128, 160, 192, 224):
+        shape, params, macs = counted(model, (size, size))
+        report = network.at(alpha=alpha, H=size, W=size)
+        assert (int(report.params), int(report.macs)) == (params, macs), (alpha, size)
+
+
+def test_mobilenet_v2_width_is_a_floor_function_that_jumps():
+    from symconv.sizes import MakeDivisible, symbols
+
+    a = symbols("alpha")
+    width = MakeDivisible(32 * a)
+    # torchvision's _make_divisible by hand: 32 * 0.35 = 11.2 rounds to 8, below 0.9 * 11.2, so 16
+    assert width.subs(a, sp.Rational(35, 100)) == 16
+    # the floor form (where the jumps show) agrees with the function at 140 multipliers from 0.1 to 1.56
+    floors = width.as_floors()
+    for value in (sp.Rational(j, 640) for j in range(64, 1000, 7)):
+        assert floors.subs(a, value) == width.subs(a, value)

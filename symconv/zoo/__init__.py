@@ -64,7 +64,11 @@ ENTRIES: dict[str, Entry] = {
         for name in WIDE
     },
     "mobilenet_v1": Entry(mobilenet_v1, "Howard et al. 2017, Table 1, with width multiplier alpha"),
-    "mobilenet_v2": Entry(mobilenet_v2, f"{TORCHVISION}.mobilenet_v2 (Sandler et al. 2018)"),
+    "mobilenet_v2": Entry(mobilenet_v2, f"{TORCHVISION}.mobilenet_v2 (Sandler et al. 2018, Table 2)"),
+    "mobilenet_v2_alpha": Entry(
+        partial(mobilenet_v2, "alpha"),
+        f"{TORCHVISION}.mobilenet_v2(width_mult=alpha): every width make_divisible(c*alpha, 8), a floor of alpha",
+    ),
     "squeezenet1_0": Entry(partial(squeezenet, "1_0"), f"{TORCHVISION}.squeezenet1_0 (Iandola et al. 2016)"),
     "squeezenet1_1": Entry(partial(squeezenet, "1_1"), f"{TORCHVISION}.squeezenet1_1 (SqueezeNet v1.1)"),
 }

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symconv.layers import AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, ReLU, ReLU6
-from symconv.network import Network, Residual, Sequential
-from symconv.sizes import symbols
-from symconv.zoo.common import conv_bn, image_sizes
+from symconv.layers import AdaptiveAvgPool2d, Add, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, ReLU, ReLU6
+from symconv.network import Network, Sequential
+from symconv.report import Assumption
+from symconv.sizes import MakeDivisible, is_true, symbols
+from symconv.zoo.common import image_sizes
+from symconv.zoo.graph import INPUT, Graph, conv_norm_activation
 
 V1_BODY = (  # (stride of the depthwise convolution, output channels of the pointwise one), Table 1
     (1, 64),
@@ -77,6 +79,11 @@ def make_divisible(value: float, divisor: int = 8) -> int:
     return new + divisor if new < 0.9 * value else new
 
 
+def divisible(value: object) -> sp.Expr:
+    """``_make_divisible(value, 8)``: torchvision's integer for a number, :class:`MakeDivisible` of a formula."""
+    return MakeDivisible(sp.nsimplify(value))
+
+
 V2_SETTINGS = (
     (1, 16, 1, 1),
     (6, 24, 2, 2),
@@ -88,41 +95,51 @@ V2_SETTINGS = (
 )
 
 
-def mobilenet_v2(width_mult: float = 1.0, num_classes: int = 1000) -> Network:
-    """torchvision's MobileNet v2 (Sandler et al. 2018) for a numeric width multiplier."""
+def mobilenet_v2(width_mult: object = 1.0, num_classes: int = 1000) -> Network:
+    """torchvision's MobileNet v2 (Sandler et al. 2018), for a number or a symbol as the width multiplier.
+
+    With a symbol (``width_mult="alpha"``) every width is :func:`divisible` of
+    ``c * alpha``: one expression for every multiplier. A block whose input and
+    output widths agree is residual in torchvision; where that depends on alpha
+    (the first block of a stage of stride 1) the network assumes they differ, a
+    condition it states, which holds for every multiplier from 0.35 up.
+    """
     H, W = image_sizes()
-    channels = make_divisible(32 * width_mult)
-    last = make_divisible(1280 * max(1.0, width_mult))
-    features = [conv_bn(channels, 3, 2, 1, activation=ReLU6, name="0")]
+    alpha = symbols(width_mult) if isinstance(width_mult, str) else sp.nsimplify(width_mult)
+    channels = divisible(32 * alpha)
+    last = divisible(1280 * sp.Max(1, alpha))
+    g = Graph()
+    guards = []
+    x = conv_norm_activation(g, INPUT, "features.0", channels, 3, 2, activation=ReLU6)
     index = 1
     for t, c, n, s in V2_SETTINGS:
-        out = make_divisible(c * width_mult)
+        out = divisible(c * alpha)
         for i in range(n):
             stride = s if i == 0 else 1
-            hidden = int(round(channels * t))
-            body = []
+            hidden = channels * t
+            prefix = f"features.{index}"
+            source = x
+            part = 0
             if t != 1:
-                body.append(conv_bn(hidden, 1, activation=ReLU6, name="expand"))
-            body += [
-                conv_bn(hidden, 3, stride, 1, groups=hidden, activation=ReLU6, name="depthwise"),
-                Conv2d(out, 1, bias=False, name="project"),
-                BatchNorm2d(name="project_bn"),
-            ]
-            if stride == 1 and channels == out:
-                features.append(Residual(tuple(body), name=str(index)))
-            else:
-                features.append(Sequential(tuple(body), str(index)))
+                x = conv_norm_activation(g, x, f"{prefix}.conv.0", hidden, 1, activation=ReLU6)
+                part = 1
+            x = conv_norm_activation(
+                g, x, f"{prefix}.conv.{part}", hidden, 3, stride, groups=hidden, activation=ReLU6
+            )
+            x = g.add(f"{prefix}.conv.{part + 1}", Conv2d(out, 1, bias=False))
+            x = g.add(f"{prefix}.conv.{part + 2}", BatchNorm2d())
+            same = sp.simplify(channels - out) == 0
+            if stride == 1 and not same and is_true(sp.Eq(channels, out)) is not False:
+                message = f"{prefix}: input width {channels} differs from output width {out} (no residual)"
+                guards.append(Assumption(sp.Ne(channels, out), message))
+            if stride == 1 and same:
+                x = g.add(f"{prefix}.add", Add(), source, x)
             channels = out
             index += 1
-    features.append(conv_bn(last, 1, activation=ReLU6, name=str(index)))
-    return Network(
-        (3, H, W),
-        [
-            Sequential(tuple(features), "features"),
-            AdaptiveAvgPool2d(1, name="avgpool"),
-            Flatten(),
-            Dropout(p=0.2, name="dropout"),
-            Linear(num_classes, name="classifier"),
-        ],
-        name="mobilenet_v2",
-    )
+    conv_norm_activation(g, x, f"features.{index}", last, 1, activation=ReLU6)
+    g.add("adaptive_avg_pool2d", AdaptiveAvgPool2d(1))
+    g.add("flatten", Flatten())
+    g.add("classifier.0", Dropout(p=0.2))
+    g.add("classifier.1", Linear(num_classes))
+    name = "mobilenet_v2" if alpha == 1 else f"mobilenet_v2 (width {alpha})"
+    return Network((3, H, W), graph=tuple(g.nodes), name=name, guards=guards)
