@@ -30,6 +30,10 @@ OPTIONS = {
     "googlenet": {"aux_logits": False}
 }  # the zoo entry leaves out the auxiliary heads (its source says so)
 NAMED = {  # entries whose layers carry torchvision's module names
+    "efficientnet_b0",
+    "efficientnet_b7",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
     "mobilenet_v2",
     "resnet18",
     "resnet50",

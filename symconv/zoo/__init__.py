@@ -14,6 +14,7 @@ from functools import partial
 from symconv.errors import SpecError
 from symconv.network import Network
 from symconv.zoo.classic import alexnet, squeezenet, vgg
+from symconv.zoo.efficient import SCALING, V3, efficientnet, mobilenet_v3
 from symconv.zoo.inception import googlenet
 from symconv.zoo.mobilenet import mobilenet_v1, mobilenet_v2
 from symconv.zoo.resnet import WIDE, resnet, wide
@@ -69,6 +70,20 @@ ENTRIES: dict[str, Entry] = {
         partial(mobilenet_v2, "alpha"),
         f"{TORCHVISION}.mobilenet_v2(width_mult=alpha): every width make_divisible(c*alpha, 8), a floor of alpha",
     ),
+    **{
+        name: Entry(
+            partial(mobilenet_v3, name),
+            f"{TORCHVISION}.{name} (Howard et al. 2019, Table {1 if 'large' in name else 2})",
+        )
+        for name in V3
+    },
+    **{
+        name: Entry(
+            partial(efficientnet, name),
+            f"{TORCHVISION}.{name} (Tan & Le 2019, Table 1 scaled by width {SCALING[name][0]}, depth {SCALING[name][1]})",
+        )
+        for name in SCALING
+    },
     "squeezenet1_0": Entry(partial(squeezenet, "1_0"), f"{TORCHVISION}.squeezenet1_0 (Iandola et al. 2016)"),
     "squeezenet1_1": Entry(partial(squeezenet, "1_1"), f"{TORCHVISION}.squeezenet1_1 (SqueezeNet v1.1)"),
 }
