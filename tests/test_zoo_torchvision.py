@@ -30,6 +30,9 @@ OPTIONS = {
     "googlenet": {"aux_logits": False}
 }  # the zoo entry leaves out the auxiliary heads (its source says so)
 NAMED = {  # entries whose layers carry torchvision's module names
+    "densenet121",
+    "densenet161",
+    "shufflenet_v2_x1_0",
     "efficientnet_b0",
     "efficientnet_b7",
     "mobilenet_v3_large",

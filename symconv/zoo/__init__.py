@@ -14,6 +14,7 @@ from functools import partial
 from symconv.errors import SpecError
 from symconv.network import Network
 from symconv.zoo.classic import alexnet, squeezenet, vgg
+from symconv.zoo.dense import DENSENETS, SHUFFLENETS, densenet, shufflenet_v2
 from symconv.zoo.efficient import SCALING, V3, efficientnet, mobilenet_v3
 from symconv.zoo.inception import googlenet
 from symconv.zoo.mobilenet import mobilenet_v1, mobilenet_v2
@@ -83,6 +84,14 @@ ENTRIES: dict[str, Entry] = {
             f"{TORCHVISION}.{name} (Tan & Le 2019, Table 1 scaled by width {SCALING[name][0]}, depth {SCALING[name][1]})",
         )
         for name in SCALING
+    },
+    **{
+        name: Entry(partial(densenet, name), f"{TORCHVISION}.{name} (Huang et al. 2017, Table 1)")
+        for name in DENSENETS
+    },
+    **{
+        name: Entry(partial(shufflenet_v2, name), f"{TORCHVISION}.{name} (Ma et al. 2018, Table 5)")
+        for name in SHUFFLENETS
     },
     "squeezenet1_0": Entry(partial(squeezenet, "1_0"), f"{TORCHVISION}.squeezenet1_0 (Iandola et al. 2016)"),
     "squeezenet1_1": Entry(partial(squeezenet, "1_1"), f"{TORCHVISION}.squeezenet1_1 (SqueezeNet v1.1)"),

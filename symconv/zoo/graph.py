@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from symconv.layers import BatchNorm2d, Conv2d, Layer, ReLU
 from symconv.network import Network, Node
+from symconv.report import tidy
 
 INPUT = -1
 
@@ -21,9 +22,15 @@ INPUT = -1
 class Graph:
     """The nodes of a network in execution order."""
 
-    def __init__(self) -> None:
+    def __init__(self, input_shape: tuple | None = None) -> None:
+        """With ``input_shape``, every node's output shape is followed (:meth:`shape`), for reshapes."""
         self.nodes: list[Node] = []
         self.taken: set[str] = set()
+        self.shapes: dict[int, tuple] = {} if input_shape is None else {INPUT: tuple(input_shape)}
+
+    def shape(self, index: int) -> tuple:
+        """The output shape of node ``index`` (the Graph must have been given the input shape)."""
+        return self.shapes[index]
 
     @property
     def last(self) -> int:
@@ -39,6 +46,10 @@ class Graph:
         if not inputs and layer.arity != 0:
             inputs = (self.last,)
         self.nodes.append(Node(unique, layer, tuple(inputs)))
+        if self.shapes:
+            self.shapes[self.last] = tuple(
+                tidy(d) for d in layer.output_shape(*(self.shapes[i] for i in inputs))
+            )
         return self.last
 
     def network(self, input_shape: tuple, name: str) -> Network:
