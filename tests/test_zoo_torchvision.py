@@ -30,6 +30,8 @@ OPTIONS = {
     "googlenet": {"aux_logits": False}
 }  # the zoo entry leaves out the auxiliary heads (its source says so)
 NAMED = {  # entries whose layers carry torchvision's module names
+    "regnet_x_400mf",
+    "regnet_y_400mf",
     "densenet121",
     "densenet161",
     "shufflenet_v2_x1_0",

@@ -18,6 +18,7 @@ from symconv.zoo.dense import DENSENETS, SHUFFLENETS, densenet, shufflenet_v2
 from symconv.zoo.efficient import SCALING, V3, efficientnet, mobilenet_v3
 from symconv.zoo.inception import googlenet
 from symconv.zoo.mobilenet import mobilenet_v1, mobilenet_v2
+from symconv.zoo.regnet import REGNETS, regnet
 from symconv.zoo.resnet import WIDE, resnet, wide
 
 
@@ -92,6 +93,13 @@ ENTRIES: dict[str, Entry] = {
     **{
         name: Entry(partial(shufflenet_v2, name), f"{TORCHVISION}.{name} (Ma et al. 2018, Table 5)")
         for name in SHUFFLENETS
+    },
+    **{
+        name: Entry(
+            partial(regnet, name),
+            f"{TORCHVISION}.{name} (Radosavovic et al. 2020, eq. (2)-(4): quantised linear widths)",
+        )
+        for name in REGNETS
     },
     "squeezenet1_0": Entry(partial(squeezenet, "1_0"), f"{TORCHVISION}.squeezenet1_0 (Iandola et al. 2016)"),
     "squeezenet1_1": Entry(partial(squeezenet, "1_1"), f"{TORCHVISION}.squeezenet1_1 (SqueezeNet v1.1)"),
