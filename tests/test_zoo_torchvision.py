@@ -30,6 +30,7 @@ OPTIONS = {
     "googlenet": {"aux_logits": False}
 }  # the zoo entry leaves out the auxiliary heads (its source says so)
 NAMED = {  # entries whose layers carry torchvision's module names
+    "convnext_tiny",
     "regnet_x_400mf",
     "regnet_y_400mf",
     "densenet121",

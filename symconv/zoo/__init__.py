@@ -14,6 +14,7 @@ from functools import partial
 from symconv.errors import SpecError
 from symconv.network import Network
 from symconv.zoo.classic import alexnet, squeezenet, vgg
+from symconv.zoo.convnext import CONVNEXTS, convnext
 from symconv.zoo.dense import DENSENETS, SHUFFLENETS, densenet, shufflenet_v2
 from symconv.zoo.efficient import SCALING, V3, efficientnet, mobilenet_v3
 from symconv.zoo.inception import googlenet
@@ -100,6 +101,10 @@ ENTRIES: dict[str, Entry] = {
             f"{TORCHVISION}.{name} (Radosavovic et al. 2020, eq. (2)-(4): quantised linear widths)",
         )
         for name in REGNETS
+    },
+    **{
+        name: Entry(partial(convnext, name), f"{TORCHVISION}.{name} (Liu et al. 2022, Table 9)")
+        for name in CONVNEXTS
     },
     "squeezenet1_0": Entry(partial(squeezenet, "1_0"), f"{TORCHVISION}.squeezenet1_0 (Iandola et al. 2016)"),
     "squeezenet1_1": Entry(partial(squeezenet, "1_1"), f"{TORCHVISION}.squeezenet1_1 (SqueezeNet v1.1)"),
