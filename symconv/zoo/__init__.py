@@ -21,6 +21,7 @@ from symconv.zoo.inception import googlenet
 from symconv.zoo.mobilenet import mobilenet_v1, mobilenet_v2
 from symconv.zoo.regnet import REGNETS, regnet
 from symconv.zoo.resnet import WIDE, resnet, wide
+from symconv.zoo.transformer import VITS, vit
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,13 @@ ENTRIES: dict[str, Entry] = {
     **{
         name: Entry(partial(convnext, name), f"{TORCHVISION}.{name} (Liu et al. 2022, Table 9)")
         for name in CONVNEXTS
+    },
+    **{
+        name: Entry(
+            partial(vit, name),
+            f"{TORCHVISION}.{name} (Dosovitskiy et al. 2021, Table 1); position embedding sized for the input",
+        )
+        for name in VITS
     },
     "squeezenet1_0": Entry(partial(squeezenet, "1_0"), f"{TORCHVISION}.squeezenet1_0 (Iandola et al. 2016)"),
     "squeezenet1_1": Entry(partial(squeezenet, "1_1"), f"{TORCHVISION}.squeezenet1_1 (SqueezeNet v1.1)"),
