@@ -21,7 +21,7 @@ from symconv.numeric import run
 from symconv.scaling import scale
 from symconv.sizes import symbols
 
-KINDS = ("quadratic", "filter-depth", "output-size")
+KINDS = ("quadratic", "filter-depth", "output-size", "attention")
 
 
 @dataclass(frozen=True)
@@ -317,9 +317,103 @@ def _output_size(rng: random.Random, seed: int) -> Exercise:
     )
 
 
+def _attention(rng: random.Random, seed: int) -> Exercise:
+    from symconv.attention_growth import attention_growth
+    from symconv.zoo.transformer import vision_transformer
+
+    width = rng.choice([16, 24, 32, 48])
+    heads = rng.choice([h for h in (1, 2, 4) if width % h == 0])
+    mlp = width * rng.choice([4, 6, 8])
+    patch = rng.choice([4, 8])
+    side = rng.randint(2, 6)
+    net = vision_transformer(patch, 1, heads, width, mlp, num_classes=10, name="one-block vision transformer")
+    growth = attention_growth(net)
+    crossover = growth.crossover_side
+    resolution = patch * side
+    tokens = side * side + 1
+    attention = 4 * tokens * width**2 + 2 * tokens**2 * width
+    perceptron = 2 * tokens * width * mlp
+    for at in (side, crossover):
+        values = {"H": patch * at, "W": patch * at}
+        measured = run(net, net.report.resolve(values), "fast")
+        counted = {m.name: m.macs for m in measured.measurements}
+        attention_at = int(growth.attention.subs(growth.side, at))
+        mlp_at = int(growth.mlp.subs(growth.side, at))
+        if counted["encoder.layers.encoder_layer_0.self_attention"] != attention_at or mlp_at != (
+            counted["encoder.layers.encoder_layer_0.mlp.0"] + counted["encoder.layers.encoder_layer_0.mlp.3"]
+        ):
+            raise AssertionError("backend disagrees with the attention formulas")
+    L, E, M = sp.symbols("L E M")
+    question = (
+        "A vision transformer cuts a ",
+        formula((resolution, resolution)),
+        " image into ",
+        formula((patch, patch)),
+        f" patches, adds a class token, and runs one encoder block of width {width} ({heads} head"
+        f"{'s' if heads > 1 else ''}) with an MLP "
+        f"of width {mlp}. How many tokens does it attend over, what do its self-attention and its MLP cost, and "
+        "from which square resolution does the attention cost more than the MLP? Why?",
+    )
+    lines = (
+        (
+            "Tokens: ",
+            formula(
+                L, Written(f"({resolution}/{patch})**2 + 1", rf"({resolution}/{patch})^{{2}} + 1"), tokens
+            ),
+            ".",
+        ),
+        (
+            "Self-attention projects queries, keys, values and output (",
+            formula(Written("4*L*E**2", r"4 L E^{2}")),
+            ") and forms the products Q Kᵀ and A V (",
+            formula(Written("2*L**2*E", r"2 L^{2} E")),
+            "): ",
+            formula(Written("4*L*E**2 + 2*L**2*E", r"4 L E^{2} + 2 L^{2} E"), attention),
+            " MACs (Vaswani et al. 2017, section 3.2).",
+        ),
+        (
+            "The MLP costs ",
+            formula(Written("2*L*E*M", r"2 L E M"), perceptron),
+            " MACs: linear in the tokens.",
+        ),
+        (
+            "Attention costs more exactly when ",
+            formula(Written("4*E**2 + 2*L*E", r"4E^{2} + 2LE"), Written("2*E*M", "2EM"), relation=">"),
+            ", that is ",
+            formula(L, Written("M - 2*E", "M - 2E"), relation=">"),
+            f" = {mlp - 2 * width}: the smallest square side is {crossover} patches, ",
+            formula((crossover * patch, crossover * patch)),
+            " pixels.",
+        ),
+        (
+            "The products grow as the square of the tokens, and the tokens as the square of the side: the cost "
+            "of attention grows as the fourth power of the resolution, the MLP's as the second.",
+        ),
+    )
+    answers = (
+        ("tokens", tokens),
+        ("attention_macs", attention),
+        ("mlp_macs", perceptron),
+        ("crossover_resolution", crossover * patch),
+    )
+    return Exercise(
+        "attention",
+        seed,
+        question,
+        lines,
+        answers,
+        f"NumPy backend counted the attention and MLP MACs at {resolution} and {crossover * patch} pixels",
+    )
+
+
 def exercise(kind: str, seed: int = 0) -> Exercise:
     """A generated exercise of the given kind; the same seed gives the same exercise."""
-    makers = {"quadratic": _quadratic, "filter-depth": _filter_depth, "output-size": _output_size}
+    makers = {
+        "quadratic": _quadratic,
+        "filter-depth": _filter_depth,
+        "output-size": _output_size,
+        "attention": _attention,
+    }
     if kind not in makers:
         raise SpecError(f"unknown exercise {kind!r}; choose one of {', '.join(KINDS)}")
     return makers[kind](random.Random(seed), seed)

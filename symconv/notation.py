@@ -62,7 +62,9 @@ class MathPrinter(LatexPrinter):
             and sp.fraction(rest)[1] == 1  # a quotient keeps its coefficient in the numerator
         ):
             # 9{,}408\,H_{1} W_{1}: a thin space parts the number from the symbols, as authors set it
-            body = self._print_Integer(abs(coefficient)) + r"\," + self._print(rest)
+            from sympy.printing.precedence import PRECEDENCE
+
+            body = self._print_Integer(abs(coefficient)) + r"\," + self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
             return "- " + body if coefficient < 0 else body
         return super()._print_Mul(expr)
 

@@ -69,8 +69,9 @@ class MakeDivisible(sp.Function):
     def _sympystr(self, printer: object) -> str:
         return f"make_divisible({printer._print(self.args[0])})"
 
-    def _latex(self, printer: object) -> str:
-        return r"\operatorname{div}_{8}\left(" + printer._print(self.args[0]) + r"\right)"
+    def _latex(self, printer: object, exp: str | None = None) -> str:
+        text = r"\operatorname{div}_{8}\left(" + printer._print(self.args[0]) + r"\right)"
+        return f"{text}^{{{exp}}}" if exp else text
 
 
 def size_symbol(name: str, domain: str | None = None) -> sp.Symbol:

@@ -57,3 +57,22 @@ def test_quadratic_answer_by_hand(seed):
 def test_cli_exercise(capsys):
     assert main(["exercise", "quadratic", "--seed", "2", "--format", "markdown"]) == 0
     assert "Solution" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_attention_answer_by_hand(seed):
+    item = exercise("attention", seed)
+    size, patch = (
+        int(v) for v in re.search(r"cuts a (\d+)x\d+ image into (\d+)x\d+ patches", item.question).groups()
+    )
+    width, mlp = (
+        int(v) for v in re.search(r"block of width (\d+) .* MLP of width (\d+)", item.question).groups()
+    )
+    tokens = (size // patch) ** 2 + 1
+    answers = dict(item.answers)
+    assert answers["tokens"] == tokens
+    # Vaswani et al. 2017: four E x E projections per token, then L x L x E for Q K^T and again for A V
+    assert answers["attention_macs"] == 4 * tokens * width * width + 2 * tokens * tokens * width
+    assert answers["mlp_macs"] == 2 * tokens * width * mlp
+    side = next(h for h in range(1, 1000) if 4 * width**2 + 2 * (h * h + 1) * width > 2 * width * mlp)
+    assert answers["crossover_resolution"] == side * patch

@@ -137,7 +137,7 @@ PAPER = {
     "disprove": ("table", COMMANDS["disprove"]),
     **{
         f"exercise_{kind}": ("table", ["exercise", kind, "--seed", "3"])
-        for kind in ("quadratic", "filter-depth", "output-size")
+        for kind in ("quadratic", "filter-depth", "output-size", "attention")
     },
 }
 
@@ -221,7 +221,7 @@ def test_stage_rows_sum_their_layers():
             "layer3",
             "layer4",
             "avgpool",
-            "flatten\\_1",
+            "flatten",
             "fc",
         )
     ]

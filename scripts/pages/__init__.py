@@ -28,6 +28,7 @@ BUILDERS: tuple[Callable[[], None], ...] = (
     questions.question_conv3d,
     questions.question_quadratic,
     tutorials.quadratic_tutorial,
+    tutorials.attention_page,
     tutorials.gallery,
     tutorials.proofs,
     tutorials.latex_page,

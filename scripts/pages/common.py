@@ -49,6 +49,28 @@ def m(expr: object) -> str:
     return f"${to_latex(expr)}$"
 
 
+def shape(dims: tuple) -> str:
+    """A shape as inline math: ``1000`` or ``2048 \\times 7 \\times 7`` (no digit grouping inside a shape)."""
+    import sympy as sp
+
+    shown = [str(int(d)) if sp.sympify(d).is_Integer else to_latex(d) for d in dims]
+    return "$" + r" \times ".join(shown) + "$"
+
+
+def display(label: str, expr: object) -> str:
+    """``$$label = ...$$`` as an ``aligned`` display broken between terms, to fit the page's text column."""
+    import sympy as sp
+
+    from symconv.notation import sum_pieces
+    from symconv.render.latex import broken
+
+    expr = sp.sympify(expr)
+    terms = expr.as_ordered_terms() if isinstance(expr, sp.Add) else [expr]
+    lines = broken(sum_pieces(terms, to_latex, latex=True))
+    rows = [(f"{label} &= " if i == 0 else "&\\quad ") + line for i, line in enumerate(lines)]
+    return "$$\\begin{aligned}" + " \\\\ ".join(rows) + "\\end{aligned}$$"
+
+
 def number(value: object) -> str:
     return f"{int(value):,}"
 

@@ -12,6 +12,7 @@ from symconv.conventions import compare
 from symconv.explain import explain
 from symconv.layers import Linear
 from symconv.notation import to_latex
+from symconv.numeric import run
 from symconv.prove import prove
 from symconv.render.reasoning import derivations_markdown, proof_markdown
 from symconv.render.scaling import scaling_markdown
@@ -24,7 +25,7 @@ except ImportError:  # the PyTorch comparisons are shown when torch is installed
     torch = None
 
 
-from scripts.pages.common import EXAMPLES, block, m, number, write
+from scripts.pages.common import EXAMPLES, block, display, m, number, shape, write
 
 
 # --- Tutorial ---------------------------------------------------------------------------------------------
@@ -103,25 +104,34 @@ def gallery() -> None:
         "| network | where it comes from | params | MACs at 224 × 224 |",
         "|---|---|---|---|",
     ]
+    from symconv.render.shorthand import abbreviations, shorten
+
     details = []
     for name in zoo.names():
         net = zoo.build(name)
-        values = {"H": 224, "W": 224, **({"alpha": 1} if name == "mobilenet_v1" else {})}
+        free = {s.name for s in net.report.free_symbols()}
+        values = {"H": 224, "W": 224, **({"alpha": 1} if "alpha" in free else {})}
         report = net.at(**values)
         parts.append(
             f"| `{name}` | {zoo.ENTRIES[name].source} | {number(report.params)} | {number(report.macs)} |"
+        )
+        short = abbreviations(net.report)
+        macs = sp.sympify(shorten(net.macs, short))
+        where = ", ".join(
+            f"${to_latex(symbol)} = {to_latex(size)}$" for size, symbol in short.items() if macs.has(symbol)
         )
         details += [
             f"## {name}",
             "",
             zoo.ENTRIES[name].source + ".",
             "",
-            f"Output {m(net.output_shape)}; parameters {m(net.params)}.",
+            f"Output {shape(net.output_shape)}.",
             "",
-            "MACs:",
+            display("\\text{params}", net.params),
             "",
-            f"$${to_latex(net.macs)}$$",
+            display("\\text{MACs}", macs),
             "",
+            *([f"where {where}.", ""] if where else []),
         ]
     write("gallery.md", "\n".join(parts + [""] + details))
 
@@ -412,5 +422,107 @@ layers between the convolutions (BatchNorm, ReLU, the additions of the residual 
 {float(other_bytes / conv_bytes):.1f} times the bytes of the convolutions and compute
 {100 * float(other_flops / (other_flops + conv_flops)):.1f}% of the operations, at every batch: the traffic
 that fusing them into the convolutions removes.
+""",
+    )
+
+
+# --- Attention ------------------------------------------------------------------------------------------
+def attention_page() -> None:
+    from symconv.attention_growth import attention_growth
+    from symconv.exercises import exercise
+    from symconv.render.exercise import exercise_markdown
+    from symconv.zoo.transformer import vision_transformer
+
+    growth = attention_growth(zoo.build("vit_b_16"))
+    h = growth.side
+    poly = sp.Poly(growth.macs, h)
+    leading = poly.LC()
+    total = sum(poly.coeffs())
+    lower = prove(growth.macs, leading * h**4, ">=")
+    upper = prove(growth.macs, total * h**4, "<=")
+    rows = []
+    for side in (14, 24, 32, 39, 40, 64):
+        attention, mlp = int(growth.attention.subs(h, side)), int(growth.mlp.subs(h, side))
+        rows.append(
+            f"| {side * 16} | {side * side + 1:,} | {number(growth.macs.subs(h, side))} | {attention:,} | {mlp:,} "
+            f"| {100 * float(growth.share(side)):.1f}% |"
+        )
+    small = vision_transformer(4, 1, 2, 16, 64, num_classes=10, name="a one-block vision transformer")
+    small_growth = attention_growth(small)
+    measured = []
+    for side in range(small_growth.crossover_side - 2, small_growth.crossover_side + 2):
+        values = {"H": 4 * side, "W": 4 * side}
+        counted = {m.name: m.macs for m in run(small, small.report.resolve(values), "fast").measurements}
+        block = "encoder.layers.encoder_layer_0"
+        attention = counted[f"{block}.self_attention"]
+        mlp = counted[f"{block}.mlp.0"] + counted[f"{block}.mlp.3"]
+        if attention != small_growth.attention.subs(small_growth.side, side):
+            raise RuntimeError("the backend disagrees with the attention formula")
+        measured.append(
+            f"| {4 * side} | {side * side + 1} | {attention:,} | {mlp:,} | {'attention' if attention > mlp else 'MLP'} |"
+        )
+    write(
+        "attention.md",
+        f"""
+# Why is attention quadratic?
+
+A vision transformer (Dosovitskiy et al. 2021, [arXiv:2010.11929](https://arxiv.org/abs/2010.11929)) cuts an
+$H \\times W$ image into $P \\times P$ patches: $L = \\lfloor H/P \\rfloor \\lfloor W/P \\rfloor + 1$ tokens
+with the class token. Self-attention (Vaswani et al. 2017, [arXiv:1706.03762](https://arxiv.org/abs/1706.03762),
+section 3.2) projects every token four times ($4LE^2$ MACs at width $E$) and then compares every token with
+every other: $QK^\\top$ and $AV$ cost $L^2 E$ each. The MLP costs $2LEM$. The products are the only term
+quadratic in $L$, and $L$ is quadratic in the side of the image.
+
+## ViT-B/16 in closed form
+
+symconv derives `zoo:vit_b_16` (torchvision's module, 12 layers, $E = 768$, $M = 3072$) symbolically in
+$H$ and $W$. On a square image of $h \\times h$ patches ($H = W = 16h$):
+
+$$L = {to_latex(growth.tokens)}$$
+
+$$\\text{{MACs}} = {to_latex(growth.macs)}$$
+
+At $h = 14$ (224 × 224) that is {number(growth.macs.subs(h, 14))} MACs, torchvision's published 17.56 GFLOPS.
+The MACs have **degree {growth.degree} in $H$** (with $W = H$) and the attention layers degree
+{growth.degree_in_tokens} in the tokens. The degree is proved, not read off a plot: the polynomial lies between
+two multiples of $h^4$ for every $h \\ge 1$:
+
+{proof_markdown(lower)}
+
+{proof_markdown(upper)}
+
+## When attention dominates
+
+Summed over the 12 layers, in $h$:
+
+$$\\text{{attention}} = {to_latex(growth.attention)}, \\qquad \\text{{MLP}} = {to_latex(growth.mlp)}$$
+
+Attention costs more than the MLP exactly when $4E^2 + 2LE > 2EM$, that is $L > M - 2E = 1536$ tokens: from
+$h = {growth.crossover_side}$, a {growth.crossover_resolution} × {growth.crossover_resolution} image. The sign of
+the difference, proved for every side from there on:
+
+{proof_markdown(growth.proof)}
+
+| resolution | tokens | MACs | attention | MLP | attention's share |
+|---:|---:|---:|---:|---:|---:|
+{chr(10).join(rows)}
+
+## Measured
+
+The NumPy backend runs a one-block transformer ($P = 4$, $E = 16$, $M = 64$, 2 heads) and counts the
+multiply-accumulates of its attention and its MLP. Its crossover is $L > M - 2E = 32$, at
+{small_growth.crossover_resolution} × {small_growth.crossover_resolution}; the counts around it, equal to the
+formulas:
+
+| resolution | tokens | attention (counted) | MLP (counted) | larger |
+|---:|---:|---:|---:|---|
+{chr(10).join(measured)}
+
+## An exercise
+
+`symconv exercise attention --seed N` draws a transformer and asks for its tokens, costs and crossover; the
+numbers of the solution are counted by the NumPy backend at the drawn size and at the crossover.
+
+{exercise_markdown(exercise("attention", 1))}
 """,
     )

@@ -46,7 +46,19 @@ VITS = {  # patch size, layers, heads, width, MLP width: Dosovitskiy et al. 2021
 
 def vit(name: str, num_classes: int = 1000) -> Network:
     """torchvision's ViT: patch embedding, class token, position embedding, pre-norm encoder blocks."""
-    patch, layers, heads, width, mlp = VITS[name]
+    return vision_transformer(*VITS[name], num_classes=num_classes, name=name)
+
+
+def vision_transformer(
+    patch: int,
+    layers: int,
+    heads: int,
+    width: int,
+    mlp: int,
+    num_classes: int = 1000,
+    name: str | None = None,
+) -> Network:
+    """A ViT of any size, with torchvision's structure and module names."""
     H, W = image_sizes()
     tokens = sp.floor(H / patch) * sp.floor(W / patch)
     g = Graph()
@@ -76,7 +88,7 @@ def vit(name: str, num_classes: int = 1000) -> Network:
     g.add("encoder.ln", LayerNorm((width,), eps=1e-6), x)
     g.add("select", Select(dim=1, index=0))
     g.add("heads.head", Linear(num_classes))
-    return g.network((3, H, W), name)
+    return g.network((3, H, W), name or f"vision transformer (P = {patch}, {layers} layers, width {width})")
 
 
-__all__ = ["VITS", "vit"]
+__all__ = ["VITS", "vision_transformer", "vit"]
