@@ -64,7 +64,11 @@ class MathPrinter(LatexPrinter):
             # 9{,}408\,H_{1} W_{1}: a thin space parts the number from the symbols, as authors set it
             from sympy.printing.precedence import PRECEDENCE
 
-            body = self._print_Integer(abs(coefficient)) + r"\," + self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
+            body = (
+                self._print_Integer(abs(coefficient))
+                + r"\,"
+                + self.parenthesize(rest, PRECEDENCE["Mul"], strict=True)
+            )
             return "- " + body if coefficient < 0 else body
         return super()._print_Mul(expr)
 

@@ -32,6 +32,7 @@ OPTIONS = {
     "googlenet": {"aux_logits": False}
 }  # the zoo entry leaves out the auxiliary heads (its source says so)
 NAMED = {  # entries whose layers carry torchvision's module names
+    "inception_v3",
     "vit_b_16",
     "convnext_tiny",
     "regnet_x_400mf",
@@ -98,7 +99,10 @@ def test_zoo_entry_names_its_layers_as_torchvision_does(models, name):
         and not isinstance(modules.get(n.rpartition(".")[0]), torch.nn.MultiheadAttention)
     }
     kinds = ("conv2d", "linear", "multihead_attention")
-    ours = {row.name for row in zoo.build(name).report.rows if row.kind in kinds}
+    report = zoo.build(name).report
+    ours = {row.name for row in report.rows if row.kind in kinds}
+    held = tuple(f"{module}." for module, _ in report.unused)  # modules the forward pass never calls
+    theirs = {n for n in theirs if not n.startswith(held)}
     assert ours == theirs
 
 

@@ -17,7 +17,7 @@ from symconv.zoo.classic import alexnet, squeezenet, vgg
 from symconv.zoo.convnext import CONVNEXTS, convnext
 from symconv.zoo.dense import DENSENETS, SHUFFLENETS, densenet, shufflenet_v2
 from symconv.zoo.efficient import SCALING, V3, efficientnet, mobilenet_v3
-from symconv.zoo.inception import googlenet
+from symconv.zoo.inception import googlenet, inception_v3
 from symconv.zoo.mobilenet import mobilenet_v1, mobilenet_v2
 from symconv.zoo.regnet import REGNETS, regnet
 from symconv.zoo.resnet import WIDE, resnet, wide
@@ -50,6 +50,10 @@ ENTRIES: dict[str, Entry] = {
     "googlenet_paper": Entry(
         partial(googlenet, paper=True),
         "Szegedy et al. 2014, Table 1: biases instead of BatchNorm, true 5x5 branches",
+    ),
+    "inception_v3": Entry(
+        inception_v3,
+        f"{TORCHVISION}.inception_v3 (Szegedy et al. 2016, Table 1); its auxiliary head held, unused in eval mode",
     ),
     **{
         name: Entry(partial(resnet, name), f"{TORCHVISION}.{name} (He et al. 2015; v1.5: stride on the 3x3)")
