@@ -32,6 +32,7 @@ OPTIONS = {
     "googlenet": {"aux_logits": False}
 }  # the zoo entry leaves out the auxiliary heads (its source says so)
 NAMED = {  # entries whose layers carry torchvision's module names
+    "swin_t",
     "inception_v3",
     "vit_b_16",
     "convnext_tiny",

@@ -21,7 +21,7 @@ from symconv.zoo.inception import googlenet, inception_v3
 from symconv.zoo.mobilenet import mobilenet_v1, mobilenet_v2
 from symconv.zoo.regnet import REGNETS, regnet
 from symconv.zoo.resnet import WIDE, resnet, wide
-from symconv.zoo.transformer import VITS, vit
+from symconv.zoo.transformer import SWINS, VITS, swin, vit
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,13 @@ ENTRIES: dict[str, Entry] = {
             f"{TORCHVISION}.{name} (Dosovitskiy et al. 2021, Table 1); position embedding sized for the input",
         )
         for name in VITS
+    },
+    **{
+        name: Entry(
+            partial(swin, name),
+            f"{TORCHVISION}.{name} (Liu et al. 2021, section 3.3): shifted windows of 7 x 7",
+        )
+        for name in SWINS
     },
     "squeezenet1_0": Entry(partial(squeezenet, "1_0"), f"{TORCHVISION}.squeezenet1_0 (Iandola et al. 2016)"),
     "squeezenet1_1": Entry(partial(squeezenet, "1_1"), f"{TORCHVISION}.squeezenet1_1 (SqueezeNet v1.1)"),
