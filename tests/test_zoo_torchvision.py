@@ -76,7 +76,31 @@ def models():
     return get
 
 
-@pytest.mark.parametrize("name", ENTRIES)
+FAMILIES = {  # one entry per family runs by default; every entry with -m torchvision_all
+    "alexnet",
+    "vgg11",
+    "googlenet",
+    "inception_v3",
+    "resnet18",
+    "resnext50_32x4d",
+    "mobilenet_v2",
+    "mobilenet_v3_small",
+    "efficientnet_b0",
+    "densenet121",
+    "shufflenet_v2_x0_5",
+    "regnet_x_400mf",
+    "regnet_y_400mf",
+    "convnext_tiny",
+    "vit_b_32",
+    "swin_t",
+    "squeezenet1_1",
+}
+MODULES = [
+    name if name in FAMILIES else pytest.param(name, marks=pytest.mark.torchvision_all) for name in ENTRIES
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
 def test_zoo_entry_counts_what_the_torchvision_module_counts(models, name):
     model = models(name)
     network = zoo.build(name)
@@ -133,3 +157,20 @@ def test_mobilenet_v2_width_is_a_floor_function_that_jumps():
     floors = width.as_floors()
     for value in (sp.Rational(j, 640) for j in range(64, 1000, 7)):
         assert floors.subs(a, value) == width.subs(a, value)
+
+
+def _published(name):
+    """torchvision's published figures for the builder's first weights: its documentation's num_params and
+    GFLOPS (``_ops``, multiply-accumulates), measured at the weights' crop size."""
+    weights = list(torchvision.models.get_model_weights(name))[0]
+    crop = weights.transforms.keywords.get("crop_size", 224)
+    crop = crop[0] if isinstance(crop, (list, tuple)) else crop
+    return crop, weights.meta["num_params"], weights.meta["_ops"]
+
+
+@pytest.mark.parametrize("name", ENTRIES)
+def test_zoo_entry_equals_torchvisions_published_numbers(name):
+    crop, params, gflops = _published(name)
+    report = zoo.build(name).at(H=crop, W=crop)
+    assert int(report.params) + report.unused_params == params
+    assert round(int(report.macs) / 1e9, 3) == pytest.approx(gflops, abs=0.0015)
