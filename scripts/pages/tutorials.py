@@ -133,7 +133,43 @@ def gallery() -> None:
             "",
             *([f"where {where}.", ""] if where else []),
         ]
-    write("gallery.md", "\n".join(parts + [""] + details))
+    write("gallery.md", "\n".join(parts + [""] + _mobilenet_grid() + [""] + details))
+
+
+def _mobilenet_grid() -> list[str]:
+    """MobileNet v2's widths and resolutions from one symbolic network in alpha, H and W."""
+    from symconv.sizes import MakeDivisible
+    from symconv.sizes import symbols as size_symbols
+
+    net = zoo.build("mobilenet_v2_alpha")
+    alpha = size_symbols("alpha")
+    widths = ("0.35", "0.5", "0.75", "1.0", "1.3", "1.4")
+    sizes = (96, 128, 160, 192, 224)
+    rows = []
+    for a in widths:
+        cells = [f"{int(net.at(alpha=a, H=r, W=r).macs) / 1e6:,.1f}" for r in sizes]
+        params = int(net.at(alpha=a, H=224, W=224).params)
+        rows.append(f"| {a} | {params:,} | " + " | ".join(cells) + " |")
+    first = MakeDivisible(32 * alpha)
+    jumps = [sp.Rational(8 * j - 4, 32) for j in range(2, 8)]
+    shown = "$\\alpha = " + ", ".join(to_latex(j) for j in jumps) + ", \\ldots$"
+    return [
+        "## MobileNet v2 over its widths",
+        "",
+        "`zoo:mobilenet_v2_alpha` is torchvision's `mobilenet_v2(width_mult=alpha)` with the multiplier a symbol. "
+        "Every width is torchvision's `_make_divisible(c * alpha, 8)`, written "
+        f"${to_latex(first)}$: exact, and a floor function of $\\alpha$,",
+        "",
+        f"$$\\operatorname{{div}}_8(v) = {to_latex(MakeDivisible(sp.Symbol('v', positive=True)).as_floors())}$$",
+        "",
+        f"so the first width jumps where $(32\\alpha + 4)/8$ is an integer: at {shown}. One "
+        "expression in $\\alpha$, $H$ and $W$ gives the whole grid (MACs in millions; parameters at any "
+        "resolution), and the test suite checks every cell against torchvision's module:",
+        "",
+        "| alpha | params | " + " | ".join(f"{r} × {r}" for r in sizes) + " |",
+        "|---:|---:|" + "---:|" * len(sizes),
+        *rows,
+    ]
 
 
 def proofs() -> None:
