@@ -254,14 +254,14 @@ def parse_size(text: str | int, domains: dict[str, str] | None = None, where: Wh
     """Read a size expression written by a user, without ``eval``.
 
     Accepted: integer literals, names, ``+ - * / // % **`` (exponent an integer
-    literal up to 64), ``floor``, ``ceil``, ``min``, ``max``.
+    literal up to 64), ``floor``, ``ceil``, ``min``, ``max``, ``make_divisible`` (torchvision's width rounding).
 
     >>> parse_size("(n - 1)//2 + 1")
     floor(n/2 - 1/2) + 1
     >>> parse_size("__import__('os')")
     Traceback (most recent call last):
     ...
-    symconv.errors.UnsafeExpression: "__import__('os')": function '__import__' is not allowed; use floor, ceil, min or max
+    symconv.errors.UnsafeExpression: "__import__('os')": function '__import__' is not allowed; use floor, ceil, min, max or make_divisible
     """
     domains = domains or {}
     if isinstance(text, bool):
