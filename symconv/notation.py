@@ -41,6 +41,12 @@ class TextPrinter(StrPrinter):
     def _print_ceiling(self, expr: sp.ceiling) -> str:
         return self._print_rounding("ceiling", expr.args[0])
 
+    def _print_Max(self, expr: sp.Max) -> str:  # as symconv's size parser reads it
+        return "max(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
+    def _print_Min(self, expr: sp.Min) -> str:
+        return "min(" + ", ".join(self._print(a) for a in expr.args) + ")"
+
 
 class MathPrinter(LatexPrinter):
     """LaTeX as an author writes it: ``25 k_{1} k_{2} m n``, ``9{,}408``, floors over one fraction.

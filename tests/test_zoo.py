@@ -88,3 +88,16 @@ def test_cli_zoo(capsys):
 def test_unknown_zoo_network():
     with pytest.raises(SpecError):
         zoo.build("lenet")
+
+
+def test_symbolic_width_network_round_trips_through_a_spec_file():
+    import sympy as sp
+
+    from symconv.spec import dumps, loads
+
+    net = zoo.build("mobilenet_v2_alpha")
+    again = loads(dumps(net))  # make_divisible(...) and max(...) are written as the parser reads them
+    assert sp.expand(again.macs - net.macs) == 0 and sp.expand(again.params - net.params) == 0
+    # torchvision's mobilenet_v2 at width 1.0: 3,504,872 parameters, 0.30 GFLOPS (its documentation)
+    report = again.at(alpha="1.0", H=224, W=224)
+    assert report.params == 3_504_872 and round(int(report.macs) / 1e9, 2) == 0.30
