@@ -300,7 +300,7 @@ class Network:
             unused=tuple((u.module, u.count) for u in self.unused),
         )
 
-    # Convenience views on the report, as design.md promises them.
+    # Convenience views on the report.
     @property
     def layers(self) -> tuple[LayerRow, ...]:
         return self.report.rows

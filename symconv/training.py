@@ -11,7 +11,7 @@ forward one's size (PyTorch's ``convolution_backward`` and the matmuls of
   The first convolution of a network reading the image computes none.
 
 Bias gradients are sums, not multiply-accumulates; BatchNorm, activations and
-pooling have no MACs in either direction by the convention of design.md.
+pooling have no MACs in either direction by symconv's counting convention (the Conventions page).
 """
 
 from __future__ import annotations

@@ -130,7 +130,7 @@ def test_concat_with_different_spatial_sizes_is_refused():
 @pytest.mark.parametrize(
     ("layers", "message"),
     [
-        ([Conv2d(4, 5)], "kernel extent 5 is larger than the padded input 3"),
+        ([Conv2d(4, 5)], "kernel extent 5 must fit in the padded input 3 along the height"),
         ([Conv2d(4, 3, groups=2)], "input channels \\(3\\) must be divisible by groups"),
         ([Conv2d(4, 3, in_channels=5)], "in_channels is 5"),
         ([Conv2d(-4, 1)], "out_channels is -4"),

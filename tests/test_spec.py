@@ -165,7 +165,7 @@ def test_symbol_domains_in_spec():
         (
             "input: [1, 4, 4]\nlayers:\n  - conv2d: {out_channels: 8, kernel_size: 5}\n",
             3,
-            "kernel extent 5 is larger than the padded input 4",
+            "kernel extent 5 must fit in the padded input 4",
         ),
         (
             'input: [1, n, n]\nlayers:\n  - conv2d:\n      out_channels: 8\n      kernel_size: "().__class__"\n',

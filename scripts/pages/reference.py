@@ -150,7 +150,7 @@ def layer_catalogue() -> None:
         ),
         (
             "shared_kernel_conv2d",
-            "One kernel shared by all input maps (the seed's type 2.1)",
+            "One kernel shared by all input maps (the question's reading 2.1)",
             L.SharedKernelConv2d(Co, K),
             L.SharedKernelConv2d(4, 3, padding=1),
         ),

@@ -223,6 +223,15 @@ class Layer:
             )
 
 
+AXIS_NAMES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
+
+
+def axis_name(axis: int, spatial_dims: int) -> str:
+    """The spatial axis as a reader names it: ``height``, ``width``, ``length``, ``depth``."""
+    names = AXIS_NAMES.get(spatial_dims)
+    return names[axis] if names and axis < len(names) else f"spatial axis {axis + 1}"
+
+
 def batchless_axis(layer: Layer, dim: int, rank: int, field_name: str = "dim") -> int:
     """The axis of a batchless shape of ``rank`` that PyTorch's ``dim`` names (its axis 0 is the batch)."""
     if not -(rank + 1) <= dim <= rank:

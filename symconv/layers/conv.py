@@ -28,6 +28,7 @@ from symconv.layers.base import (
     Receptive,
     Requirement,
     Shape,
+    axis_name,
     choice_arg,
     flag_arg,
     product,
@@ -104,8 +105,8 @@ class ConvNd(Layer):
                     Requirement(
                         at_least(n + 2 * p, extent),
                         lambda n=n, p=p, extent=extent, axis=axis: (
-                            f"kernel extent {extent} is larger than the padded input {n + 2 * p} "
-                            f"on spatial axis {axis}"
+                            f"kernel extent {extent} must fit in the padded input {n + 2 * p} "
+                            f"along the {axis_name(axis, self.spatial_dims)}"
                         ),
                         "kernel_size",
                     )
@@ -214,7 +215,9 @@ class ConvTransposeNd(Layer):
             found.append(
                 Requirement(
                     at_least(self.output_size(n, axis), 1),
-                    lambda axis=axis: f"padding {self.padding[axis]} leaves no output on spatial axis {axis}",
+                    lambda axis=axis: (
+                        f"padding {self.padding[axis]} must leave an output along the {axis_name(axis, self.spatial_dims)}"
+                    ),
                     "padding",
                 )
             )

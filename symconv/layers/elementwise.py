@@ -1,7 +1,7 @@
 """Layers that act on every element alone: activations and dropout.
 
 They keep the shape, have no parameters and no multiply-accumulates
-(design.md: activations are reported apart from MACs).
+(activations are reported apart from MACs, as the Conventions page says).
 """
 
 from __future__ import annotations

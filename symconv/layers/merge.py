@@ -64,7 +64,7 @@ def broadcast(
 class ElementwiseArithmetic(Layer):
     """Elementwise arithmetic of tensors that broadcast (PyTorch's rules), or of one tensor and ``scalar``.
 
-    No parameters and no multiply-accumulates: design.md counts only the
+    No parameters and no multiply-accumulates: symconv's convention counts only the
     products of convolution, linear and attention weights as MACs.
     """
 

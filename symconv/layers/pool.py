@@ -1,7 +1,7 @@
 """Pooling: max and average pooling 1d/2d/3d, adaptive pooling.
 
 Pooling acts on every channel separately, so it has no parameters and, by
-symconv's convention (design.md), no multiply-accumulates.
+symconv's counting convention (the Conventions page), no multiply-accumulates.
 
 Sources cited by the rules:
 
@@ -27,6 +27,7 @@ from symconv.layers.base import (
     Requirement,
     Shape,
     as_size,
+    axis_name,
     flag_arg,
     number_arg,
     sizes_arg,
@@ -82,7 +83,8 @@ class PoolNd(Layer):
                 Requirement(
                     at_least(self.output_size(n, axis), 1),
                     lambda n=n, p=p, k=k, axis=axis: (
-                        f"kernel {k} is larger than the padded input {n + 2 * p} on spatial axis {axis}"
+                        f"kernel {k} must fit in the padded input {n + 2 * p} along the "
+                        f"{axis_name(axis, self.spatial_dims)}"
                     ),
                     "kernel_size",
                 )
@@ -163,7 +165,7 @@ class AvgPool3d(AvgPoolNd):
             Requirement(
                 sp.Ge(n, k),
                 lambda n=n, k=k, axis=axis: (
-                    f"input {n} is smaller than the kernel {k} on spatial axis {axis} "
+                    f"input {n} must be at least the kernel {k} along the {axis_name(axis, self.spatial_dims)} "
                     "(PyTorch's avg_pool3d refuses this even with padding)"
                 ),
                 "kernel_size",

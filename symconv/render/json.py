@@ -1,4 +1,4 @@
-"""JSON output: the objects design.md specifies, expressions as strings sympy reads back."""
+"""JSON output: the documented objects of every command, expressions as strings the size parser reads back."""
 
 from __future__ import annotations
 
