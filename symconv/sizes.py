@@ -59,6 +59,9 @@ class MakeDivisible(sp.Function):
             return sp.Integer(
                 rounded + 8 if rounded < Fraction(9, 10) * Fraction(int(value.p), int(value.q)) else rounded
             )
+        coefficient, rest = value.as_coeff_Mul()
+        if isinstance(rest, MakeDivisible) and coefficient.is_Integer and coefficient > 0:
+            return value  # already a multiple of 8: div_8(c div_8(v)) = c div_8(v)
         return None
 
     def as_floors(self) -> sp.Expr:

@@ -174,3 +174,18 @@ def test_zoo_entry_equals_torchvisions_published_numbers(name):
     report = zoo.build(name).at(H=crop, W=crop)
     assert int(report.params) + report.unused_params == params
     assert round(int(report.macs) / 1e9, 3) == pytest.approx(gflops, abs=0.0015)
+
+
+@pytest.mark.parametrize("width", ["0.5", "1.1", "1.4"])
+def test_efficientnet_width_symbol_equals_torchvisions_scaled_module(width):
+    """torchvision's EfficientNet built with width_mult = w and B0's depths, against one network symbolic in w."""
+    from torchvision.models.efficientnet import EfficientNet, _efficientnet_conf
+
+    setting, last = _efficientnet_conf("efficientnet_b0", width_mult=float(width), depth_mult=1.0)
+    torch.manual_seed(0)
+    model = EfficientNet(setting, dropout=0.2, last_channel=last).eval()
+    network = zoo.build("efficientnet_width")
+    for size in ((224, 224), (199, 233)):
+        shape, params, macs = counted(model, size)
+        report = network.at(w=width, H=size[0], W=size[1])
+        assert (int(report.params), int(report.macs)) == (params, macs), (width, size)

@@ -125,6 +125,11 @@ ENTRIES: dict[str, Entry] = {
         )
         for name in SWINS
     },
+    "efficientnet_width": Entry(
+        partial(efficientnet, "efficientnet_b0", width="w"),
+        f"{TORCHVISION}.efficientnet_b0 with the width multiplier w a symbol (Tan & Le 2019, eq. (3)): "
+        "every width make_divisible(c*w, 8)",
+    ),
     "squeezenet1_0": Entry(partial(squeezenet, "1_0"), f"{TORCHVISION}.squeezenet1_0 (Iandola et al. 2016)"),
     "squeezenet1_1": Entry(partial(squeezenet, "1_1"), f"{TORCHVISION}.squeezenet1_1 (SqueezeNet v1.1)"),
 }

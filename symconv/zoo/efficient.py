@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import sympy as sp
+
 from symconv.layers import (
     AdaptiveAvgPool2d,
     Add,
@@ -29,9 +31,11 @@ from symconv.layers import (
     SiLU,
 )
 from symconv.network import Network
+from symconv.report import Assumption
+from symconv.sizes import MakeDivisible, size_symbol
 from symconv.zoo.common import image_sizes
 from symconv.zoo.graph import INPUT, Graph, conv_norm_activation
-from symconv.zoo.mobilenet import make_divisible
+from symconv.zoo.mobilenet import make_divisible as numeric_divisible
 
 
 def squeeze_excitation(
@@ -112,7 +116,7 @@ def mobilenet_v3(name: str, num_classes: int = 1000) -> Network:
         if se:
             part += 1
             x = squeeze_excitation(
-                g, x, f"{prefix}.{part}", expanded, make_divisible(expanded // 4, 8), ReLU, Hardsigmoid
+                g, x, f"{prefix}.{part}", expanded, numeric_divisible(expanded // 4, 8), ReLU, Hardsigmoid
             )
         x = _conv(g, x, f"{prefix}.{part + 1}", out, 1)
         if stride == 1 and cin == out:
@@ -150,12 +154,27 @@ SCALING = {  # width and depth multipliers, dropout (torchvision's efficientnet_
 }
 
 
-def efficientnet(name: str, num_classes: int = 1000) -> Network:
-    """torchvision's EfficientNet B0-B7: widths ``make_divisible(c * w, 8)``, depths ``ceil(n * d)``."""
-    width, depth, dropout = SCALING[name]
+def efficientnet(name: str, num_classes: int = 1000, width: object = None) -> Network:
+    """torchvision's EfficientNet B0-B7: widths ``make_divisible(c * w, 8)``, depths ``ceil(n * d)``.
+
+    ``width`` replaces the variant's width multiplier, a number or a symbol
+    (``"w"``): with a symbol every width is ``make_divisible(c w, 8)`` exactly
+    (:class:`~symconv.sizes.MakeDivisible`), and where torchvision adds a
+    residual connection only when two such widths agree, the network assumes
+    they differ and says so. Depths stay the variant's: a number of blocks is
+    not a formula of a graph.
+    """
+    scaled, depth, dropout = SCALING[name]
+    symbolic = isinstance(width, str)
+    width = size_symbol(width, "rational") if symbolic else (scaled if width is None else width)
+
+    def make_divisible(value: object, divisor: int) -> object:
+        return MakeDivisible(value) if symbolic else numeric_divisible(value, divisor)
+
     eps = 1e-3 if name in ("efficientnet_b5", "efficientnet_b6", "efficientnet_b7") else 1e-5
     H, W = image_sizes()
     g = Graph()
+    guards = []
 
     def conv(
         x: int, label: str, out: int, kernel: int, stride: int = 1, groups: int = 1, activation=SiLU
@@ -178,11 +197,14 @@ def efficientnet(name: str, num_classes: int = 1000) -> Network:
                 x = conv(x, f"{prefix}.0", expanded, 1)
                 part = 1
             x = conv(x, f"{prefix}.{part}", expanded, kernel, step, groups=expanded)
-            x = squeeze_excitation(
-                g, x, f"{prefix}.{part + 1}", expanded, max(1, channels // 4), SiLU, Sigmoid
-            )
+            squeezed = max(1, channels // 4) if not symbolic else sp.Max(1, sp.floor(channels / 4))
+            x = squeeze_excitation(g, x, f"{prefix}.{part + 1}", expanded, squeezed, SiLU, Sigmoid)
             x = conv(x, f"{prefix}.{part + 2}", out, 1, activation=None)
-            if step == 1 and channels == out:
+            same = sp.simplify(sp.sympify(channels) - out) == 0
+            if step == 1 and symbolic and not same:
+                message = f"features.{stage}.{index}: input width {channels} differs from output width {out}"
+                guards.append(Assumption(sp.Ne(channels, out), message + " (no residual)"))
+            if step == 1 and same:
                 x = g.add(f"features.{stage}.{index}.add", Add(), x, source)
             channels = out
     conv(x, f"features.{len(B0) + 1}", 4 * channels, 1)
@@ -190,7 +212,8 @@ def efficientnet(name: str, num_classes: int = 1000) -> Network:
     g.add("flatten", Flatten())
     g.add("classifier.0", Dropout(p=dropout))
     g.add("classifier.1", Linear(num_classes))
-    return g.network((3, H, W), name)
+    label = name if not symbolic else f"{name} (width {width})"
+    return Network((3, H, W), graph=tuple(g.nodes), name=label, guards=guards)
 
 
 __all__ = ["SCALING", "V3", "efficientnet", "mobilenet_v3", "squeeze_excitation"]
