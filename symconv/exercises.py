@@ -16,55 +16,12 @@ import sympy as sp
 from symconv.errors import SpecError
 from symconv.layers import Conv1d, Conv2d
 from symconv.network import Network
-from symconv.notation import to_text
+from symconv.notation import Prose, Written, formula, plain
 from symconv.numeric import run
 from symconv.scaling import scale
 from symconv.sizes import symbols
 
 KINDS = ("quadratic", "filter-depth", "output-size", "attention")
-
-
-@dataclass(frozen=True)
-class Written:
-    """A formula written out by hand, as text and as LaTeX (arithmetic on numbers that must not be evaluated)."""
-
-    text: str
-    latex: str
-
-
-@dataclass(frozen=True)
-class Math:
-    """A formula inside a sentence: ``items`` joined by ``relation`` (``a = b = c``).
-
-    An item is a sympy expression, an integer, a tuple of sizes (``15 x 15``), or :class:`Written`.
-    """
-
-    items: tuple
-    relation: str = "="
-
-
-Prose = tuple  # of str and Math: one sentence, its formulas typeset wherever the renderer can
-
-
-def formula(*items: object, relation: str = "=") -> Math:
-    return Math(tuple(items), relation)
-
-
-def _item_text(item: object) -> str:
-    if isinstance(item, Written):
-        return item.text
-    if isinstance(item, tuple):
-        return "x".join(_item_text(i) for i in item)
-    value = sp.sympify(item)
-    return f"{int(value):,}" if value.is_Integer else to_text(value)
-
-
-def plain(prose: Prose) -> str:
-    """A sentence as plain text (formulas as symconv prints them in the terminal)."""
-    return "".join(
-        part if isinstance(part, str) else f" {part.relation} ".join(_item_text(i) for i in part.items)
-        for part in prose
-    )
 
 
 @dataclass(frozen=True)
@@ -419,4 +376,4 @@ def exercise(kind: str, seed: int = 0) -> Exercise:
     return makers[kind](random.Random(seed), seed)
 
 
-__all__ = ["KINDS", "Exercise", "Math", "Written", "exercise", "formula", "plain"]
+__all__ = ["KINDS", "Exercise", "exercise"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
@@ -207,3 +208,68 @@ def sum_pieces(terms: Sequence[sp.Expr], printer: Callable[[sp.Expr], str], late
             text = f"({text})"
         pieces.append(sign + text)
     return pieces
+
+
+# --- sentences with formulas -------------------------------------------------------------------
+@dataclass(frozen=True)
+class Written:
+    """A formula written out by hand, as text and as LaTeX (arithmetic on numbers that must not be evaluated)."""
+
+    text: str
+    latex: str
+
+
+@dataclass(frozen=True)
+class Math:
+    """A formula inside a sentence: ``items`` joined by ``relation`` (``a = b = c``).
+
+    An item is a sympy expression, an integer, a tuple of sizes (``15 x 15``), or :class:`Written`.
+    """
+
+    items: tuple
+    relation: str = "="
+
+
+Prose = tuple  # of str and Math: one sentence, its formulas typeset wherever the renderer can
+
+
+def formula(*items: object, relation: str = "=") -> Math:
+    return Math(tuple(items), relation)
+
+
+def _item_text(item: object) -> str:
+    if isinstance(item, Written):
+        return item.text
+    if isinstance(item, tuple):
+        return "x".join(_item_text(i) for i in item)
+    value = sp.sympify(item)
+    return f"{int(value):,}" if value.is_Integer else to_text(value)
+
+
+def plain(prose: Prose) -> str:
+    """A sentence as plain text (formulas as symconv prints them in the terminal)."""
+    return "".join(
+        part if isinstance(part, str) else f" {part.relation} ".join(_item_text(i) for i in part.items)
+        for part in prose
+    )
+
+
+def _item_latex(item: object) -> str:
+    if isinstance(item, Written):
+        return item.latex
+    if isinstance(item, tuple):
+        return r" \times ".join(_item_latex(i) for i in item)
+    return to_latex(item)
+
+
+def prose_markdown(sentence: Prose) -> str:
+    """A sentence with its formulas as ``$...$`` math (KaTeX on the site)."""
+    relations = {"=": "=", "<=": r"\le", ">=": r"\ge", "!=": r"\neq"}
+    return "".join(
+        part
+        if isinstance(part, str)
+        else "$"
+        + f" {relations.get(part.relation, part.relation)} ".join(_item_latex(i) for i in part.items)
+        + "$"
+        for part in sentence
+    )

@@ -20,6 +20,7 @@ import sympy as sp
 from symconv.display import provided
 from symconv.errors import SpecError
 from symconv.network import Network
+from symconv.notation import Prose, formula
 from symconv.numeric import run
 from symconv.sizes import size_symbol
 
@@ -63,7 +64,7 @@ class Scaling:
     layers: tuple[ScaledRow, ...]
     total: ScaledRow
     measured: tuple[Measured, ...]
-    explanation: tuple[str, ...]
+    explanation: tuple  # sentences (symconv.notation.Prose): words and formulas
 
     def _repr_markdown_(self) -> str:
         return provided("scaling.markdown")(self)
@@ -83,28 +84,57 @@ def growth(before: sp.Expr, substitution: dict, factor: sp.Symbol) -> Growth:
     return Growth(before, after, ratio, degree)
 
 
-def _explain(rows: tuple[ScaledRow, ...], total: ScaledRow, factor: sp.Symbol) -> tuple[str, ...]:
-    lines = []
+def _explain(rows: tuple[ScaledRow, ...], total: ScaledRow, factor: sp.Symbol) -> tuple[Prose, ...]:
+    """The growth of each layer and of the total, as sentences whose formulas renderers typeset."""
+    MACs = sp.Symbol("MACs")
+    lines: list[Prose] = []
     for row in rows:
         if row.macs.degree is None or row.macs.before == 0:
             continue
-        widths = " and ".join(str(w) for w in row.widths)
+        widths: list = []
+        for index, width in enumerate(row.widths):
+            widths += ([" and "] if index else []) + [formula(width)]
         if row.macs.degree == 2:
             lines.append(
-                f"{row.name}: MACs = {row.macs.before}. Its cost is the product of its input width and its output "
-                f"width ({widths}); widening both multiplies it by {factor}**2."
+                (
+                    f"{row.name}: ",
+                    formula(MACs, row.macs.before),
+                    ". Its cost is the product of its input width and its output width (",
+                    *widths,
+                    "); widening both multiplies it by ",
+                    formula(factor**2),
+                    ".",
+                )
             )
         elif row.macs.degree == 1:
             lines.append(
-                f"{row.name}: MACs = {row.macs.before}. Only one of its widths ({widths}) is widened, so its cost "
-                f"grows by {factor}."
+                (
+                    f"{row.name}: ",
+                    formula(MACs, row.macs.before),
+                    ". Only one of its widths (",
+                    *widths,
+                    ") is widened, so its cost grows by ",
+                    formula(factor),
+                    ".",
+                )
             )
         elif row.macs.degree == 0:
-            lines.append(f"{row.name}: MACs = {row.macs.before} do not depend on the widened symbols.")
+            lines.append(
+                (f"{row.name}: ", formula(MACs, row.macs.before), " does not depend on the widened symbols.")
+            )
     if total.macs.degree is not None:
         lines.append(
-            f"Total: the MACs grow as {total.macs.ratio}; the leading term has degree {total.macs.degree} in {factor}, "
-            f"so for large {factor} the cost grows as {factor}**{total.macs.degree} ({SZEGEDY})."
+            (
+                "Total: the MACs grow by the factor ",
+                formula(total.macs.ratio),
+                f"; the leading term has degree {total.macs.degree} in ",
+                formula(factor),
+                ", so for large ",
+                formula(factor),
+                " the cost grows as ",
+                formula(factor**total.macs.degree),
+                f" ({SZEGEDY}).",
+            )
         )
     return tuple(lines)
 

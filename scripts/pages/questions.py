@@ -12,7 +12,6 @@ from symconv.numeric import run
 from symconv.prove import prove
 from symconv.render.markdown import render_report
 from symconv.render.reasoning import derivations_markdown, proof_markdown
-from symconv.render.scaling import scaling_markdown
 from symconv.scaling import scale
 from symconv.spec import load
 
@@ -250,15 +249,13 @@ def question_quadratic() -> None:
 
 Because the cost of a convolution is the product of its input width and its output width. In two chained
 layers the second reads the first's {m(symbols("k1"))} maps with each of its {m(symbols("k2"))} filters, so
-widening both by {m(result.factor)} multiplies its cost by {m(result.factor**2)}.
+widening both by {m(result.factor)} multiplies its cost by {m(result.factor**2)}; the first layer reads one
+map, so its cost grows by {m(result.factor)} only, and the two together grow by
+{m(result.total.macs.ratio)}, of degree {result.total.macs.degree} in {m(result.factor)}.
 
-{scaling_markdown(result)}
-
-## Derivation
-
-{derivations_markdown(explain(net, "conv2d_2", "macs"))}
-
-The tutorial [Why is it quadratic?](../quadratic.md) goes through the algebra and plots the measurement.
+The derivation of each layer's cost, the growth table and the MACs the NumPy backend counts at eight widths
+are on one page: [Why is it quadratic?](../quadratic.md). The same question for the tokens of a transformer
+is [Why is attention quadratic?](../attention.md).
 
 {reproduce("symconv scale examples/two_convolutions.yaml --symbols k1,k2 --factor alpha")}
 """,

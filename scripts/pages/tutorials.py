@@ -101,7 +101,7 @@ def gallery() -> None:
         "Classic networks from `symconv zoo`, with symbolic input height $H$ and width $W$. Use any of them as "
         "`zoo:NAME` wherever a spec goes (`symconv derive zoo:resnet50 --format latex`).",
         "",
-        "| network | where it comes from | params | MACs at 224 × 224 |",
+        "| network | where it comes from | params | MACs at 224 × 224 (width multipliers 1) |",
         "|---|---|---|---|",
     ]
     from symconv.render.shorthand import abbreviations, shorten
@@ -110,7 +110,7 @@ def gallery() -> None:
     for name in zoo.names():
         net = zoo.build(name)
         free = {s.name for s in net.report.free_symbols()}
-        values = {"H": 224, "W": 224, **({"alpha": 1} if "alpha" in free else {})}
+        values = {"H": 224, "W": 224, **{s: 1 for s in free - {"H", "W"}}}  # width multipliers at 1
         report = net.at(**values)
         parts.append(
             f"| `{name}` | {zoo.ENTRIES[name].source} | {number(report.params)} | {number(report.macs)} |"

@@ -100,6 +100,7 @@ def layer_derivations(row: LayerRow, layer: Layer, quantity: str, seed: int = 0)
                     f"substitute {shown}",
                     None,
                     f"agrees with the layer's rule: {agreement}" if same else "",
+                    substitutions=tuple(template.bindings.items()),
                 )
             )
         if substituted != sp.sympify(expected):

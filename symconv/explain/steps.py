@@ -50,9 +50,10 @@ class Step:
     source: str | None = None
     checked: str = ""
     written: tuple[str, str] | None = None  # the general formula as textbooks write it: (text, LaTeX)
-    terms: tuple[sp.Expr, ...] | None = (
-        None  # the right side as a sum in this order (layers in network order)
-    )
+    # the right side as a sum in this order (layers in network order)
+    terms: tuple[sp.Expr, ...] | None = None
+    # what the rule substitutes, for notes that typeset the equations
+    substitutions: tuple[tuple[sp.Expr, sp.Expr], ...] = ()
 
 
 @dataclass(frozen=True)

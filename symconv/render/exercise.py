@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 
-from symconv.exercises import Exercise, Prose, Written
-from symconv.notation import to_latex
+from symconv.exercises import Exercise
+from symconv.notation import prose_markdown
 
 
 def exercise_text(item: Exercise) -> str:
@@ -14,27 +14,6 @@ def exercise_text(item: Exercise) -> str:
     lines += [f"  {index}. {line}" for index, line in enumerate(item.solution, start=1)]
     lines += ["", "Answers: " + ", ".join(f"{k} = {v}" for k, v in item.answers), f"Checked: {item.checked}."]
     return "\n".join(lines)
-
-
-def _item_latex(item: object) -> str:
-    if isinstance(item, Written):
-        return item.latex
-    if isinstance(item, tuple):
-        return r" \times ".join(_item_latex(i) for i in item)
-    return to_latex(item)
-
-
-def prose_markdown(sentence: Prose) -> str:
-    """A sentence with its formulas as ``$...$`` math (KaTeX on the site)."""
-    relations = {"=": "=", "<=": r"\le", ">=": r"\ge", "!=": r"\neq"}
-    return "".join(
-        part
-        if isinstance(part, str)
-        else "$"
-        + f" {relations.get(part.relation, part.relation)} ".join(_item_latex(i) for i in part.items)
-        + "$"
-        for part in sentence
-    )
 
 
 def exercise_markdown(item: Exercise) -> str:

@@ -21,9 +21,9 @@ from typing import Any
 import sympy as sp
 
 from symconv.display import provides
-from symconv.exercises import Exercise, Written
+from symconv.exercises import Exercise
 from symconv.explain import Derivation
-from symconv.notation import MathPrinter, sum_pieces, textbook_names
+from symconv.notation import MathPrinter, Written, sum_pieces, textbook_names
 from symconv.prove import Proof
 from symconv.render.shorthand import abbreviations, grouped, shorten
 from symconv.report import Report
@@ -399,6 +399,8 @@ def derivations(
         notes = []
         for index, step in enumerate(derivation.steps, start=1):
             text = escape(step.rule)
+            if step.substitutions:
+                text = "substitute " + ", ".join(f"${math(k)} = {math(v)}$" for k, v in step.substitutions)
             if step.source:
                 text += rf" --- \emph{{{escape(step.source)}}}"
             if step.checked and step.checked != "definition":

@@ -79,7 +79,12 @@ def derivations_markdown(derivations: Sequence[Derivation], legend: Sequence[tup
         for index, step in enumerate(derivation.steps, start=1):
             source = f" — {step.source}" if step.source else ""
             checked = f" (checked: {step.checked})" if step.checked and step.checked != "definition" else ""
-            parts.append(f"{index}. {step.rule}{source}{checked}")
+            rule = step.rule
+            if step.substitutions:  # the same note with its equations typeset
+                rule = "substitute " + ", ".join(
+                    f"${to_latex(k)} = {to_latex(v)}$" for k, v in step.substitutions
+                )
+            parts.append(f"{index}. {rule}{source}{checked}")
         parts.append("")
     if legend:
         parts.append("Symbols: " + "; ".join(f"${to_latex(sp.Symbol(s))}$: {m}" for s, m in legend) + ".")

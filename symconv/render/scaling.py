@@ -6,7 +6,7 @@ import json
 from collections.abc import Callable
 
 from symconv.display import provides
-from symconv.notation import to_latex
+from symconv.notation import plain, prose_markdown, to_latex
 from symconv.render.json import value
 from symconv.render.text import cell, table
 from symconv.scaling import ScaledRow, Scaling
@@ -42,7 +42,7 @@ def scaling_json(result: Scaling) -> str:
             }
             for m in result.measured
         ],
-        "explanation": list(result.explanation),
+        "explanation": [plain(sentence) for sentence in result.explanation],
     }
     return json.dumps(data, indent=2)
 
@@ -62,6 +62,11 @@ def _measured_rows(result: Scaling) -> list[list[str]]:
     ]
 
 
+def _base(result: Scaling) -> str:
+    """The sizes at factor 1, where the measured table starts."""
+    return ", ".join(f"{s} = {v}" for s, v in result.measured[0].values) if result.measured else "(none)"
+
+
 def scaling_text(result: Scaling) -> str:
     alpha = result.factor
     header = ["layer", "params ratio", "deg", "MACs ratio", "deg"]
@@ -74,10 +79,11 @@ def scaling_text(result: Scaling) -> str:
         f"widening {widened}",
         table(header, rows),
         "",
-        *result.explanation,
+        *(plain(sentence) for sentence in result.explanation),
         "",
-        "measured by the NumPy backend (counted MACs, fast mode):",
-        table(["factor", "MACs", "ratio", "factor**2", "time", "formula"], _measured_rows(result)),
+        f"measured by the NumPy backend (counted MACs, fast mode) from the base sizes {_base(result)}, "
+        "the widened symbols multiplied by each factor:",
+        table(["factor", "MACs", "ratio", "factor^2", "time", "formula"], _measured_rows(result)),
     ]
     return "\n".join(parts)
 
@@ -103,7 +109,7 @@ def scaling_markdown(result: Scaling) -> str:
         )
     lines += [
         "",
-        *[f"- {sentence}" for sentence in result.explanation],
+        *[f"- {prose_markdown(sentence)}" for sentence in result.explanation],
         "",
         "| factor | counted MACs | ratio | factor² | time | formula |",
         "|---|---|---|---|---|---|",
