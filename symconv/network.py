@@ -204,6 +204,7 @@ def _located(layer: Layer, field_name: str) -> Where | None:
 class Network:
     """A network with symbolic sizes, its layers derived in closed form.
 
+    ```pycon
     >>> from symconv import symbols, Conv2d
     >>> n, m, k1, k2 = symbols("n m k1 k2")
     >>> net = Network(input=(1, n, m), layers=[
@@ -214,6 +215,8 @@ class Network:
     (k2, n, m)
     >>> net.params
     25*k1*k2 + 10*k1 + k2
+
+    ```
     """
 
     def __init__(
@@ -340,13 +343,13 @@ class Network:
     evaluate = at
 
     def sweep(self, quantity: str = "macs", **arrays: object) -> object:
-        """A total evaluated exactly for arrays of values (see :func:`symconv.evaluate.sweep`)."""
+        """A total evaluated exactly for arrays of values (``symconv.evaluate.sweep``)."""
         from symconv.evaluate import sweep
 
         return sweep(self.report, quantity, **arrays)
 
     def check(self, samples: int = 3, seed: int = 0, mode: str = "auto", **values: object) -> object:
-        """Run the NumPy backend and compare every formula (see :func:`symconv.check.check_network`)."""
+        """Run the NumPy backend and compare every formula (see [check_network][symconv.check.check_network])."""
         return provided("network.check")(self, values, samples=samples, seed=seed, mode=mode)
 
     def _repr_latex_(self) -> str:

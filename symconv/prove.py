@@ -334,11 +334,14 @@ def prove(
 ) -> Proof:
     """Prove or disprove ``left RELATION right`` for all positive-integer values of the symbols.
 
+    ```pycon
     >>> prove("floor(floor((n - 1)/2)/2)", "floor((n - 1)/4)").status
     'proved'
     >>> proof = prove("2*floor(n/2) == n")
     >>> proof.status, proof.counterexample
     ('disproved', ((n, 1),))
+
+    ```
     """
     if right is None:
         if not isinstance(left, str):

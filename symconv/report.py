@@ -114,7 +114,7 @@ class Report:
 
     @property
     def layers(self) -> tuple[LayerRow, ...]:
-        """The rows, under the name :class:`~symconv.network.Network` uses."""
+        """The rows, under the name [Network][symconv.network.Network] uses."""
         return self.rows
 
     @property

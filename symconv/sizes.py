@@ -100,11 +100,14 @@ def size_symbol(name: str, domain: str | None = None) -> sp.Symbol:
 def symbols(names: str, *, rational: bool = False) -> tuple[sp.Symbol, ...] | sp.Symbol:
     """Symbols for sizes: positive integers, or positive rationals on request.
 
+    ```pycon
     >>> n, m = symbols("n m")
     >>> (n * m).is_integer
     True
     >>> symbols("alpha", rational=True).is_rational
     True
+
+    ```
     """
     parts = names.replace(",", " ").split()
     if not parts:

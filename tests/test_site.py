@@ -9,6 +9,7 @@ are kept in ``artifacts/screenshots`` as test artifacts.
 from __future__ import annotations
 
 import functools
+import html
 import http.server
 import os
 import re
@@ -97,7 +98,7 @@ def test_every_page_renders_offline_in_chromium(site):
     shots.mkdir(parents=True, exist_ok=True)
     pages = sorted(str(p.parent.relative_to(site)) + "/" for p in site.rglob("index.html"))
     pages = ["" if p == "./" else p for p in pages if not p.startswith(("assets", "search"))]
-    totals, requests = {}, []
+    totals, requests, clipped = {}, [], {}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
@@ -107,6 +108,7 @@ def test_every_page_renders_offline_in_chromium(site):
                 page.goto(base + path, wait_until="load")
                 page.wait_for_timeout(300)
                 totals[path] = (page.locator(".katex").count(), page.locator(".katex-error").count())
+                clipped[path] = page.evaluate(OVERFLOWING_DISPLAYS)
                 if path in MAIN_PAGES:
                     name = (path.strip("/") or "home").replace("/", "-")
                     page.screenshot(path=str(shots / f"{name}.png"), full_page=False)
@@ -120,9 +122,60 @@ def test_every_page_renders_offline_in_chromium(site):
     ]
     assert leaving == []
     assert all(errors == 0 for _, errors in totals.values()), totals
+    assert {path: widths for path, widths in clipped.items() if widths} == {}  # no display formula is cut off
     assert sum(count for count, _ in totals.values()) > 100, totals
     for path in ("", "questions/filter-depth/", "quadratic/", "layers/", "proofs/", "beyond/"):
         assert totals[path][0] > 0, (path, totals[path])
+
+
+OVERFLOWING_DISPLAYS = """() => [...document.querySelectorAll('.katex-display')]
+    .filter(d => d.offsetParent !== null)
+    .map(d => d.scrollWidth - d.clientWidth)
+    .filter(excess => excess > 2)"""
+
+
+def _prose(page: Path) -> str:
+    """A page's running text: code, scripts, formulas and tags removed."""
+    text = page.read_text(errors="replace")
+    for pattern in (r"<pre.*?</pre>", r"<code.*?</code>", r"<script.*?</script>", r"<style.*?</style>"):
+        text = re.sub(pattern, " ", text, flags=re.S)
+    text = re.sub(r"\$\$.*?\$\$|\\\(.*?\\\)|\\\[.*?\\\]", " ", text, flags=re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", text))
+
+
+def test_prose_holds_no_python_notation_sphinx_roles_or_internal_words(site):
+    found = {}
+    for page in site.rglob("index.html"):
+        if page.parent.name in ("search", "assets"):
+            continue
+        prose = _prose(page)
+        problems = re.findall(r"\w\*\*?\w", prose)  # 9*k1, alpha**2: formulas belong in math
+        problems += re.findall(r":(?:func|class|meth|mod):", prose)
+        problems += re.findall(r"design\.md|the seed's|spatial axis 0", prose)
+        if problems:
+            found[str(page.relative_to(site))] = problems[:5]
+    assert found == {}
+
+
+def test_api_reference_has_a_heading_and_signature_per_object(site):
+    page = (site / "api" / "index.html").read_text()
+    for name in (
+        "symbols",
+        "Network",
+        "Report",
+        "prove",
+        "explain",
+        "scale",
+        "check_network",
+        "build",
+        "from_torch",
+        "import_onnx",
+        "roofline",
+        "attention_growth",
+    ):
+        assert re.search(rf'<h2 id="[\w.]*\.{name}" class="doc doc-heading"', page), name
+    assert "doc-signature" in page
+    assert "&gt;&gt;&gt;" not in re.sub(r"<pre.*?</pre>", "", page, flags=re.S)  # examples are code blocks
 
 
 def test_site_states_the_seed_answers(site):

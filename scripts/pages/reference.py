@@ -270,5 +270,9 @@ def api_page() -> None:
 ::: symconv.importers.torch.from_torch
 
 ::: symconv.importers.onnx.import_onnx
+
+::: symconv.roofline.roofline
+
+::: symconv.attention_growth.attention_growth
 """,
     )

@@ -102,9 +102,12 @@ def _partial(tracer: Tracer, input_shape: tuple) -> str:
 def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None = None) -> Network:
     """Trace ``module`` (in eval mode) into a network whose input is ``input_shape`` (channels first, no batch).
 
+    ```pycon
     >>> import torch  # doctest: +SKIP
     >>> from_torch(torch.nn.Conv2d(3, 8, 3), (3, "H", "W")).output_shape  # doctest: +SKIP
     (8, H - 2, W - 2)
+
+    ```
     """
     torch = torch_module()
     if not isinstance(module, torch.nn.Module):
