@@ -546,7 +546,7 @@ def prove(
                 all_cases = False
                 break
             shown = ", ".join(
-                f"{s} = {modulus}*{quotients[s]} + {r}" for s, r in zip(symbols, residues, strict=True)
+                f"{s} = {modulus}{quotients[s]} + {r}" for s, r in zip(symbols, residues, strict=True)
             )
             with sp.evaluate(False):  # the sides as the case writes them, before the floors are resolved
                 written_left, written_right = work_left.xreplace(case), work_right.xreplace(case)

@@ -88,7 +88,7 @@ def _dimension(dim: Any, file: str) -> sp.Expr:
 
 
 def import_onnx(path: str | Path) -> Network:
-    """A symbolic network from an ONNX file, interpreted node by node (see :mod:`symconv.importers.onnx_rules`)."""
+    """A symbolic network from an ONNX file, interpreted node by node (the rules are in ``symconv.importers.onnx_rules``)."""
     onnx = _onnx()
     from symconv.importers.onnx_rules import RULES, STATIC_BATCH, Constant
 

@@ -301,14 +301,14 @@ NOTE_WIDTH = 6
 """The step number at the end of an ``align*`` row, with the space before it."""
 
 
-def _pieces(expr: Any = None, terms: Sequence[Any] | None = None) -> list[str]:
+def formula_pieces(expr: Any = None, terms: Sequence[Any] | None = None) -> list[str]:
     """A right side as pieces a line may break between: the terms of a sum, in order."""
     if terms:
         return sum_pieces(terms, math, latex=True)
     expr = sp.sympify(expr)
     if isinstance(expr, sp.Add):
         return sum_pieces(expr.as_ordered_terms(), math, latex=True)
-    if isinstance(expr, sp.Mul) and _width(math(expr)) > LINE_CHARACTERS / 2:
+    if isinstance(expr, sp.Mul) and printed_width(math(expr)) > LINE_CHARACTERS / 2:
         factors = [math(f) for f in expr.as_ordered_factors()]
         factors = [
             rf"\left({f}\right)" if isinstance(g, sp.Add) else f
@@ -322,7 +322,7 @@ FACTOR = "\x00"
 """Marks a piece that multiplies the one before: joined by a space, or begun on a new line with a times sign."""
 
 
-def _width(piece: str) -> float:
+def printed_width(piece: str) -> float:
     """Roughly how wide a LaTeX piece prints, in digit widths (an operator with its spaces is 2.5)."""
     plain = re.sub(r"\\(left|right|Bigl|Bigr|mathrm|mathtt|texttt|operatorname)\b", "", piece)
     plain = re.sub(r"\\frac", "", plain)
@@ -340,12 +340,12 @@ def broken(pieces: list[str], reserve: float = 0) -> list[str]:
     current: list[str] = []
     used = 0.0
     for piece in pieces:
-        if current and used + _width(piece) > budget:
+        if current and used + printed_width(piece) > budget:
             lines.append(" ".join(current))
             current, used = [], 2.0  # the continuation's \quad
             piece = piece.replace(FACTOR, r"\times ", 1)
         current.append(piece.replace(FACTOR, ""))
-        used += _width(piece)
+        used += printed_width(piece)
     lines.append(" ".join(current))
     return lines
 
@@ -390,10 +390,12 @@ def derivations(
         ]
         parts.append(rf"\paragraph{{{_name(derivation.layer)} ({escape(derivation.kind)}), {what}.}}")
         rows = []
-        reserve = _width(math(derivation.steps[0].left)) + 2.5 + NOTE_WIDTH  # the left side, "=", the note
+        reserve = (
+            printed_width(math(derivation.steps[0].left)) + 2.5 + NOTE_WIDTH
+        )  # the left side, "=", the note
         for index, step in enumerate(derivation.steps, start=1):
             left = math(step.left) if index == 1 else ""
-            pieces = [step.written[1]] if step.written else _pieces(step.right, step.terms)
+            pieces = [step.written[1]] if step.written else formula_pieces(step.right, step.terms)
             rows += _aligned_rows(left, "=", pieces, f"({index})", reserve)
         parts.append("\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}")
         notes = []

@@ -12,6 +12,7 @@ from symconv.explain import Derivation, Step
 from symconv.notation import condition_text, sum_pieces, to_latex, to_text
 from symconv.prove import Proof
 from symconv.render.json import value
+from symconv.render.latex import broken, formula_pieces, printed_width
 
 QUANTITY_NAMES = {"shape": "output shape", "params": "parameters", "macs": "multiply-accumulates"}
 LATEX_RELATIONS = {"==": "=", "=": "=", "!=": r"\neq", "<=": r"\le", "<": "<", ">=": r"\ge", ">": ">"}
@@ -69,9 +70,13 @@ def derivations_markdown(derivations: Sequence[Derivation], legend: Sequence[tup
         parts.append("$$")
         parts.append(r"\begin{aligned}")
         rows = []
+        reserve = printed_width(to_latex(derivation.steps[0].left)) + 2.5  # the left side and "="
         for index, step in enumerate(derivation.steps):
             left = to_latex(step.left) if index == 0 else ""
-            rows.append(f"{left} &= {step_latex(step)}")
+            pieces = [step.written[1]] if step.written else formula_pieces(step.right, step.terms)
+            lines = broken(pieces, reserve)  # a display line fits the page's text column
+            rows.append(f"{left} &= {lines[0]}")
+            rows += [f"&\\quad {line}" for line in lines[1:]]
         parts.append(" \\\\\n".join(rows))
         parts.append(r"\end{aligned}")
         parts.append("$$")

@@ -76,7 +76,7 @@ ENTRIES: dict[str, Entry] = {
     "mobilenet_v2": Entry(mobilenet_v2, f"{TORCHVISION}.mobilenet_v2 (Sandler et al. 2018, Table 2)"),
     "mobilenet_v2_alpha": Entry(
         partial(mobilenet_v2, "alpha"),
-        f"{TORCHVISION}.mobilenet_v2(width_mult=alpha): every width make_divisible(c*alpha, 8), a floor of alpha",
+        f"{TORCHVISION}.mobilenet_v2(width_mult=alpha): every width c alpha rounded by make_divisible, a floor of alpha",
     ),
     **{
         name: Entry(
@@ -128,7 +128,7 @@ ENTRIES: dict[str, Entry] = {
     "efficientnet_width": Entry(
         partial(efficientnet, "efficientnet_b0", width="w"),
         f"{TORCHVISION}.efficientnet_b0 with the width multiplier w a symbol (Tan & Le 2019, eq. (3)): "
-        "every width make_divisible(c*w, 8)",
+        "every width c w rounded by make_divisible",
     ),
     "squeezenet1_0": Entry(partial(squeezenet, "1_0"), f"{TORCHVISION}.squeezenet1_0 (Iandola et al. 2016)"),
     "squeezenet1_1": Entry(partial(squeezenet, "1_1"), f"{TORCHVISION}.squeezenet1_1 (SqueezeNet v1.1)"),
