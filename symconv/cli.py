@@ -344,7 +344,21 @@ def run_diff(args: argparse.Namespace) -> int:
     from symconv.queries import diff
     from symconv.render.queries import FORMATS
 
-    emit(FORMATS["diff"][args.format](diff(load_spec(args.first), load_spec(args.second))), args)
+    first, second = load_spec(args.first), load_spec(args.second)
+    values = {}
+    if args.at:
+        values = {**values_from(args.at, second), **values_from(args.at, first)}
+    result = diff(first, second, values)
+    if args.format == "text":
+        from symconv.render.shorthand import abbreviations
+
+        short = {} if values else {**abbreviations(second.report), **abbreviations(first.report)}
+        names = (first.name or "first", second.name or "second")
+        if names[0] == names[1]:
+            names = ("first", "second")
+        emit(FORMATS["diff"]["text"](result, terminal_width(args), short, names), args)
+    else:
+        emit(FORMATS["diff"][args.format](result), args)
     return 0
 
 
@@ -536,7 +550,13 @@ def build_parser() -> argparse.ArgumentParser:
     differ = commands.add_parser("diff", help="every total of two networks: difference and ratio as formulas")
     differ.add_argument("first", help="a spec, - or zoo:NAME")
     differ.add_argument("second", help="a spec, - or zoo:NAME")
+    differ.add_argument(
+        "--at", help="values for symbols, e.g. H=224,W=224: the totals and their ratio as numbers"
+    )
     differ.add_argument("--format", choices=("text", "json"), default="text")
+    differ.add_argument(
+        "--width", type=int, help="wrap the text to this many columns (default: the terminal's)"
+    )
     differ.set_defaults(run=run_diff)
 
     validity = commands.add_parser(

@@ -38,11 +38,12 @@ class Difference:
     ratio_expanded: sp.Expr | None
 
 
-def diff(first: Network, second: Network) -> tuple[Difference, ...]:
-    """Each total of ``second`` against ``first``: difference and ratio, simplified."""
+def diff(first: Network, second: Network, values: dict | None = None) -> tuple[Difference, ...]:
+    """Each total of ``second`` against ``first``: difference and ratio, simplified (at ``values`` if given)."""
     found = []
+    reports = [n.report.at(values) if values else n.report for n in (first, second)]
     for quantity in QUANTITIES:
-        a, b = getattr(first.report, quantity), getattr(second.report, quantity)
+        a, b = (getattr(r, quantity) for r in reports)
         ratio = expanded = None
         if a != 0:
             ratio = sp.factor(sp.cancel(sp.together(b / a)))

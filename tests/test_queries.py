@@ -119,3 +119,15 @@ def test_cli_queries(capsys):
     assert json.loads(capsys.readouterr().out)["peak_bytes"] == 31_648 * 32 * 4
     assert main(["solve", "zoo:resnet18", "--maximize", "H", "--subject-to", "macs <= 5G"]) == 2  # W unset
     assert main(["memory", "examples/keras_mnist.yaml", "--dtype", "float128"]) == 2
+
+
+def test_diff_at_values_and_readable_symbolic_output(capsys):
+    # torchvision's documentation: resnet18 11,689,512 params and 1.81 GFLOPS, resnet34 21,797,672 and 3.66
+    assert main(["diff", "zoo:resnet18", "zoo:resnet34", "--at", "H=224,W=224", "--format", "json"]) == 0
+    params, macs = json.loads(capsys.readouterr().out)["quantities"][:2]
+    assert params["difference"] == 21_797_672 - 11_689_512
+    assert round(macs["first"] / 1e9, 2) == 1.81 and round(macs["second"] / 1e9, 2) == 3.66
+    assert main(["diff", "zoo:resnet18", "zoo:resnet34", "--width", "80"]) == 0
+    text = capsys.readouterr().out
+    assert all(len(line) <= 80 for line in text.splitlines())
+    assert "H_5 = floor((H - 1)/32) + 1" in text and "varies with the sizes" in text

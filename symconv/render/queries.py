@@ -4,19 +4,72 @@ from __future__ import annotations
 
 import json
 
+import sympy as sp
+
 from symconv.conventions import Comparison
 from symconv.notation import condition_text, to_text
 from symconv.queries import SMALLEST_BOX, Difference, Domain, Memory, Solution
 from symconv.render.json import value
-from symconv.render.text import cell, table
+from symconv.render.shorthand import shorten
+from symconv.render.text import cell, labelled, table, units
 
 
-def diff_text(items: tuple[Difference, ...]) -> str:
-    rows = [
-        [d.quantity, cell(d.first), cell(d.second), cell(d.difference), cell(d.ratio), cell(d.ratio_expanded)]
+def diff_text(
+    items: tuple[Difference, ...], width: int | None = None, short: dict | None = None, names: tuple = ()
+) -> str:
+    """Each quantity as a block of labelled lines (first, second, difference, ratio), wrapped to ``width``.
+
+    ``short`` names the spatial sizes (``H_1 = floor((H - 1)/2) + 1``) as the derive table does.
+    """
+    short = short or {}
+    first, second = names or ("first", "second")
+    labels = (first, second, f"{second} - {first}", f"{second} / {first}")
+    pad = max(map(len, labels)) + 2
+    parts = []
+    for d in items:
+        parts.append(d.quantity)
+        for label, expr in zip(labels, (d.first, d.second, d.difference, d.ratio), strict=True):
+            if expr is None:
+                shown = "-"
+            elif expr is d.ratio and not sp.sympify(expr).is_Number:
+                shown = _ratio_in_words(expr)
+            else:
+                shown = _total(shorten(expr, short))
+            parts += labelled(f"  {label + ':':<{pad}}", shown, width)
+    used = {
+        s
         for d in items
-    ]
-    return table(["quantity", "first", "second", "second - first", "second / first", "ratio, expanded"], rows)
+        for e in (d.first, d.second, d.difference)
+        for s in sp.sympify(shorten(e, short)).free_symbols
+    }
+    defined = [(size, name) for size, name in short.items() if name in used]
+    if defined:
+        parts.append("where:")
+        parts += [line for size, name in defined for line in labelled(f"  {name} = ", to_text(size), width)]
+    return "\n".join(parts)
+
+
+def _ratio_in_words(ratio: sp.Expr) -> str:
+    """A ratio that varies with the sizes: where it tends as every size grows together (``--at`` gives it exactly)."""
+    ratio = sp.sympify(ratio)
+    t = sp.Symbol("t", positive=True)
+    try:
+        smooth = ratio.replace(sp.floor, lambda a: a).replace(sp.ceiling, lambda a: a)
+        tends = sp.limit(smooth.xreplace({s: t for s in ratio.free_symbols}), t, sp.oo)
+    except (NotImplementedError, ValueError, TypeError):
+        tends = None
+    if tends is None or not tends.is_Number:
+        return "varies with the sizes (give them with --at)"
+    return f"varies with the sizes (give them with --at); tends to {_total(tends)} as they all grow"
+
+
+def _total(expr) -> str:
+    expr = sp.sympify(expr)
+    if expr.is_Integer:
+        return units(expr)
+    if expr.is_Rational:
+        return f"{to_text(expr)} (~{float(expr):.4f})"
+    return to_text(expr)
 
 
 def diff_json(items: tuple[Difference, ...]) -> str:

@@ -106,7 +106,7 @@ def table(
     return "\n".join([*lines(header), rule, *(line for r in rows for line in lines(r))])
 
 
-def _units(value: sp.Expr) -> str:
+def units(value: sp.Expr) -> str:
     """``25,557,032 (25.6 M)``: exact, then in units for a reader."""
     value = sp.sympify(value)
     if not value.is_Integer or abs(value) < 10**6:
@@ -118,7 +118,7 @@ def _units(value: sp.Expr) -> str:
     return cell(value)
 
 
-def _labelled(label: str, text: str, width: int | None) -> list[str]:
+def labelled(label: str, text: str, width: int | None) -> list[str]:
     """``label text`` with the text wrapped under itself."""
     indent = " " * len(label)
     if width is None:
@@ -158,31 +158,31 @@ def render_report(report: Report, width: int | None = None, depth: int | None = 
         "RF",
     ]
     parts.append(table(header, rows, width, keep=(1, 5)))
-    parts += _labelled("output shape: ", cell(report.output_shape), width)
-    parts += _labelled("params: ", _units(shorten(report.params, short)), width)
+    parts += labelled("output shape: ", cell(report.output_shape), width)
+    parts += labelled("params: ", units(shorten(report.params, short)), width)
     if report.unused:
         modules = ", ".join(module for module, _ in report.unused)
-        parts += _labelled(
+        parts += labelled(
             "        ",
             f"{report.unused_params:,} more held by modules the forward pass never calls ({modules}); "
             f"the modules hold {cell(report.params + report.unused_params)} in all",
             width,
         )
     if report.cost == "FLOPs":
-        parts += _labelled(
-            "FLOPs:  ", f"{_units(report.flops)}  (as counted: 2 per multiply-accumulate)", width
+        parts += labelled(
+            "FLOPs:  ", f"{units(report.flops)}  (as counted: 2 per multiply-accumulate)", width
         )
     else:
-        parts += _labelled(f"{report.cost + ':':<7} ", _units(shorten(report.macs, short)), width)
-        parts += _labelled("FLOPs:  ", f"{_units(shorten(report.flops, short))}  (2 x {report.cost})", width)
+        parts += labelled(f"{report.cost + ':':<7} ", units(shorten(report.macs, short)), width)
+        parts += labelled("FLOPs:  ", f"{units(shorten(report.flops, short))}  (2 x {report.cost})", width)
     if short:
         parts.append("where:")
         for size, name in short.items():
-            parts += _labelled(f"  {name} = ", to_text(size), width)
+            parts += labelled(f"  {name} = ", to_text(size), width)
     if report.legend:
-        parts += _labelled("symbols: ", "; ".join(f"{s} = {meaning}" for s, meaning in report.legend), width)
+        parts += labelled("symbols: ", "; ".join(f"{s} = {meaning}" for s, meaning in report.legend), width)
     if report.assumptions:
         parts.append("assuming:")
         for a in report.assumptions:
-            parts += _labelled("  ", f"{condition_text(a.condition)}    ({a.message})", width)
+            parts += labelled("  ", f"{condition_text(a.condition)}    ({a.message})", width)
     return "\n".join(parts)
