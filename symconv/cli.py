@@ -449,7 +449,7 @@ def build_parser() -> argparse.ArgumentParser:
     derive.add_argument(
         "--convention",
         default="torchvision",
-        choices=("torchvision", "flopcounter", "fvcore", "torchinfo", "ptflops"),
+        choices=("torchvision", "flopcounter", "flopcounter-eval", "fvcore", "torchinfo", "ptflops"),
         help="count as this tool does (the MACs column then holds its number)",
     )
     derive.add_argument(

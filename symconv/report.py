@@ -132,7 +132,7 @@ class Report:
     @property
     def flops(self) -> sp.Expr:
         """Two per multiply-accumulate; the column itself when it already counts FLOPs."""
-        return tidy(self.macs if self.cost == "FLOPs" else 2 * self.macs)
+        return tidy(self.macs if self.cost.startswith("FLOPs") else 2 * self.macs)
 
     @property
     def activations(self) -> sp.Expr:

@@ -189,3 +189,21 @@ def test_efficientnet_width_symbol_equals_torchvisions_scaled_module(width):
         shape, params, macs = counted(model, size)
         report = network.at(w=width, H=size[0], W=size[1])
         assert (int(report.params), int(report.macs)) == (params, macs), (width, size)
+
+
+def test_flopcounter_in_eval_mode_misses_attention_and_the_convention_says_how_much(models):
+    """FlopCounterMode on an eval-mode ViT on CPU, default backends: the fused attention is not counted."""
+    from symconv.conventions import compare, report_for_convention
+
+    model = models("vit_b_16")
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:  # the fast path, as a user runs it
+        model(torch.zeros(1, 3, 224, 224))
+    _, _, math_path_macs = counted(model, (224, 224))  # attention on its counted path
+    network = zoo.build("vit_b_16")
+    eval_report = report_for_convention(network, "flopcounter-eval").at({"H": 224, "W": 224})
+    assert int(eval_report.macs) == counter.get_total_flops()  # the column holds FLOPs
+    assert int(network.at(H=224, W=224).macs) == math_path_macs == 17_563_828_224
+    gap = dict(dict(compare(network, {"H": 224, "W": 224}).differences)["flopcounter-eval"])
+    missed = gap["attention left uncounted (the eval-mode fast path and the CPU flash kernel)"]
+    # the differences are against symconv's MACs: an attention layer counted 0 is its MACs missing
+    assert 2 * math_path_macs - counter.get_total_flops() == -2 * missed

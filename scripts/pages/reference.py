@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from symconv import Network, symbols
+from symconv import Network, symbols, zoo
 from symconv import layers as L
 from symconv.cli import build_parser
 from symconv.conventions import compare
@@ -22,6 +22,7 @@ from scripts.pages.common import EXAMPLES, block, checked, m, number, write
 
 # --- Conventions ------------------------------------------------------------------------------------------
 def conventions() -> None:
+    vit_totals = dict(compare(zoo.build("vit_b_16"), {"H": 224, "W": 224}).totals)
     keras = load(EXAMPLES / "keras_mnist.yaml")
     rows = []
     for row in keras.layers:
@@ -63,7 +64,7 @@ def conventions() -> None:
 ## Shapes
 
 symconv is channels first, like PyTorch: an input is `[C, H, W]` and the batch axis is implicit. Keras
-prints channels last. The seed's Keras example, both ways:
+prints channels last. The Keras MNIST example (`examples/keras_mnist.yaml`), both ways:
 
 | layer | symconv (C, H, W) | Keras (None, H, W, C) | params |
 |---|---|---|---|
@@ -115,6 +116,26 @@ BatchNorm, every pooling at 2 per input element and some activations once or twi
 
 Transposed convolutions are counted per input position (every input element times every tap of the
 `C_out/groups` kernels it reaches), as `FlopCounterMode` does.
+
+## A counter that drops work
+
+`FlopCounterMode` run on an eval-mode model on CPU, as most people run it, does not see attention:
+`nn.MultiheadAttention` takes its fused fast path and `scaled_dot_product_attention` its CPU flash kernel,
+single operators the counter has no formula for. symconv's `flopcounter-eval` convention says what it then
+prints. For ViT-B/16 at 224 × 224:
+
+| convention | FLOPs |
+|---|---:|
+| `flopcounter` (attention on its counted path) | {number(vit_totals["flopcounter"])} |
+| `flopcounter-eval` (what the counter prints in eval mode) | {number(vit_totals["flopcounter-eval"])} |
+| missing | {number(vit_totals["flopcounter"] - vit_totals["flopcounter-eval"])} |
+
+That is {float(vit_totals["flopcounter-eval"]) / 2e9:.2f} G MACs of the
+{float(vit_totals["flopcounter"]) / 2e9:.2f} G torchvision publishes: every attention layer counted as
+nothing. Counting a reference needs `torch.backends.mha.set_fastpath_enabled(False)` and
+`torch.nn.attention.sdpa_kernel(SDPBackend.MATH)`; the test suite runs both ways and matches each figure.
+
+{block("symconv compare-conventions zoo:vit_b_16 --at H=224,W=224", "sh")}
 """,
     )
 

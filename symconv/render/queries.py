@@ -216,6 +216,13 @@ def memory_json(result: Memory) -> str:
     )
 
 
+def _signed(term: sp.Expr) -> str:
+    """``+ 9,229,288`` or ``- 6,292,703,232``: a difference with its sign as the operator."""
+    term = sp.sympify(term)
+    negative = term.could_extract_minus_sign()
+    return f"{'-' if negative else '+'} {cell(-term if negative else term)}"
+
+
 def compare_text(result: Comparison) -> str:
     parts = [
         table(["convention", "total"], [[name, cell(total)] for name, total in result.totals]),
@@ -223,7 +230,7 @@ def compare_text(result: Comparison) -> str:
         "how each differs from MACs:",
     ]
     for name, terms in result.differences:
-        shown = "; ".join(f"+ {cell(term)} ({label})" for label, term in terms) if terms else "nothing"
+        shown = "; ".join(_signed(term) + f" ({label})" for label, term in terms) if terms else "nothing"
         parts.append(f"  {name}: {shown}")
     return "\n".join(parts)
 

@@ -168,7 +168,7 @@ def render_report(report: Report, width: int | None = None, depth: int | None = 
             f"the modules hold {cell(report.params + report.unused_params)} in all",
             width,
         )
-    if report.cost == "FLOPs":
+    if report.cost.startswith("FLOPs"):
         parts += labelled(
             "FLOPs:  ", f"{units(report.flops)}  (as counted: 2 per multiply-accumulate)", width
         )
