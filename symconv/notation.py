@@ -254,22 +254,35 @@ def plain(prose: Prose) -> str:
     )
 
 
-def _item_latex(item: object) -> str:
-    if isinstance(item, Written):
-        return item.latex
-    if isinstance(item, tuple):
-        return r" \times ".join(_item_latex(i) for i in item)
-    return to_latex(item)
+LATEX_RELATIONS = {"=": "=", "==": "=", "<=": r"\le", ">=": r"\ge", "!=": r"\neq", "<": "<", ">": ">"}
+
+
+def prose_math(
+    sentence: Prose,
+    printer: Callable[[sp.Expr], str] | None = None,
+    words: Callable[[str], str] = lambda text: text,
+) -> str:
+    """A sentence with its formulas as ``$...$`` math: ``printer`` writes an expression (:func:`to_latex` by
+    default), ``words`` the text between (LaTeX escapes it; Markdown keeps it)."""
+    printer = printer or to_latex
+
+    def item(value: object) -> str:
+        if isinstance(value, Written):
+            return value.latex
+        if isinstance(value, tuple):
+            return r" \times ".join(item(i) for i in value)
+        return printer(value)
+
+    return "".join(
+        words(part)
+        if isinstance(part, str)
+        else "$"
+        + f" {LATEX_RELATIONS.get(part.relation, part.relation)} ".join(item(i) for i in part.items)
+        + "$"
+        for part in sentence
+    )
 
 
 def prose_markdown(sentence: Prose) -> str:
     """A sentence with its formulas as ``$...$`` math (KaTeX on the site)."""
-    relations = {"=": "=", "<=": r"\le", ">=": r"\ge", "!=": r"\neq"}
-    return "".join(
-        part
-        if isinstance(part, str)
-        else "$"
-        + f" {relations.get(part.relation, part.relation)} ".join(_item_latex(i) for i in part.items)
-        + "$"
-        for part in sentence
-    )
+    return prose_math(sentence)

@@ -52,24 +52,28 @@ def produce(tmp_path: Path, name: str, *extra: str) -> Path:
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))
 def test_standalone_documents_compile_without_overfull_tables(tmp_path, name):
-    pdflatex = need("pdflatex")
     source = produce(tmp_path, name, "--standalone")
-    done = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", source.name],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    log = (tmp_path / f"{name}.log").read_text(errors="replace")
-    assert done.returncode == 0, log[-3000:]
+    log = pdflatex(source)
     assert (tmp_path / f"{name}.pdf").stat().st_size > 1000
     assert "Overfull \\hbox" not in log, re.findall(r"Overfull \\hbox.*", log)[:5]
 
 
+def pdflatex(source: Path) -> str:
+    """Compile ``source`` where it is; its log, after asserting that pdflatex succeeded."""
+    done = subprocess.run(
+        [need("pdflatex"), "-interaction=nonstopmode", "-halt-on-error", source.name],
+        cwd=source.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    log = source.with_suffix(".log").read_text(errors="replace")
+    assert done.returncode == 0, log[-3000:]
+    return log
+
+
 def _compile(tmp_path: Path, name: str, body: str, packages: str) -> str:
     """Compile a two-column paper around ``body``; the log."""
-    pdflatex = need("pdflatex")
     paper = tmp_path / f"{name}.tex"
     paper.write_text(
         "\\documentclass[twocolumn]{article}\n"
@@ -79,16 +83,7 @@ def _compile(tmp_path: Path, name: str, body: str, packages: str) -> str:
         f"{body}\n"
         "\\end{document}\n"
     )
-    done = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", paper.name],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    log = (tmp_path / f"{name}.log").read_text(errors="replace")
-    assert done.returncode == 0, log[-3000:]
-    return log
+    return pdflatex(paper)
 
 
 def _overfull(log: str) -> list[float]:
@@ -179,7 +174,6 @@ def test_captioned_table_is_its_own_float_across_both_columns(tmp_path):
 
 
 def test_longtable_stays_an_option_for_one_column_documents(tmp_path):
-    pdflatex = need("pdflatex")
     target = tmp_path / "fragment.tex"
     assert (
         main([*COMMANDS["derive_resnet50"], "--format", "latex", "--table", "longtable", "-o", str(target)])
@@ -192,14 +186,7 @@ def test_longtable_stays_an_option_for_one_column_documents(tmp_path):
         f"\\documentclass{{article}}\\usepackage{{{_needs(fragment)}}}"
         "\\begin{document}\\input{fragment.tex}\\end{document}\n"
     )
-    done = subprocess.run(
-        [pdflatex, "-interaction=nonstopmode", "-halt-on-error", "paper.tex"],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout[-2000:]
+    pdflatex(paper)
 
 
 def test_stage_rows_sum_their_layers():

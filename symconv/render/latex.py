@@ -23,7 +23,7 @@ import sympy as sp
 from symconv.display import provides
 from symconv.exercises import Exercise
 from symconv.explain import Derivation
-from symconv.notation import MathPrinter, Written, sum_pieces, textbook_names
+from symconv.notation import MathPrinter, prose_math, sum_pieces, textbook_names
 from symconv.prove import Proof
 from symconv.render.shorthand import abbreviations, grouped, shorten
 from symconv.report import Report
@@ -511,22 +511,7 @@ def scaling(result: Scaling) -> str:
 
 def prose(sentence: Sequence[Any]) -> str:
     """A sentence of an exercise: its words escaped, its formulas in math mode."""
-    parts = []
-    for part in sentence:
-        if isinstance(part, str):
-            parts.append(escape(part))
-            continue
-        relation = RELATIONS.get(part.relation, part.relation)
-        parts.append("$" + f" {relation} ".join(_formula_item(i) for i in part.items) + "$")
-    return "".join(parts)
-
-
-def _formula_item(item: Any) -> str:
-    if isinstance(item, Written):
-        return item.latex
-    if isinstance(item, tuple):
-        return r" \times ".join(_formula_item(i) for i in item)
-    return math(item)
+    return prose_math(tuple(sentence), math, escape)
 
 
 def exercise(item: Exercise) -> str:
