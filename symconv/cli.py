@@ -406,9 +406,19 @@ def run_roofline(args: argparse.Namespace) -> int:
     from symconv.roofline import device_value, roofline
 
     network = load_spec(args.spec)
-    values = values_from(args.at, network)
-    peak = None if args.peak is None else device_value(args.peak, "--peak")
-    bandwidth = None if args.bandwidth is None else device_value(args.bandwidth, "--bandwidth")
+    device: dict[str, str] = {}
+    sizes = []
+    for entry in (args.at or "").split(","):
+        key = entry.partition("=")[0].strip()
+        if key in ("P", "beta"):  # the device's symbols may be given with the sizes
+            device[key] = entry.partition("=")[2].strip()
+        elif entry.strip():
+            sizes.append(entry)
+    values = values_from(",".join(sizes), network)
+    peak_text = args.peak if args.peak is not None else device.get("P")
+    bandwidth_text = args.bandwidth if args.bandwidth is not None else device.get("beta")
+    peak = None if peak_text is None else device_value(peak_text, "--peak")
+    bandwidth = None if bandwidth_text is None else device_value(bandwidth_text, "--bandwidth")
     result = roofline(network, args.batch, args.dtype, values, peak, bandwidth)
     report = network.report.at(values) if values else network.report
     text = ROOFLINE_FORMATS[args.format](result, terminal_width(args), abbreviations(report))
@@ -604,7 +614,9 @@ def build_parser() -> argparse.ArgumentParser:
     roof.add_argument("spec", help="a YAML spec file, - for standard input, or zoo:NAME")
     roof.add_argument("--batch", default="B", help="batch size: a number or a symbol (default B)")
     roof.add_argument("--dtype", default="float32", help="float32, float16, bfloat16, float64 or int8")
-    roof.add_argument("--at", help="values for symbols, e.g. H=224,W=224")
+    roof.add_argument(
+        "--at", help="values for symbols, e.g. H=224,W=224; the device's P and beta too (P=312T,beta=2T)"
+    )
     roof.add_argument(
         "--peak", help="the device's peak in operations per second, e.g. 312T (default: the symbol P)"
     )

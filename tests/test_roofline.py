@@ -147,3 +147,10 @@ def test_bad_device_options_are_refused(capsys, tmp_path, arguments):
     assert main(["roofline", str(spec), *arguments]) == 2
     error = capsys.readouterr().err
     assert "Traceback" not in error and "error" in error
+
+
+def test_device_values_may_come_with_the_sizes(capsys):
+    # ridge point by hand: 312e12 operations/s over 2e12 bytes/s = 156 FLOP/byte
+    assert main(["roofline", "zoo:resnet18", "--at", "H=224,W=224,P=312T,beta=2T", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["ridge"] == 156 and data["peak"] == 312 * 10**12
