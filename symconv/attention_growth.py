@@ -45,6 +45,7 @@ class AttentionGrowth:
     attention: sp.Expr  # every self-attention layer's MACs, summed, in h
     mlp: sp.Expr  # every token-wise linear layer's MACs, summed, in h
     degree: int  # of the MACs in h (so in H = W = P h)
+    degree_in_height: int  # of the MACs in H alone, W fixed
     degree_in_tokens: int  # of the attention MACs in L
     crossover_side: int | None  # the least h with attention > MLP, None if none up to SEARCH_SIDES
     proof: Proof | None  # attention - MLP > 0 for every h from the crossover on
@@ -97,6 +98,8 @@ def attention_growth(network: Network) -> AttentionGrowth:
         return tidy(sp.expand(sp.sympify(expr).xreplace(square)))
 
     macs, attention, mlp, tokens = (polynomial(e) for e in (report.macs, attention, mlp, length))
+    w = size_symbol("w")
+    rectangle = tidy(sp.expand(sp.sympify(report.macs).xreplace({H: patch * h, W: patch * w})))
     if any(e.has(sp.floor, sp.ceiling) for e in (macs, attention, mlp, tokens)):
         raise SpecError("the costs keep floors with H = W = P h: the patches do not tile the image")
     L = sp.Symbol("L", positive=True)
@@ -116,6 +119,7 @@ def attention_growth(network: Network) -> AttentionGrowth:
         attention,
         mlp,
         sp.Poly(macs, h).degree(),
+        sp.Poly(rectangle, h).degree(),
         per_token.degree() if per_token is not None else 0,
         crossover,
         proof,

@@ -20,6 +20,7 @@ def test_tokens_and_the_degree_in_the_resolution(vit_b_16):
         sp.expand(vit_b_16.tokens - (h**2 + 1)) == 0
     )  # 14 x 14 patches of 16 x 16 at 224, plus the class token
     assert vit_b_16.degree == 4 and vit_b_16.degree_in_tokens == 2
+    assert vit_b_16.degree_in_height == 2  # L = hw + 1 is linear in h alone; L^2 quadratic
 
 
 def test_macs_at_224_are_the_published_count(vit_b_16):

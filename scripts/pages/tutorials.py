@@ -519,8 +519,8 @@ $$L = {to_latex(growth.tokens)}$$
 $$\\text{{MACs}} = {to_latex(growth.macs)}$$
 
 At $h = 14$ (224 × 224) that is {number(growth.macs.subs(h, 14))} MACs, torchvision's published 17.56 GFLOPS.
-The MACs have **degree {growth.degree} in $H$** (with $W = H$) and the attention layers degree
-{growth.degree_in_tokens} in the tokens. The degree is proved, not read off a plot: the polynomial lies between
+The MACs have **degree {growth.degree} in $H$** (with $W = H$), degree {growth.degree_in_height} in $H$
+alone (with $W$ fixed), and the attention layers degree {growth.degree_in_tokens} in the tokens. The degree is proved, not read off a plot: the polynomial lies between
 two multiples of $h^4$ for every $h \\ge 1$:
 
 {proof_markdown(lower)}
