@@ -202,8 +202,11 @@ def efficientnet(name: str, num_classes: int = 1000, width: object = None) -> Ne
             x = conv(x, f"{prefix}.{part + 2}", out, 1, activation=None)
             same = sp.simplify(sp.sympify(channels) - out) == 0
             if step == 1 and symbolic and not same:
-                message = f"features.{stage}.{index}: input width {channels} differs from output width {out}"
-                guards.append(Assumption(sp.Ne(channels, out), message + " (no residual)"))
+                message = (
+                    f"features.{stage}.{index}: torchvision adds a residual where the input width {channels} equals "
+                    f"the output width {out}; this network assumes they differ (for such a width, give it a number)"
+                )
+                guards.append(Assumption(sp.Ne(channels, out), message))
             if step == 1 and same:
                 x = g.add(f"features.{stage}.{index}.add", Add(), x, source)
             channels = out

@@ -130,7 +130,10 @@ def mobilenet_v2(width_mult: object = 1.0, num_classes: int = 1000) -> Network:
             x = g.add(f"{prefix}.conv.{part + 2}", BatchNorm2d())
             same = sp.simplify(channels - out) == 0
             if stride == 1 and not same and is_true(sp.Eq(channels, out)) is not False:
-                message = f"{prefix}: input width {channels} differs from output width {out} (no residual)"
+                message = (
+                    f"{prefix}: torchvision adds a residual where the input width {channels} equals the output width "
+                    f"{out}; this network assumes they differ (for such a multiplier, give width_mult a number)"
+                )
                 guards.append(Assumption(sp.Ne(channels, out), message))
             if stride == 1 and same:
                 x = g.add(f"{prefix}.add", Add(), source, x)
