@@ -51,7 +51,7 @@ BANDWIDTH = sp.Symbol("beta", positive=True)
 
 SIMPLIFICATIONS = (
     "no cache reuse: every layer reads its inputs and weights from memory and writes its output once",
-    "no fusion: every layer is its own kernel",
+    "no fusion: every layer is its own kernel, a view such as flatten or reshape included (a read and a write)",
     "weights are the learnable parameters (buffers such as BatchNorm's running statistics are not counted)",
 )
 
