@@ -31,10 +31,9 @@ from symconv.layers import (
     SiLU,
 )
 from symconv.network import Network
-from symconv.report import Assumption
 from symconv.sizes import MakeDivisible, size_symbol
 from symconv.zoo.common import image_sizes
-from symconv.zoo.graph import INPUT, Graph, conv_norm_activation
+from symconv.zoo.graph import INPUT, Graph, conv_norm_activation, residual_if_widths_agree
 from symconv.zoo.mobilenet import make_divisible as numeric_divisible
 
 
@@ -200,15 +199,9 @@ def efficientnet(name: str, num_classes: int = 1000, width: object = None) -> Ne
             squeezed = max(1, channels // 4) if not symbolic else sp.Max(1, sp.floor(channels / 4))
             x = squeeze_excitation(g, x, f"{prefix}.{part + 1}", expanded, squeezed, SiLU, Sigmoid)
             x = conv(x, f"{prefix}.{part + 2}", out, 1, activation=None)
-            same = sp.simplify(sp.sympify(channels) - out) == 0
-            if step == 1 and symbolic and not same:
-                message = (
-                    f"features.{stage}.{index}: torchvision adds a residual where the input width {channels} equals "
-                    f"the output width {out}; this network assumes they differ (for such a width, give it a number)"
-                )
-                guards.append(Assumption(sp.Ne(channels, out), message))
-            if step == 1 and same:
-                x = g.add(f"features.{stage}.{index}.add", Add(), x, source)
+            if step == 1:
+                name = f"features.{stage}.{index}.add"
+                x = residual_if_widths_agree(g, name, x, source, channels, out, guards)
             channels = out
     conv(x, f"features.{len(B0) + 1}", 4 * channels, 1)
     g.add("avgpool", AdaptiveAvgPool2d(1))

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from symconv.layers import BatchNorm2d, Conv2d, Layer, ReLU
+import sympy as sp
+
+from symconv.layers import Add, BatchNorm2d, Conv2d, Layer, ReLU
 from symconv.network import Network, Node
-from symconv.report import tidy
+from symconv.report import Assumption, tidy
+from symconv.sizes import is_true
 
 INPUT = -1
 
@@ -56,6 +59,35 @@ class Graph:
         return Network(input_shape, graph=tuple(self.nodes), name=name)
 
 
+def residual_if_widths_agree(
+    g: Graph,
+    name: str,
+    block: int,
+    source: int,
+    width_in: object,
+    width_out: object,
+    guards: list,
+    source_first: bool = False,
+) -> int:
+    """torchvision's ``use_res_connect`` at stride 1: ``block + source`` where the widths are the same, else the
+    block's output (``source_first`` orders the sum as the model's code writes it).
+
+    Where the widths are formulas of a width multiplier that agree only for some
+    multipliers, the network assumes they differ (no residual) and says so in
+    ``guards``, so a multiplier that makes them equal is refused, not miscounted.
+    """
+    if sp.simplify(sp.sympify(width_in) - width_out) == 0:
+        return g.add(name, Add(), *((source, block) if source_first else (block, source)))
+    if is_true(sp.Eq(width_in, width_out)) is not False:
+        message = (
+            f"{name.rpartition('.')[0]}: torchvision adds a residual where the input width {width_in} equals the "
+            f"output width {width_out}; this network assumes they differ (for such a multiplier, build it with a "
+            "number)"
+        )
+        guards.append(Assumption(sp.Ne(width_in, width_out), message))
+    return block
+
+
 def conv_norm_activation(
     g: Graph,
     x: int,
@@ -77,4 +109,4 @@ def conv_norm_activation(
     return x
 
 
-__all__ = ["INPUT", "Graph", "conv_norm_activation"]
+__all__ = ["INPUT", "Graph", "conv_norm_activation", "residual_if_widths_agree"]

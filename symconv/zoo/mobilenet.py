@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import sympy as sp
 
-from symconv.layers import AdaptiveAvgPool2d, Add, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, ReLU, ReLU6
+from symconv.layers import AdaptiveAvgPool2d, BatchNorm2d, Conv2d, Dropout, Flatten, Linear, ReLU, ReLU6
 from symconv.network import Network, Sequential
-from symconv.report import Assumption
-from symconv.sizes import MakeDivisible, is_true, symbols
+from symconv.sizes import MakeDivisible, symbols
 from symconv.zoo.common import image_sizes
-from symconv.zoo.graph import INPUT, Graph, conv_norm_activation
+from symconv.zoo.graph import INPUT, Graph, conv_norm_activation, residual_if_widths_agree
 
 V1_BODY = (  # (stride of the depthwise convolution, output channels of the pointwise one), Table 1
     (1, 64),
@@ -128,15 +127,10 @@ def mobilenet_v2(width_mult: object = 1.0, num_classes: int = 1000) -> Network:
             )
             x = g.add(f"{prefix}.conv.{part + 1}", Conv2d(out, 1, bias=False))
             x = g.add(f"{prefix}.conv.{part + 2}", BatchNorm2d())
-            same = sp.simplify(channels - out) == 0
-            if stride == 1 and not same and is_true(sp.Eq(channels, out)) is not False:
-                message = (
-                    f"{prefix}: torchvision adds a residual where the input width {channels} equals the output width "
-                    f"{out}; this network assumes they differ (for such a multiplier, give width_mult a number)"
+            if stride == 1:
+                x = residual_if_widths_agree(
+                    g, f"{prefix}.add", x, source, channels, out, guards, source_first=True
                 )
-                guards.append(Assumption(sp.Ne(channels, out), message))
-            if stride == 1 and same:
-                x = g.add(f"{prefix}.add", Add(), source, x)
             channels = out
             index += 1
     conv_norm_activation(g, x, f"features.{index}", last, 1, activation=ReLU6)
