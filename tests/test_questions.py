@@ -97,3 +97,57 @@ def test_the_1337_maps_example_matches_pytorch():
     out = conv(torch.empty(1, 1, 1337, 42, 314, device="meta"))
     assert tuple(out.shape[1:]) == (1, 1335, 39, 310)
     assert sum(p.numel() for p in conv.parameters()) == 61
+
+
+def test_type_1_as_the_question_counts_it_shares_filters_across_maps():
+    """The same k2 filters slid over each map: k1*k2 maps from 25*k2 weights and k2 biases."""
+    net = load(EXAMPLES / "reading_type1_shared.yaml")
+    assert net.output_shape == (k2, k1, n, m)
+    assert sp.expand(net.layers[-1].params - (25 * k2 + k2)) == 0
+    assert sp.expand(net.params - (9 * k1 + 25 * k2) - (k1 + k2)) == 0  # the question's count, plus biases
+    values = net.report.resolve({"k1": 3, "k2": 2, "n": 7, "m": 6})
+    measured = run(net, values, "fast", seed=4)
+    maps, weights = measured.outputs[0], measured.weights[-1]
+    kernel, bias = weights["weight"][:, 0, 0], weights["bias"]  # (k2, 5, 5): one 2-D filter per output
+    padded = np.pad(maps, ((0, 0), (2, 2), (2, 2)))
+    by_hand = np.zeros((2, 3, 7, 6))
+    for f in range(2):  # each filter on each map separately, by brute force
+        for c in range(3):
+            for i in range(7):
+                for j in range(6):
+                    by_hand[f, c, i, j] = np.sum(padded[c, i : i + 5, j : j + 5] * kernel[f]) + bias[f]
+    assert np.allclose(measured.outputs[-1], by_hand)
+
+
+def test_inception_3a_under_type_2_2_has_table_1s_depth_and_weights():
+    from symconv.zoo import build
+
+    paper = build("googlenet_paper").report
+    convs = [r for r in paper.layers if r.name.startswith("inception3a") and r.kind == "conv2d"]
+    weights = sum(int(r.params) - int(r.output_shape[0]) for r in convs)
+    # by hand from Table 1 (Szegedy et al. 2015), input 192 maps:
+    # 192*64 + 192*96 + 9*96*128 + 192*16 + 25*16*32 + 192*32
+    assert weights == 12288 + 18432 + 110592 + 3072 + 12800 + 6144 == 163328  # "159K" in units of 1024
+    concat = next(r for r in paper.layers if r.name == "inception3a.concat")
+    assert concat.output_shape[0] == 64 + 128 + 32 + 32  # Table 1's output 28x28x256
+    assert weights * 28 * 28 == 128049152  # Table 1's "128M" operations
+
+
+def test_cross_map_operations_reach_the_maps_torch_says():
+    torch = pytest.importorskip("torch")
+    x = torch.randn(1, 6, 4, 4, dtype=torch.float64)
+    y = x.clone()
+    y[0, 1] += 100.0
+    lrn = torch.nn.LocalResponseNorm(5)
+    changed = [c for c in range(6) if not torch.equal(lrn(x)[0, c], lrn(y)[0, c])]
+    assert changed == [0, 1, 2, 3]  # map 1 and its neighbours within 2
+    pool = torch.nn.MaxPool3d((2, 1, 1), (2, 1, 1))
+    out_x, out_y = pool(x.unsqueeze(1))[0, 0], pool(y.unsqueeze(1))[0, 0]
+    assert [c for c in range(3) if not torch.equal(out_x[c], out_y[c])] == [0]
+    from symconv import Network
+    from symconv import layers as L
+
+    lrn_net = Network((6, 4, 4), [L.LocalResponseNorm(5)])
+    before = run(lrn_net, {}, "fast", inputs=x[0].numpy()).outputs[-1]
+    after = run(lrn_net, {}, "fast", inputs=y[0].numpy()).outputs[-1]
+    assert np.allclose(before, lrn(x)[0].numpy()) and np.allclose(after, lrn(y)[0].numpy())

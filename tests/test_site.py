@@ -157,6 +157,22 @@ def test_prose_holds_no_python_notation_sphinx_roles_or_internal_words(site):
     assert found == {}
 
 
+def test_search_index_reads_formulas_as_text(site):
+    """Search results show formulas as the terminal writes them, never their TeX source."""
+    import json
+
+    entries = json.loads((site / "search" / "search_index.json").read_text())["docs"]
+    tex = {}
+    for entry in entries:
+        text = re.sub(r"<pre.*?</pre>|<code.*?</code>", " ", entry["text"], flags=re.S)
+        found = re.findall(r"\\[A-Za-z]+|\\[(\[]|[_^]\{", text)
+        if found:
+            tex[entry["location"]] = found[:5]
+    assert tex == {}
+    gallery = " ".join(e["text"] for e in entries if e["location"].startswith("gallery/"))
+    assert "H₁ = ⌊(H − 1)/2⌋ + 1" in gallery  # torchvision's stride-2 stem, as a reader types it
+
+
 def test_api_reference_has_a_heading_and_signature_per_object(site):
     page = (site / "api" / "index.html").read_text()
     for name in (

@@ -80,10 +80,10 @@ def checked(network: Network, **values: object) -> str:
     result = check_network(network, network.report.resolve(values), samples=3 if not values else 1, seed=0)
     if not result.ok:
         raise RuntimeError(f"the backend disagrees on {network.name}")
-    samples = "; ".join(", ".join(f"{s} = {v}" for s, v in a) or "as given" for a in result.assignments)
+    samples = "; ".join(", ".join(f"{s} = {v}" for s, v in a) for a in result.assignments if a)
     return (
         f"Checked by the NumPy backend: all {len(result.checks)} comparisons of formula and measurement agree "
-        f"(at {samples})."
+        + (f"(at {samples})." if samples else "(at the sizes given).")
     )
 
 
