@@ -98,7 +98,7 @@ def test_every_page_renders_offline_in_chromium(site):
     shots.mkdir(parents=True, exist_ok=True)
     pages = sorted(str(p.parent.relative_to(site)) + "/" for p in site.rglob("index.html"))
     pages = ["" if p == "./" else p for p in pages if not p.startswith(("assets", "search"))]
-    totals, requests, clipped = {}, [], {}
+    totals, requests, clipped, broken_names = {}, [], {}, {}
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
@@ -109,6 +109,7 @@ def test_every_page_renders_offline_in_chromium(site):
                 page.wait_for_timeout(300)
                 totals[path] = (page.locator(".katex").count(), page.locator(".katex-error").count())
                 clipped[path] = page.evaluate(OVERFLOWING_DISPLAYS)
+                broken_names[path] = page.evaluate(BROKEN_NAMES)
                 if path in MAIN_PAGES:
                     name = (path.strip("/") or "home").replace("/", "-")
                     page.screenshot(path=str(shots / f"{name}.png"), full_page=False)
@@ -123,11 +124,15 @@ def test_every_page_renders_offline_in_chromium(site):
     assert leaving == []
     assert all(errors == 0 for _, errors in totals.values()), totals
     assert {path: widths for path, widths in clipped.items() if widths} == {}  # no display formula is cut off
+    assert {path: names for path, names in broken_names.items() if names} == {}  # no name wraps inside a table
     assert sum(count for count, _ in totals.values()) > 100, totals
     for path in ("", "questions/filter-depth/", "quadratic/", "layers/", "proofs/", "beyond/"):
         assert totals[path][0] > 0, (path, totals[path])
 
 
+BROKEN_NAMES = """() => [...document.querySelectorAll('.md-typeset table td code')]
+    .filter(c => c.offsetParent !== null && c.getClientRects().length > 1)
+    .map(c => c.textContent).slice(0, 5)"""
 OVERFLOWING_DISPLAYS = """() => [...document.querySelectorAll('.katex-display')]
     .filter(d => d.offsetParent !== null)
     .map(d => d.scrollWidth - d.clientWidth)

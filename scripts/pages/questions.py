@@ -223,8 +223,8 @@ MobileNet's separable convolution, {PAPERS["mobilenet"]}); type 1 with shared fi
 The question counts weights only. symconv counts parameters as PyTorch does, a bias per output map
 included, so every reading's total is {m(extra[0])} more than the question's: one bias for each of the
 {m(k1)} first-layer filters and each of the {m(k2)} second-layer filters. An output value of types 2.1 and
-2.2 reads 5 × 5 × {m(k1)} input values (one window on each of the {m(k1)} maps), which is why all three MACs
-columns are {m(nets[-1].layers[-1].macs)}: the readings differ in what is learned, not in the work.
+2.2 reads 5 × 5 × {m(k1)} input values (one window on each of the {m(k1)} maps), which is why every reading's MACs
+are {m(nets[-1].layers[-1].macs)}: the readings differ in what is learned, not in the work.
 
 ## Evidence from the papers
 

@@ -17,7 +17,7 @@ except ImportError:  # the PyTorch comparisons are shown when torch is installed
     torch = None
 
 
-from scripts.pages.common import EXAMPLES, block, checked, m, number, write
+from scripts.pages.common import EXAMPLES, ROOT, block, checked, cli, m, number, write
 
 
 # --- Conventions ------------------------------------------------------------------------------------------
@@ -251,6 +251,71 @@ def layer_catalogue() -> None:
     write("layers.md", "\n".join(parts))
 
 
+CLI_EXAMPLES = {
+    "derive": [
+        ("Every layer's shape, parameters and MACs in closed form, fitted to 100 columns:",
+         "derive examples/two_convolutions.yaml --width 100"),
+        ("A torchvision ResNet one row per stage, at one input size:",
+         "derive zoo:resnet18 --depth 1 --at H=224,W=224 --width 100"),
+        ("A fragment for a two-column paper (`--wide` for `table*`):",
+         "derive examples/two_convolutions.yaml --format latex --caption 'Two convolutions' --label tab:two"),
+    ],
+    "check": [("Three random sizes, every layer measured:", "check examples/two_convolutions.yaml")],
+    "explain": [
+        ("The second layer's parameters of the Keras example:",
+         "explain examples/keras_mnist.yaml --layer conv2d_2 --quantity params"),
+    ],
+    "prove": [("Type 2.2 never has fewer parameters than type 2.1:", "prove '25*k1*k2 + k2 >= 26*k2'")],
+    "scale": [
+        ("Two chained convolutions widened together:",
+         "scale examples/two_convolutions.yaml --symbols k1,k2 --factor alpha"),
+    ],
+    "exercise": [("The same seed gives the same exercise:", "exercise filter-depth --seed 1")],
+    "zoo": [],
+    "compare-conventions": [
+        ("What torchinfo, fvcore, ptflops and FlopCounterMode print for two convolutions:",
+         "compare-conventions examples/two_convolutions.yaml"),
+    ],
+    "diff": [("ResNet-18 against ResNet-34 at 224 × 224:", "diff zoo:resnet18 zoo:resnet34 --at H=224,W=224 --width 100")],
+    "domain": [("Five stride-2 convolutions:", "domain examples/five_strided.yaml")],
+    "solve": [
+        ("The most filters in the first layer under a parameter budget:",
+         "solve examples/two_convolutions.yaml --maximize k1 --subject-to 'params <= 10000' --at k2=64,n=28,m=28"),
+    ],
+    "memory": [("At batch 32:", "memory examples/two_convolutions.yaml --batch 32 --at k1=32,k2=64,n=28,m=28")],
+    "roofline": [
+        ("Each layer on a device of 312 TFLOP/s and 2 TB/s:",
+         "roofline examples/two_convolutions.yaml --at k1=32,k2=64,n=28,m=28 --batch 1 --peak 312T --bandwidth 2T --width 100"),
+    ],
+    "import": [],
+    "export": [],
+}
+"""Per command: a sentence and the arguments of an example, run when the page is written."""
+CLI_WRITTEN = {
+    "zoo": "symconv zoo lists the built-in networks; `zoo:resnet50` then names one wherever a SPEC is read.",
+    "import": (
+        "`symconv import model.onnx -o model.yaml` writes an ONNX file as a spec file that `symconv derive` "
+        "reads back (with the `onnx` extra)."
+    ),
+    "export": (
+        "`symconv export examples/two_convolutions.yaml --at k1=32,k2=64 -o two.onnx` writes an ONNX model "
+        "whose height and width stay symbolic (with the `onnx` extra)."
+    ),
+}
+EXAMPLE_LINES = 40
+
+
+def _example(arguments: str) -> str:
+    import contextlib
+    import shlex
+
+    with contextlib.chdir(ROOT):
+        output = cli(*shlex.split(arguments)).splitlines()
+    if len(output) > EXAMPLE_LINES:
+        output = output[: EXAMPLE_LINES - 1] + [f"... ({len(output) - EXAMPLE_LINES + 1} more lines)"]
+    return block(f"$ symconv {arguments}\n" + "\n".join(output))
+
+
 def cli_page() -> None:
     parser = build_parser()
     action = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
@@ -259,10 +324,18 @@ def cli_page() -> None:
         "",
         "Exit status: 0 success, 1 a check or claim failed, 2 bad input (a message naming "
         "the file, line and field; never a traceback). SPEC is a path, `-` for standard input, or `zoo:NAME`.",
+        "Every example below is run when this page is written; its output is what symconv printed.",
         "",
     ]
+    summary = {choice.dest: choice.help for choice in action._choices_actions}
     for name, sub in action.choices.items():
-        parts += [f"## symconv {name}", "", block(sub.format_help().rstrip()), ""]
+        parts += [f"## symconv {name}", "", f"{summary[name][0].upper()}{summary[name][1:]}.", ""]
+        if name in CLI_WRITTEN:
+            parts += [CLI_WRITTEN[name], ""]
+        for sentence, arguments in CLI_EXAMPLES.get(name, []):
+            parts += [sentence, "", _example(arguments), ""]
+        help_text = sub.format_help().rstrip().replace("\n", "\n    ")
+        parts += ['??? note "All options"', "", "    ```text", f"    {help_text}", "    ```", ""]
     write("cli.md", "\n".join(parts))
 
 
