@@ -292,6 +292,7 @@ class Network:
                     macs=tidy(layer.macs(*inputs)),
                     activations=tidy(sp.Mul(*output)),
                     receptive=fields[index],
+                    trainable=layer.trainable,
                 )
             )
         return Report(

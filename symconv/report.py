@@ -51,6 +51,10 @@ class LayerRow:
     macs: sp.Expr
     activations: sp.Expr
     receptive: Receptive | None
+    trainable: bool = True
+    """False when the layer is frozen: its parameters are non-trainable."""
+    parts: tuple[tuple[str, sp.Expr], ...] = ()
+    """``macs`` split by what computes it (the backward pass: input and weight gradients), when split."""
 
     @property
     def flops(self) -> sp.Expr:
@@ -81,6 +85,7 @@ class LayerRow:
             macs=sub(self.macs),
             activations=sub(self.activations),
             receptive=receptive,
+            parts=tuple((label, sub(value)) for label, value in self.parts),
         )
 
 
@@ -126,8 +131,27 @@ class Report:
         return tidy(sp.Add(*(r.params for r in self.rows)))
 
     @property
+    def trainable_params(self) -> sp.Expr:
+        """Parameters of the layers that learn (every layer not frozen)."""
+        return tidy(sp.Add(*(r.params for r in self.rows if r.trainable)))
+
+    @property
+    def non_trainable_params(self) -> sp.Expr:
+        """Parameters of frozen layers (``trainable: false``; ``requires_grad=False`` in PyTorch)."""
+        return tidy(sp.Add(*(r.params for r in self.rows if not r.trainable)))
+
+    @property
     def macs(self) -> sp.Expr:
         return tidy(sp.Add(*(r.macs for r in self.rows)))
+
+    @property
+    def parts(self) -> tuple[tuple[str, sp.Expr], ...]:
+        """The total of ``macs`` split as the rows split it (empty when they do not)."""
+        labels = list(dict.fromkeys(label for r in self.rows for label, _ in r.parts))
+        return tuple(
+            (label, tidy(sp.Add(*(v for r in self.rows for name, v in r.parts if name == label))))
+            for label in labels
+        )
 
     @property
     def flops(self) -> sp.Expr:
@@ -215,6 +239,7 @@ class GroupRow:
     layers: int
     activations: sp.Expr = sp.Integer(0)
     members: tuple[LayerRow, ...] = ()
+    parts: tuple[tuple[str, sp.Expr], ...] = ()
 
 
 def grouped(report: Report, depth: int | None) -> list[GroupRow]:
@@ -245,6 +270,10 @@ def grouped(report: Report, depth: int | None) -> list[GroupRow]:
                 len(rows),
                 tidy(sp.Add(*(r.activations for r in rows))),
                 tuple(rows),
+                tuple(
+                    (label, tidy(sp.Add(*(v for r in rows for name, v in r.parts if name == label))))
+                    for label in dict.fromkeys(label for r in rows for label, _ in r.parts)
+                ),
             )
         )
     return result

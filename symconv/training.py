@@ -4,11 +4,12 @@ The backward pass of a convolution or a linear layer is two products of the
 forward one's size (PyTorch's ``convolution_backward`` and the matmuls of
 ``addmm``'s derivative, as ``torch.utils.flop_counter`` counts them):
 
-* the gradient with respect to the weights, ``dL/dW`` — always, the weights
-  being learnable;
+* the gradient with respect to the weights, ``dL/dW`` — for every layer that
+  is not frozen (``trainable: false``; ``requires_grad=False`` in PyTorch);
 * the gradient with respect to the input, ``dL/dx`` — only where the input
-  itself needs a gradient, that is where some learnable layer lies upstream.
-  The first convolution of a network reading the image computes none.
+  itself needs a gradient, that is where some trainable layer lies upstream.
+  The first convolution of a network reading the image computes none, nor
+  does any layer before the first trainable one of a frozen backbone.
 
 Bias gradients are sums, not multiply-accumulates; BatchNorm, activations and
 pooling have no MACs in either direction by symconv's counting convention (the Conventions page).
@@ -50,11 +51,12 @@ class BackwardCost:
 
 
 def needs_gradient(network: Network) -> list[bool]:
-    """Per node: does its output need a gradient (is any learnable layer upstream, itself included)?"""
+    """Per node: does its output need a gradient (is any trainable layer upstream, itself included)?"""
     flags: list[bool] = []
     for node, row in zip(network.graph, network.report.rows, strict=True):
         upstream = any(flags[i] for i in node.inputs if i >= 0)
-        flags.append(upstream or bool(node.layer.weight_shapes(*row.input_shapes)))
+        learns = node.layer.trainable and bool(node.layer.weight_shapes(*row.input_shapes))
+        flags.append(upstream or learns)
     return flags
 
 
@@ -67,6 +69,10 @@ def backward(network: Network) -> tuple[BackwardCost, ...]:
             costs.append(BackwardCost(row.name, sp.Integer(0), sp.Integer(0), sp.Integer(0)))
             continue
         input_needs = any(flags[i] for i in node.inputs if i >= 0)
+        if not node.layer.trainable:  # frozen: the gradient passes through to the input, none for the weights
+            through = row.macs if input_needs else sp.Integer(0)
+            costs.append(BackwardCost(row.name, through, sp.Integer(0), sp.Integer(0)))
+            continue
         if isinstance(node.layer, SeparableConv2d):
             depthwise, pointwise = node.layer.parts(row.input_shapes[0])
             inner = depthwise.output_shape(row.input_shapes[0])
@@ -117,9 +123,16 @@ def report_for_pass(network: Network, which: str, convention: str = "exact") -> 
         weights = cost.counted_weight_gradient if convention == "flopcounter" else cost.weight_gradient
         return tidy(cost.input_gradient + weights)
 
+    def parts(row, cost: BackwardCost) -> tuple[tuple[str, sp.Expr], ...]:
+        weights = cost.counted_weight_gradient if convention == "flopcounter" else cost.weight_gradient
+        split = (("input gradient", cost.input_gradient), ("weight gradient", tidy(weights)))
+        return split if which == "backward" else (("forward", row.macs), *split)
+
     rows = tuple(
         replace(
-            row, macs=tidy(backward_macs(cost) if which == "backward" else row.macs + backward_macs(cost))
+            row,
+            macs=tidy(backward_macs(cost) if which == "backward" else row.macs + backward_macs(cost)),
+            parts=parts(row, cost),
         )
         for row, cost in zip(report.rows, costs, strict=True)
     )

@@ -103,3 +103,63 @@ def test_cli_pass(capsys):
     out = capsys.readouterr().out
     # by hand: forward 1,948,320; backward: conv1 weights only (243,360), conv2 and linear both gradients
     assert '"macs": ' + str(1_948_320 + 243_360 + 2 * 1_658_880 + 2 * 46_080) in out
+
+
+def test_a_frozen_backbone_counts_as_flop_counter_does():
+    """Fine-tuning ResNet-18's last stage: parameters split, and no gradient for the frozen weights."""
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from torchvision_loader import load_torchvision
+
+    torchvision = load_torchvision()
+    if torchvision is None:
+        pytest.skip("torchvision is not installed")
+    from symconv import from_torch
+
+    model = torchvision.models.resnet18(weights=None)
+    for name, p in model.named_parameters():
+        if not name.startswith(("layer4", "fc")):
+            p.requires_grad_(False)
+    net = from_torch(model, (3, "H", "W"))
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    assert net.report.trainable_params == trainable
+    assert net.report.non_trainable_params == sum(p.numel() for p in model.parameters()) - trainable
+    for size in ((224, 224), (193, 257)):
+        x = torch.randn(1, 3, *size)
+        with FlopCounterMode(display=False) as forward:
+            model(x)
+        with FlopCounterMode(display=False) as both:
+            model(x).sum().backward()
+        backward_macs = (both.get_total_flops() - forward.get_total_flops()) // 2
+        values = dict(zip(("H", "W"), size, strict=True))
+        report = report_for_pass(net, "backward", "flopcounter").at(values)
+        assert report.macs == backward_macs
+        parts = dict(report.parts)
+        assert parts["input gradient"] + parts["weight gradient"] == backward_macs
+
+
+def test_trainable_false_in_a_spec_file_freezes_the_layer(tmp_path, capsys):
+    from symconv.spec import dumps, loads
+
+    text = """
+input: [1, n, n]
+layers:
+  - conv2d: {out_channels: 8, kernel_size: 3, trainable: false}
+  - conv2d: {out_channels: 4, kernel_size: 3}
+"""
+    net = loads(text)
+    # by hand: 8*9 + 8 = 80 frozen; 4*8*9 + 4 = 292 trainable
+    assert (net.report.non_trainable_params, net.report.trainable_params) == (80, 292)
+    assert loads(dumps(net)).report.non_trainable_params == 80  # written back as trainable: false
+    costs = backward(net)
+    # the frozen first layer computes no gradient at all (its input is the image);
+    # the second computes both: (n-4)^2 * 4*8*9 each
+    assert [c.input_gradient for c in costs][0] == 0 and costs[0].weight_gradient == 0
+    spec = tmp_path / "frozen.yaml"
+    spec.write_text(text)
+    assert main(["derive", str(spec), "--pass", "backward", "--at", "n=10"]) == 0
+    out = capsys.readouterr().out
+    assert "trainable 292, non-trainable 80 (frozen: conv2d_1)" in out.replace("\n        ", " ")
+    assert "input gradients (dL/dx): 0" in out and "weight gradients (dL/dW): 10,368" in out  # 36*288

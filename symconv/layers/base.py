@@ -114,6 +114,9 @@ class Layer:
     kind: ClassVar[str] = "layer"
     arity: ClassVar[int] = 1
     name: str | None = field(default=None, kw_only=True)
+    trainable: bool = field(default=True, kw_only=True, metadata={"kind": "flag"})
+    """False for a frozen layer (PyTorch's ``requires_grad=False``, Keras's ``trainable=False``): its
+    parameters are counted as non-trainable, and the backward pass computes no gradient for them."""
     where: Where | None = field(default=None, kw_only=True, compare=False, repr=False)
 
     def __post_init__(self) -> None:

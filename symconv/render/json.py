@@ -36,12 +36,17 @@ def report_data(report: Report) -> dict[str, Any]:
                 "activations": value(row.activations),
                 "receptive_field": value(row.receptive_field),
                 "jump": value(row.jump),
+                **({"trainable": False} if not row.trainable else {}),
+                **({"macs_parts": {label: value(v) for label, v in row.parts}} if row.parts else {}),
             }
             for row in report.rows
         ],
         "output_shape": value(report.output_shape),
         "params": value(report.params),
+        "trainable_params": value(report.trainable_params),
+        "non_trainable_params": value(report.non_trainable_params),
         "macs": value(report.macs),
+        **({"macs_parts": {label: value(v) for label, v in report.parts}} if report.parts else {}),
         "flops": value(report.flops),
         "cost": report.cost,
         "activations": value(report.activations),

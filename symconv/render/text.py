@@ -106,6 +106,30 @@ def table(
     return "\n".join([*lines(header), rule, *(line for r in rows for line in lines(r))])
 
 
+PART_HEADINGS = {"forward": "forward MACs", "input gradient": "input grad", "weight gradient": "weight grad"}
+"""Column headings of a split MACs column (``--pass backward`` or ``training``)."""
+PART_TOTALS = {
+    "forward": "forward pass",
+    "input gradient": "input gradients (dL/dx)",
+    "weight gradient": "weight gradients (dL/dW)",
+}
+
+
+def _frozen(report: Report) -> str:
+    """The frozen layers: a whole stage by its name (``layer1``), otherwise each layer."""
+    stages: dict[str, list] = {}
+    for row in report.rows:
+        if row.params != 0:
+            stages.setdefault(row.name.split(".")[0], []).append(row)
+    names = []
+    for stage, rows in stages.items():
+        if all(not r.trainable for r in rows):
+            names.append(stage)
+        else:
+            names += [r.name for r in rows if not r.trainable]
+    return ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+
+
 def units(value: sp.Expr) -> str:
     """``25,557,032 (25.6 M)``: exact, then in units for a reader."""
     value = sp.sympify(value)
@@ -132,13 +156,18 @@ def render_report(report: Report, width: int | None = None, depth: int | None = 
     """The derive table; within ``width`` columns if given, one row per group of ``depth`` name parts."""
     short = abbreviations(report)
     groups = grouped(report, depth)
+    split = [label for label, _ in report.parts]
     rows = [
         [
             group.name,
             group.kind,
             cell(shorten(group.output_shape, short)),
             cell(shorten(group.params, short)),
-            cell(shorten(group.macs, short)),
+            *(
+                [cell(shorten(dict(group.parts).get(label, 0), short)) for label in split]
+                if split
+                else [cell(shorten(group.macs, short))]
+            ),
             cell(group.receptive_field),
         ]
         for group in groups
@@ -154,12 +183,21 @@ def render_report(report: Report, width: int | None = None, depth: int | None = 
         "type" if depth is None else "layers",
         "output shape",
         "params",
-        report.cost,
+        *([PART_HEADINGS[label] for label in split] if split else [report.cost]),
         "RF",
     ]
-    parts.append(table(header, rows, width, keep=(1, 5)))
+    parts.append(table(header, rows, width, keep=(1, len(header) - 1)))
     parts += labelled("output shape: ", cell(report.output_shape), width)
-    parts += labelled("params: ", units(shorten(report.params, short)), width)
+    if report.non_trainable_params == 0:
+        parts += labelled("params: ", units(shorten(report.params, short)) + ", all trainable", width)
+    else:
+        parts += labelled("params: ", units(shorten(report.params, short)), width)
+        parts += labelled(
+            "        ",
+            f"trainable {units(report.trainable_params)}, non-trainable {units(report.non_trainable_params)}"
+            f" (frozen: {_frozen(report)})",
+            width,
+        )
     if report.unused:
         modules = ", ".join(module for module, _ in report.unused)
         parts += labelled(
@@ -174,6 +212,8 @@ def render_report(report: Report, width: int | None = None, depth: int | None = 
         )
     else:
         parts += labelled(f"{report.cost + ':':<7} ", units(shorten(report.macs, short)), width)
+        for label, value in report.parts:
+            parts += labelled(f"  {PART_TOTALS[label]}: ", units(shorten(value, short)), width)
         parts += labelled("FLOPs:  ", f"{units(shorten(report.flops, short))}  (2 x {report.cost})", width)
     if short:
         parts.append("where:")

@@ -14,6 +14,8 @@ network at concrete values.
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 from collections.abc import Sequence
 from functools import cache
@@ -99,6 +101,23 @@ def _partial(tracer: Tracer, input_shape: tuple) -> str:
     )
 
 
+def _frozen(module, graph: list) -> list:
+    """Mark the nodes of modules whose own parameters all have ``requires_grad=False`` as not trainable."""
+    frozen = set()
+    for path, sub in module.named_modules():
+        own = list(sub.parameters(recurse=False))
+        if own and not any(p.requires_grad for p in own):
+            frozen.add(path)
+    if not frozen:
+        return graph
+    return [
+        dataclasses.replace(node, layer=dataclasses.replace(node.layer, trainable=False))
+        if node.name in frozen or node.shares in frozen
+        else node
+        for node in graph
+    ]
+
+
 def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None = None) -> Network:
     """Trace ``module`` (in eval mode) into a network whose input is ``input_shape`` (channels first, no batch).
 
@@ -177,7 +196,7 @@ def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None =
         output = output[0]
     if not isinstance(output, TensorValue) or output.index < 0:
         raise SpecError(f"the module's output is {describe(output)}, not a tensor computed from its input")
-    graph = reachable(tracer.nodes, output.index)
+    graph = _frozen(module, reachable(tracer.nodes, output.index))
     return Network(
         shape,
         graph=graph,
