@@ -83,3 +83,30 @@ def test_cli_explain_formats(capsys):
     assert main(["explain", str(EXAMPLES / "two_convolutions.yaml"), "--format", "markdown"]) == 0
     out = capsys.readouterr().out
     assert r"\begin{aligned}" in out and "k_{1}" in out
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        ("conv2d", (8, 11, 13)),
+        ("grouped", (8, 11, 13)),
+        ("conv3d", (4, 5, 6, 7)),
+    ],
+)
+def test_written_general_formulas_are_the_formulas_derived(layer, shape):
+    """The textbook order of a convolution's general formula is display only: it equals the formula used."""
+    import sympy as sp
+
+    from symconv import layers as L
+    from symconv.explain.templates import templates
+
+    made = {
+        "conv2d": L.Conv2d(6, 3, bias=True),
+        "grouped": L.Conv2d(6, 3, groups=2, bias=False),
+        "conv3d": L.Conv3d(2, (1, 3, 3)),
+    }[layer]
+    for quantity in ("params", "macs"):
+        for template in templates(made, (shape,), quantity):
+            names = {s.name: s for s in template.general.free_symbols}
+            written = sp.sympify(template.written[0], locals=names)
+            assert sp.simplify(written - template.general) == 0, (quantity, template.written)

@@ -12,6 +12,7 @@ from functools import singledispatch
 import sympy as sp
 
 from symconv.errors import SpecError
+from symconv.notation import to_latex, to_text
 from symconv.explain.steps import (
     AXES,
     DUMOULIN,
@@ -99,6 +100,19 @@ def _axis_templates(
     return found
 
 
+def written_product(*factors: sp.Expr, plus: sp.Expr | None = None) -> tuple[str, str]:
+    """A product in the order a textbook writes it (``C_out H_out W_out (C_in/g) K_H K_W``), as text and LaTeX."""
+
+    def text(f: sp.Expr) -> str:
+        shown = to_text(f)
+        return f"({shown})" if f.is_Mul and any(e.is_negative for _, e in (b.as_base_exp() for b in f.args)) else shown
+
+    written = ("*".join(map(text, factors)), " ".join(map(to_latex, factors)))
+    if plus is None:
+        return written
+    return (f"{written[0]} + {to_text(plus)}", f"{written[1]} + {to_latex(plus)}")
+
+
 @singledispatch
 def templates(layer: Layer, inputs: tuple, quantity: str) -> list[Template]:
     raise SpecError(f"no derivation is written for {layer.kind} ({quantity})")
@@ -130,6 +144,7 @@ def _(layer: ConvNd, inputs, quantity):
                 {C_out: layer.out_channels, C_in: x[0], g: layer.groups, **kernel},
                 rule,
                 TORCH_CONV,
+                written_product(C_out, C_in / g, *taps.args or (taps,), plus=C_out if layer.bias else None),
             )
         ]
     out = layer.output_shape(x)
@@ -143,6 +158,7 @@ def _(layer: ConvNd, inputs, quantity):
             {C_out: layer.out_channels, C_in: x[0], g: layer.groups, **kernel, **positions_binding},
             "every output element is a dot product over (C_in/g) x kernel taps",
             TORCH_CONV,
+            written_product(C_out, *positions.args or (positions,), C_in / g, *taps.args or (taps,)),
         )
     ]
 
