@@ -5,9 +5,11 @@
 For each model (``weights=None``, eval mode) it times symconv's
 ``from_torch(model, (3, "H", "W"))`` followed by the closed-form totals
 (params and MACs), and one PyTorch forward pass at 224 x 224 under
-``FlopCounterMode`` (which answers for that one size). It prints the ratio
-symconv / PyTorch per model (below 1: symconv answers for every size in less
-time than PyTorch counts one), the median, and the models above 1.
+``FlopCounterMode`` (which answers for that one size). Each is timed three times and the median
+kept; before every symconv run the caches of sympy and symconv are emptied, so
+each derivation starts cold. It prints the ratio symconv / PyTorch per model
+(below 1: symconv answers for every size in less time than PyTorch counts one),
+the median, and the models above 1.
 """
 
 from __future__ import annotations
@@ -27,10 +29,29 @@ from symconv import from_torch  # noqa: E402
 from torchvision_loader import load_torchvision  # noqa: E402
 
 
-def seconds(function) -> float:
-    start = time.perf_counter()
-    function()
-    return time.perf_counter() - start
+RUNS = 3
+
+
+def seconds(function, before=lambda: None) -> float:
+    """The median of three timings of ``function``, ``before`` run (untimed) ahead of each."""
+    times = []
+    for _ in range(RUNS):
+        before()
+        start = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def cold() -> None:
+    """Empty sympy's cache and symconv's memoised size rules."""
+    from sympy.core.cache import clear_cache
+
+    from symconv import sizes
+
+    clear_cache()
+    for rule in (sizes.split_floor, sizes.floor_divide, sizes.is_true, sizes.at_least):
+        rule.cache_clear()
 
 
 def derive(model) -> None:
@@ -53,7 +74,7 @@ def main(names: list[str]) -> int:
     for name in names:
         model = torchvision.models.get_model(name, weights=None).eval()
         try:
-            ours = seconds(lambda model=model: derive(model))
+            ours = seconds(lambda model=model: derive(model), cold)
         except Exception as error:  # a model symconv refuses is reported, not timed
             print(f"{name:24} refused: {str(error).splitlines()[0][:80]}")
             continue

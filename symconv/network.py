@@ -7,8 +7,9 @@ separate engines: :func:`build_graph` turns them into nodes with inputs, and
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from functools import cached_property
 
 import sympy as sp
@@ -82,6 +83,9 @@ class Node:
     layer: Layer
     inputs: tuple[int, ...]
     shares: str | None = None
+    derived: Any = field(default=None, compare=False, repr=False)
+    """What an importer already derived, ``(input shapes, output shape, undecided requirements)``: the
+    report reuses it when the input shapes are the same, instead of deriving the node twice."""
 
 
 @dataclass(frozen=True)
@@ -188,11 +192,22 @@ def _checked_graph(nodes: Sequence[Node]) -> tuple[Node, ...]:
     return tuple(nodes)
 
 
-def _admit(assumption: Assumption, failure: str, assumptions: list[Assumption]) -> None:
+def _undecided_requirements(layer: Layer, inputs: tuple[Shape, ...]):
+    """The layer's conditions that sympy does not decide true, arguments first (yielded lazily, so that an
+    argument refused, such as ``groups: 0``, stops the walk before a rule divides by it)."""
+    for requirement in layer.argument_requirements():
+        if is_true(requirement.condition) is not True:
+            yield requirement
+    for requirement in layer.requirements(*inputs):
+        if is_true(requirement.condition) is not True:  # most hold for every size: their messages are not written
+            yield requirement
+
+
+def _admit(assumption: Assumption, failure: str | Callable[[], str], assumptions: list[Assumption]) -> None:
     """Refuse a condition that fails for every value; keep one that holds only for some, once."""
     decided = is_true(assumption.condition)
     if decided is False:
-        raise ShapeError(failure, assumption.where)
+        raise ShapeError(failure if isinstance(failure, str) else failure(), assumption.where)
     if decided is None and all(a.condition != assumption.condition for a in assumptions):
         assumptions.append(assumption)
 
@@ -268,18 +283,24 @@ class Network:
         for index, node in enumerate(self.graph):
             layer = node.layer
             inputs = tuple(shapes[i] for i in node.inputs)
+            known = node.derived is not None and node.derived[0] == inputs
             # the arguments are admitted before the requirements that compute with them (groups >= 1 before
             # channels divisible by groups)
-            for requirements, arguments in ((layer.argument_requirements, ()), (layer.requirements, inputs)):
-                for requirement in requirements(*arguments):
-                    if is_true(requirement.condition) is True:
-                        continue  # most conditions hold for every size; their messages are not written
-                    where = _located(layer, requirement.field)
-                    assumption = Assumption(
-                        requirement.condition, f"{node.name}: {requirement.message}", where
-                    )
-                    _admit(assumption, f"{node.name} ({layer.kind}): {requirement.message}", assumptions)
-            output = tuple(tidy(d) for d in layer.output_shape(*inputs))
+            if known:
+                undecided = node.derived[2]
+            else:  # the arguments are admitted before the rules that compute with them run
+                undecided = _undecided_requirements(layer, inputs)
+            for requirement in undecided:
+                where = _located(layer, requirement.field)
+                assumption = Assumption(
+                    requirement.condition, lambda r=requirement, n=node.name: f"{n}: {r.message}", where
+                )
+                _admit(
+                    assumption,
+                    lambda r=requirement, n=node.name, k=layer.kind: f"{n} ({k}): {r.message}",
+                    assumptions,
+                )
+            output = node.derived[1] if known else tuple(tidy(d) for d in layer.output_shape(*inputs))
             shapes[index] = output
             fields[index] = layer.receptive(*(fields[i] for i in node.inputs))
             rows.append(

@@ -8,6 +8,7 @@ those values, so a layer that is impossible there is refused by name.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from collections.abc import Callable
 from typing import Any
 
 import sympy as sp
@@ -32,8 +33,13 @@ class Assumption:
     """A condition the network needs that sympy could not decide for all values."""
 
     condition: sp.Basic
-    message: str
+    describe: str | Callable[[], str]
+    """The reason, or a function writing it: most conditions of a deep network are never shown."""
     where: Where | None = None
+
+    @property
+    def message(self) -> str:
+        return self.describe if isinstance(self.describe, str) else self.describe()
 
     def __str__(self) -> str:
         return str(self.condition)

@@ -440,12 +440,50 @@ def split_floor(size: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr] | No
     others = [f for f in factors if not isinstance(f, sp.floor)]
     if len(floors) != 1 or any(f.has(sp.floor, sp.ceiling) for f in others):
         return None
-    numerator, denominator = sp.fraction(sp.together(floors[0].args[0]))
+    numerator, denominator = _over_one_denominator(floors[0].args[0])
     if not denominator.is_positive or not denominator.is_integer:
         return None
     if numerator.has(sp.floor, sp.ceiling):
         return None
     return sp.expand(numerator), denominator, coeff * sp.Mul(*others), rest
+
+
+def _polynomial_terms(arg: sp.Expr) -> list[tuple[sp.Rational, sp.Expr]] | None:
+    """``arg`` as (rational coefficient, monomial in positive integer symbols) terms; None otherwise."""
+    terms = []
+    for term in sp.Add.make_args(arg):
+        coefficient, monomial = term.as_coeff_Mul()
+        if not coefficient.is_Rational:
+            return None
+        for factor in sp.Mul.make_args(monomial):
+            base, exponent = factor.as_base_exp()
+            if monomial is not sp.S.One and not (
+                base.is_Symbol and base.is_integer and base.is_positive and exponent.is_Integer and exponent > 0
+            ):
+                return None
+        terms.append((coefficient, monomial))
+    return terms
+
+
+def exact_floor(arg: sp.Expr) -> sp.Expr:
+    """``floor(arg)`` as sympy writes it, without its costly evaluation for a polynomial argument.
+
+    For a polynomial with rational coefficients in positive integer symbols,
+    sympy's ``floor`` moves the terms with integer coefficients out
+    (``floor(n/2 + 1) = floor(n/2) + 1``) and keeps the rest under the floor;
+    its other attempts (bounding the argument between two integers) cannot
+    succeed when a symbol is unbounded. This does the same directly, so a deep
+    network's sizes cost a dictionary lookup each instead of an assumptions
+    query. Any other argument goes to ``sympy.floor``.
+    """
+    terms = _polynomial_terms(arg)
+    if terms is None:
+        return sp.floor(arg)
+    whole = [c * m for c, m in terms if c.is_Integer]
+    fractional = [(c, m) for c, m in terms if not c.is_Integer]
+    if not any(m is not sp.S.One for _, m in fractional):
+        return sp.Add(*whole, sp.floor(sp.Add(*(c * m for c, m in fractional))))
+    return sp.Add(*whole, sp.floor(sp.Add(*(c * m for c, m in fractional)), evaluate=False))
 
 
 @lru_cache(maxsize=65536)  # pure, and met again for every layer of a wide graph
@@ -466,8 +504,8 @@ def floor_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
         if coefficient == 1 or modulus == 1:
             numerator = sp.expand(coefficient * numerator)
             total = sp.expand(numerator + modulus * (rest + offset))
-            return sp.floor(total / (modulus * divisor))
-    return sp.floor((size + offset) / divisor)
+            return exact_floor(total / (modulus * divisor))
+    return exact_floor((size + offset) / divisor)
 
 
 def ceil_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
@@ -475,7 +513,51 @@ def ceil_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
     return floor_divide(size, offset + divisor - 1, divisor)
 
 
-@lru_cache(maxsize=65536)  # pure, and met again for every layer of a wide graph
+def _over_one_denominator(arg: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """``(N, M)`` with ``arg = N/M``: directly for a polynomial with rational coefficients, else by ``together``."""
+    terms = _polynomial_terms(arg)
+    if terms is None:
+        return sp.fraction(sp.together(arg))
+    denominator = math.lcm(*(int(c.q) for c, _ in terms))
+    return sp.Add(*(c * denominator * m for c, m in terms)), sp.Integer(denominator)
+
+
+def _sign_bounds(terms: list[tuple[sp.Rational, sp.Expr]]) -> tuple[bool, bool]:
+    """(always >= its value at 1, always <= it): every monomial of positive integer symbols is at least 1."""
+    symbolic = [c for c, m in terms if m is not sp.S.One]
+    return all(c >= 0 for c in symbolic), all(c <= 0 for c in symbolic)
+
+
+def _decide_polynomial(difference: sp.Expr, kind: type) -> bool | None:
+    """The sign of a polynomial in positive integer symbols, from its coefficients alone (None: not so decided).
+
+    Where every non-constant coefficient is non-negative, the polynomial is
+    smallest with every symbol 1, and where every one is non-positive, largest
+    there: its value at 1 then bounds it for all positive integers.
+    """
+    terms = _polynomial_terms(difference)
+    if terms is None:
+        return None
+    at_one = sum((c for c, _ in terms), sp.Integer(0))
+    rising, falling = _sign_bounds(terms)
+    low = at_one if rising else None  # the polynomial is >= low everywhere
+    high = at_one if falling else None  # and <= high everywhere
+    if kind is sp.GreaterThan:
+        return True if low is not None and low >= 0 else False if high is not None and high < 0 else None
+    if kind is sp.StrictGreaterThan:
+        return True if low is not None and low > 0 else False if high is not None and high <= 0 else None
+    if kind is sp.LessThan:
+        return True if high is not None and high <= 0 else False if low is not None and low > 0 else None
+    if kind is sp.StrictLessThan:
+        return True if high is not None and high < 0 else False if low is not None and low >= 0 else None
+    if kind in (sp.Equality, sp.Unequality):
+        if difference == 0:
+            return kind is sp.Equality
+        never_zero = (low is not None and low > 0) or (high is not None and high < 0)
+        return (kind is sp.Unequality) if never_zero else None
+    return None
+
+
 @lru_cache(maxsize=65536)  # pure, and asked again for every layer that meets the same sizes
 def is_true(condition: sp.Basic) -> bool | None:
     """Decide a condition with sympy's assumptions: True, False, or None (undecided)."""
@@ -486,6 +568,9 @@ def is_true(condition: sp.Basic) -> bool | None:
     if isinstance(condition, sp.Rel):
         difference = sp.expand(condition.lhs - condition.rhs)
         kind = type(condition)
+        decided = _decide_polynomial(difference, kind)
+        if decided is not None:
+            return decided
         if kind is sp.GreaterThan:
             return difference.is_nonnegative
         if kind is sp.StrictGreaterThan:
@@ -512,5 +597,5 @@ def at_least(size: sp.Expr, bound: sp.Expr) -> sp.Basic:
     if parts is not None:
         numerator, modulus, coefficient, rest = parts
         if coefficient == 1 and (bound - rest).is_integer:
-            return sp.Ge(numerator, sp.expand(modulus * (bound - rest)))
-    return sp.Ge(size, bound)
+            return sp.Ge(numerator, sp.expand(modulus * (bound - rest)), evaluate=False)
+    return sp.Ge(size, bound, evaluate=False)  # decided by is_true, once

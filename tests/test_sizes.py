@@ -156,3 +156,34 @@ def test_at_least_removes_the_floor():
     assert is_true(at_least(size, 1)) is True
     assert is_true(at_least(size, 3)) is None  # needs n >= 9
     assert at_least(size, 3) == sp.Ge(n - 1, 8)
+
+
+_H, _W = sp.Symbol("H", integer=True, positive=True), sp.Symbol("W", integer=True, positive=True)
+_polynomials = st.lists(
+    st.tuples(
+        st.fractions(min_value=-20, max_value=20, max_denominator=9),
+        st.sampled_from([sp.Integer(1), _H, _W, _H * _W, _H**2]),
+    ),
+    min_size=1,
+    max_size=4,
+).map(lambda terms: sp.Add(*(sp.Rational(c.numerator, c.denominator) * m for c, m in terms)))
+
+
+@given(_polynomials)
+def test_exact_floor_is_what_sympy_writes(polynomial):
+    from symconv.sizes import exact_floor
+
+    assert exact_floor(polynomial) == sp.floor(polynomial)  # the same expression, term for term
+
+
+@given(_polynomials, st.sampled_from([sp.Ge, sp.Gt, sp.Le, sp.Lt, sp.Eq, sp.Ne]))
+def test_is_true_agrees_with_every_positive_integer_it_is_tried_at(polynomial, relation):
+    """A verdict of True or False holds at every point of a 12 x 12 grid of positive integers (brute force)."""
+    from symconv.sizes import is_true
+
+    verdict = is_true(relation(polynomial, 0, evaluate=False))
+    if verdict is None:
+        return
+    for h in range(1, 13):
+        for w in range(1, 13):
+            assert bool(relation(polynomial.xreplace({_H: h, _W: w}), 0)) is verdict

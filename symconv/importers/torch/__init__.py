@@ -59,7 +59,7 @@ def _trace(module: Any, stack_traces: bool = False) -> Any:
         raise SpecError(
             f"torch.fx cannot trace {type(module).__name__}: {first} (Python control flow reads a traced value)"
         ) from None
-    return torch.fx.GraphModule(module, graph)
+    return graph  # the nodes are read directly: no GraphModule (its code generation) is needed
 
 
 def _model_line(module: Any, node: Any) -> str:
@@ -70,7 +70,7 @@ def _model_line(module: Any, node: Any) -> str:
         traced = _trace(module, stack_traces=True)
     finally:
         module.train(training)
-    same = [other for other in traced.graph.nodes if other.name == node.name]
+    same = [other for other in traced.nodes if other.name == node.name]
     frames = re.findall(r'File "([^"]+)", line (\d+)', (same[0].stack_trace if same else "") or "")
     model = [(file, line) for file, line in frames if "/torch/" not in file]
     return f" at {model[-1][0]}:{model[-1][1]}" if model else ""
@@ -139,12 +139,12 @@ def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None =
     finally:
         module.train(training)
     rules = registry()
-    modules = dict(traced.named_modules())
+    modules = dict(module.named_modules())
     tracer = Tracer(module)
     values: dict[Any, Any] = {}
     output: Any = None
     inputs_seen = 0
-    for node in traced.graph.nodes:
+    for node in traced.nodes:
         label = f"{node.op} {getattr(node.target, '__name__', node.target)}"
         try:
             if node.op == "placeholder":
@@ -159,7 +159,7 @@ def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None =
             args = torch.fx.node.map_arg(node.args, lambda n: values[n])
             kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: values[n])
             if node.op == "get_attr":
-                held = _held(traced, node.target)
+                held = _held(module, node.target)
                 values[node] = DataValue(node.target, held) if isinstance(held, torch.Tensor) else held
                 continue
             if node.op == "call_module":

@@ -110,15 +110,20 @@ class Tracer:
             for tensor in learnable:
                 self.owners[id(tensor)] = node_name
         self.reads[node_name] = [id(t) for t in learnable]
-        shapes = [v.shape for v in inputs]
+        shapes = tuple(v.shape for v in inputs)
+        undecided = []
         try:
             for requirement in (*layer.argument_requirements(), *layer.requirements(*shapes)):
-                if is_true(requirement.condition) is False:
+                verdict = is_true(requirement.condition)
+                if verdict is False:
                     raise ShapeError(f"{node_name} ({layer.kind}): {requirement.message}")
+                if verdict is None:
+                    undecided.append(requirement)
             shape = tuple(tidy(d) for d in layer.output_shape(*shapes))
         except SymconvError as error:
             raise SpecError(f"{node_name} ({layer.kind}): {error.message}") from None
-        self.nodes.append(Node(node_name, layer, tuple(v.index for v in inputs), shares))
+        derived = (shapes, shape, tuple(undecided))
+        self.nodes.append(Node(node_name, layer, tuple(v.index for v in inputs), shares, derived))
         return TensorValue(
             len(self.nodes) - 1, shape, constant=bool(inputs) and all(v.constant for v in inputs)
         )
@@ -216,5 +221,5 @@ def reachable(nodes: list[Node], output: int) -> list[Node]:
                 shares = moved[shares]
             else:
                 moved[shares], shares = node.name, None
-        result.append(Node(node.name, node.layer, tuple(new_index[i] for i in node.inputs), shares))
+        result.append(Node(node.name, node.layer, tuple(new_index[i] for i in node.inputs), shares, node.derived))
     return result
