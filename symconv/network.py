@@ -203,13 +203,15 @@ def _undecided_requirements(layer: Layer, inputs: tuple[Shape, ...]):
             yield requirement
 
 
-def _admit(assumption: Assumption, failure: str | Callable[[], str], assumptions: list[Assumption]) -> None:
+def _admit(
+    assumption: Assumption, failure: str | Callable[[], str], assumptions: dict[sp.Basic, Assumption]
+) -> None:
     """Refuse a condition that fails for every value; keep one that holds only for some, once."""
     decided = is_true(assumption.condition)
     if decided is False:
         raise ShapeError(failure if isinstance(failure, str) else failure(), assumption.where)
-    if decided is None and all(a.condition != assumption.condition for a in assumptions):
-        assumptions.append(assumption)
+    if decided is None:
+        assumptions.setdefault(assumption.condition, assumption)
 
 
 def _located(layer: Layer, field_name: str) -> Where | None:
@@ -271,7 +273,7 @@ class Network:
         ones = tuple(sp.Integer(1) for _ in self.input_shape[1:])
         fields: dict[int, Receptive | None] = {-1: Receptive(ones, ones) if ones else None}
         rows: list[LayerRow] = []
-        assumptions: list[Assumption] = []
+        assumptions: dict[sp.Basic, Assumption] = {}  # by condition: each kept once
         for guard in self.guards:
             _admit(guard, guard.message, assumptions)
         for axis, size in enumerate(self.input_shape):
@@ -320,7 +322,7 @@ class Network:
             name=self.name,
             input_shape=self.input_shape,
             rows=tuple(rows),
-            assumptions=tuple(assumptions),
+            assumptions=tuple(assumptions.values()),
             legend=tuple(self.legend.items()),
             unused=tuple((u.module, u.count) for u in self.unused),
         )

@@ -529,7 +529,9 @@ def _sign_bounds(terms: list[tuple[sp.Rational, sp.Expr]]) -> tuple[bool, bool]:
 
 
 def _decide_polynomial(difference: sp.Expr, kind: type) -> bool | None:
-    """The sign of a polynomial in positive integer symbols, from its coefficients alone (None: not so decided).
+    """The sign of a polynomial in positive integer symbols, from its coefficients alone.
+
+    None: not so decided (sympy may be asked); ``UNDECIDED``: no verdict holds for every value.
 
     Where every non-constant coefficient is non-negative, the polynomial is
     smallest with every symbol 1, and where every one is non-positive, largest
@@ -538,6 +540,17 @@ def _decide_polynomial(difference: sp.Expr, kind: type) -> bool | None:
     terms = _polynomial_terms(difference)
     if terms is None:
         return None
+    verdict = _coefficient_verdict(terms, difference, kind)
+    if verdict is None and all(m is sp.S.One or m.is_Symbol for _, m in terms):
+        return UNDECIDED  # linear: its coefficients say all there is (it takes both signs, or both verdicts)
+    return verdict
+
+
+UNDECIDED = "undecided"
+"""A verdict of :func:`_decide_polynomial`: no answer holds for every value, and sympy need not be asked."""
+
+
+def _coefficient_verdict(terms, difference: sp.Expr, kind: type) -> bool | None:
     at_one = sum((c for c, _ in terms), sp.Integer(0))
     rising, falling = _sign_bounds(terms)
     low = at_one if rising else None  # the polynomial is >= low everywhere
@@ -569,6 +582,8 @@ def is_true(condition: sp.Basic) -> bool | None:
         difference = sp.expand(condition.lhs - condition.rhs)
         kind = type(condition)
         decided = _decide_polynomial(difference, kind)
+        if decided is UNDECIDED:
+            return None
         if decided is not None:
             return decided
         if kind is sp.GreaterThan:

@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from symconv.errors import ShapeError, SpecError, Where
-from symconv.sizes import parse_size
+from symconv.sizes import at_least, parse_size
 
 Shape = tuple[sp.Expr, ...]
 ZERO = sp.Integer(0)
@@ -178,7 +178,7 @@ class Layer:
                 continue  # a plain number that meets its minimum: nothing to decide
             found.append(
                 Requirement(
-                    sp.Ge(value, minimums[name]),
+                    at_least(value, sp.Integer(minimums[name])),  # a floor's size as the condition on its numerator
                     lambda name=name, value=value: f"{name} is {value}; it must be at least {minimums[name]}",
                     name,
                 )

@@ -25,8 +25,16 @@ def merge_receptive(fields: tuple[Receptive | None, ...]) -> Receptive | None:
     for other in fields[1:]:
         if any(sp.expand(a - b) != 0 for a, b in zip(jumps, other.jump, strict=True)):
             return None
-    sizes = tuple(sp.Max(*column) for column in zip(*(f.size for f in fields), strict=True))
+    sizes = tuple(_largest(column) for column in zip(*(f.size for f in fields), strict=True))
     return Receptive(sizes, jumps)
+
+
+def _largest(values: tuple[sp.Expr, ...]) -> sp.Expr:
+    """``Max`` of the values; numbers compared directly (a dense block concatenates dozens of them)."""
+    values = tuple(dict.fromkeys(sp.sympify(v) for v in values))
+    if all(v.is_Integer for v in values):
+        return max(values)
+    return sp.Max(*values)
 
 
 def _same_rank(layer: Layer, inputs: tuple[Shape, ...]) -> None:
