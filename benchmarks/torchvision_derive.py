@@ -28,7 +28,6 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 from symconv import from_torch  # noqa: E402
 from torchvision_loader import load_torchvision  # noqa: E402
 
-
 RUNS = 3
 
 

@@ -16,13 +16,44 @@ import re
 from pathlib import Path
 
 SYMBOLS = {
-    r"\lfloor": "⌊", r"\rfloor": "⌋", r"\lceil": "⌈", r"\rceil": "⌉",
-    r"\times": " × ", r"\cdot": " · ", r"\geq": " ≥ ", r"\ge": " ≥ ", r"\leq": " ≤ ", r"\le": " ≤ ",
-    r"\neq": " ≠ ", r"\to": " → ", r"\wedge": " ∧ ", r"\ldots": "…", r"\prod": "∏", r"\sum": "∑",
-    r"\top": "ᵀ", r"\bmod": " mod ", r"\max": "max", r"\min": "min", r"\infty": "∞", r"\approx": " ≈ ",
-    r"\alpha": "α", r"\beta": "β", r"\gamma": "γ", r"\delta": "δ", r"\lambda": "λ", r"\sigma": "σ",
-    r"\quad": " ", r"\qquad": " ", r"\,": " ", r"\:": " ", r"\;": " ", r"\ ": " ", r"\\": "; ",
-    r"\left": "", r"\right": "", r"&": "",
+    r"\lfloor": "⌊",
+    r"\rfloor": "⌋",
+    r"\lceil": "⌈",
+    r"\rceil": "⌉",
+    r"\times": " × ",
+    r"\cdot": " · ",
+    r"\geq": " ≥ ",
+    r"\ge": " ≥ ",
+    r"\leq": " ≤ ",
+    r"\le": " ≤ ",
+    r"\neq": " ≠ ",
+    r"\to": " → ",
+    r"\wedge": " ∧ ",
+    r"\ldots": "…",
+    r"\prod": "∏",
+    r"\sum": "∑",
+    r"\top": "ᵀ",
+    r"\bmod": " mod ",
+    r"\max": "max",
+    r"\min": "min",
+    r"\infty": "∞",
+    r"\approx": " ≈ ",
+    r"\alpha": "α",
+    r"\beta": "β",
+    r"\gamma": "γ",
+    r"\delta": "δ",
+    r"\lambda": "λ",
+    r"\sigma": "σ",
+    r"\quad": " ",
+    r"\qquad": " ",
+    r"\,": " ",
+    r"\:": " ",
+    r"\;": " ",
+    r"\ ": " ",
+    r"\\": "; ",
+    r"\left": "",
+    r"\right": "",
+    r"&": "",
 }
 SUPERSCRIPT = str.maketrans("0123456789+-()", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁽⁾")
 SUBSCRIPT = str.maketrans("0123456789+-()", "₀₁₂₃₄₅₆₇₈₉₊₋₍₎")
@@ -67,6 +98,7 @@ def text_of(tex: str) -> str:
 
 def plain_search_text(text: str) -> str:
     """Every ``\\(…\\)`` and ``\\[…\\]`` of a search entry replaced by its text."""
+
     def plain(match: re.Match) -> str:
         tex = html.unescape(match[1] if match[1] is not None else match[2])
         return html.escape(text_of(tex), quote=False)

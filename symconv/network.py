@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 from functools import cached_property
+from typing import Any
 
 import sympy as sp
 
@@ -199,7 +199,9 @@ def _undecided_requirements(layer: Layer, inputs: tuple[Shape, ...]):
         if is_true(requirement.condition) is not True:
             yield requirement
     for requirement in layer.requirements(*inputs):
-        if is_true(requirement.condition) is not True:  # most hold for every size: their messages are not written
+        if (
+            is_true(requirement.condition) is not True
+        ):  # most hold for every size: their messages are not written
             yield requirement
 
 

@@ -7,8 +7,8 @@ those values, so a layer that is impossible there is refused by name.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sympy as sp

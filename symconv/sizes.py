@@ -458,7 +458,11 @@ def _polynomial_terms(arg: sp.Expr) -> list[tuple[sp.Rational, sp.Expr]] | None:
         for factor in sp.Mul.make_args(monomial):
             base, exponent = factor.as_base_exp()
             if monomial is not sp.S.One and not (
-                base.is_Symbol and base.is_integer and base.is_positive and exponent.is_Integer and exponent > 0
+                base.is_Symbol
+                and base.is_integer
+                and base.is_positive
+                and exponent.is_Integer
+                and exponent > 0
             ):
                 return None
         terms.append((coefficient, monomial))

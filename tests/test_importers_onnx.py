@@ -75,3 +75,39 @@ def test_missing_onnx_names_the_extra_to_install_from_the_checkout(monkeypatch, 
     monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx now raises ImportError
     with pytest.raises(SpecError, match=r"from the symconv checkout, pip install -e '\.\[onnx\]'"):
         import_onnx(tmp_path / "model.onnx")
+
+
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+@pytest.mark.parametrize(
+    "upsample",
+    [
+        {"scale_factor": 2},
+        {"scale_factor": 2, "mode": "bilinear"},
+        {"scale_factor": 1.5, "mode": "bilinear", "align_corners": True},
+        {"size": (20, 30)},
+    ],
+)
+def test_resize_from_both_exporters_gives_pytorch_shapes(tmp_path, exporter, upsample):
+    """``Resize`` (as ``nn.Upsample`` exports) imports with symbolic H and W; shapes are PyTorch's at three sizes."""
+    import contextlib
+    import io
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Upsample(**upsample)).eval()
+    path = tmp_path / "resize.onnx"
+    x = torch.randn(1, 3, 17, 23)
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        if exporter == "dynamo":
+            H, W = (torch.export.Dim(n, min=3, max=2048) for n in "HW")  # noqa: N806
+            torch.onnx.export(module, (x,), str(path), dynamo=True, dynamic_shapes=({2: H, 3: W},))
+        else:
+            torch.onnx.export(
+                module, (x,), str(path), dynamo=False, input_names=["x"], dynamic_axes={"x": {2: "H", 3: "W"}}
+            )
+    net = import_onnx(str(path))
+    assert net.macs != 0 and net.params == 4 * 3 * 9 + 4
+    for h, w in ((17, 23), (8, 9), (101, 64)):
+        expected = tuple(module(torch.randn(1, 3, h, w)).shape[1:])
+        assert net.at(H=h, W=w).output_shape == expected

@@ -124,7 +124,9 @@ def test_every_page_renders_offline_in_chromium(site):
     assert leaving == []
     assert all(errors == 0 for _, errors in totals.values()), totals
     assert {path: widths for path, widths in clipped.items() if widths} == {}  # no display formula is cut off
-    assert {path: names for path, names in broken_names.items() if names} == {}  # no name wraps inside a table
+    assert {
+        path: names for path, names in broken_names.items() if names
+    } == {}  # no name wraps inside a table
     assert sum(count for count, _ in totals.values()) > 100, totals
     for path in ("", "questions/filter-depth/", "quadratic/", "layers/", "proofs/", "beyond/"):
         assert totals[path][0] > 0, (path, totals[path])

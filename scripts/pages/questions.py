@@ -144,7 +144,12 @@ def _inception_3a(reading: str) -> tuple[int, int]:
         return filters, kernel * kernel * maps * filters
 
     depth, weights = 0, 0
-    for chain in ([(64, 1)], [(96, 1), (128, 3)], [(16, 1), (32, 5)], [(32, 1)]):  # the last after a 3x3 max-pool
+    for chain in (
+        [(64, 1)],
+        [(96, 1), (128, 3)],
+        [(16, 1), (32, 5)],
+        [(32, 1)],
+    ):  # the last after a 3x3 max-pool
         maps = 192
         for filters, kernel in chain:
             maps, w = conv(maps, filters, kernel)
@@ -181,7 +186,11 @@ def question_three_readings() -> None:
             f"At {m(k1)} = 4 and {m(k2)} = 6, `torch.nn.Conv2d(4, 6, 5)` has {torch_count} parameters; the "
             f"readings' second layers have {', '.join(map(str, counts))}: only **{matching[0]}** matches."
         )
-    extra = [sp.expand(net.params - asked[key]) for (key, _, _), net in zip(readings, nets, strict=True) if asked[key]]
+    extra = [
+        sp.expand(net.params - asked[key])
+        for (key, _, _), net in zip(readings, nets, strict=True)
+        if asked[key]
+    ]
     assert len(set(extra)) == 1, extra  # the same biases under every reading
     alexnet = L.Conv2d(256, 5, padding=2, groups=2)
     alexnet_net = Network((96, 27, 27), [alexnet], name="AlexNet's second layer")
@@ -189,12 +198,17 @@ def question_three_readings() -> None:
     table = {reading: _inception_3a(reading) for _, _, reading in readings if reading}
     paper = build("googlenet_paper")
     block3a = [r for r in paper.report.layers if r.name.startswith("inception3a") and r.kind == "conv2d"]
-    weights_3a = sum(int(r.params) - int(r.output_shape[0]) for r in block3a)  # each layer: weights + one bias per map
-    depth_3a = paper.report.layers[[r.name for r in paper.report.layers].index("inception3a.concat")].output_shape[0]
+    weights_3a = sum(
+        int(r.params) - int(r.output_shape[0]) for r in block3a
+    )  # each layer: weights + one bias per map
+    depth_3a = paper.report.layers[
+        [r.name for r in paper.report.layers].index("inception3a.concat")
+    ].output_shape[0]
     assert (depth_3a, weights_3a) == table["2.2"], (depth_3a, weights_3a)
     macs_3a = weights_3a * 28 * 28
     inception_rows = "\n".join(
-        f"| type {reading} | {number(depth)} | {number(weights)} |" for reading, (depth, weights) in table.items()
+        f"| type {reading} | {number(depth)} | {number(weights)} |"
+        for reading, (depth, weights) in table.items()
     )
     write(
         "questions/three-readings.md",
@@ -324,8 +338,11 @@ def question_pooling() -> None:
     unchanged = [i for i in range(3) if np.array_equal(before[i], after[i])]
     maxout = Network(
         (6, 4, 4),
-        [L.Reshape((1, 6, 4, 4), name="stack"), L.MaxPool3d((2, 1, 1), (2, 1, 1), name="maxout"),
-         L.Reshape((3, 4, 4), name="maps")],
+        [
+            L.Reshape((1, 6, 4, 4), name="stack"),
+            L.MaxPool3d((2, 1, 1), (2, 1, 1), name="maxout"),
+            L.Reshape((3, 4, 4), name="maps"),
+        ],
         name="maxout over pairs of maps",
     )
     lrn = Network((6, 4, 4), [L.LocalResponseNorm(5, name="lrn")], name="local response normalization")

@@ -253,39 +253,62 @@ def layer_catalogue() -> None:
 
 CLI_EXAMPLES = {
     "derive": [
-        ("Every layer's shape, parameters and MACs in closed form, fitted to 100 columns:",
-         "derive examples/two_convolutions.yaml --width 100"),
-        ("A torchvision ResNet one row per stage, at one input size:",
-         "derive zoo:resnet18 --depth 1 --at H=224,W=224 --width 100"),
-        ("A fragment for a two-column paper (`--wide` for `table*`):",
-         "derive examples/two_convolutions.yaml --format latex --caption 'Two convolutions' --label tab:two"),
+        (
+            "Every layer's shape, parameters and MACs in closed form, fitted to 100 columns:",
+            "derive examples/two_convolutions.yaml --width 100",
+        ),
+        (
+            "A torchvision ResNet one row per stage, at one input size:",
+            "derive zoo:resnet18 --depth 1 --at H=224,W=224 --width 100",
+        ),
+        (
+            "A fragment for a two-column paper (`--wide` for `table*`):",
+            "derive examples/two_convolutions.yaml --format latex --caption 'Two convolutions' --label tab:two",
+        ),
     ],
     "check": [("Three random sizes, every layer measured:", "check examples/two_convolutions.yaml")],
     "explain": [
-        ("The second layer's parameters of the Keras example:",
-         "explain examples/keras_mnist.yaml --layer conv2d_2 --quantity params"),
+        (
+            "The second layer's parameters of the Keras example:",
+            "explain examples/keras_mnist.yaml --layer conv2d_2 --quantity params",
+        ),
     ],
     "prove": [("Type 2.2 never has fewer parameters than type 2.1:", "prove '25*k1*k2 + k2 >= 26*k2'")],
     "scale": [
-        ("Two chained convolutions widened together:",
-         "scale examples/two_convolutions.yaml --symbols k1,k2 --factor alpha"),
+        (
+            "Two chained convolutions widened together:",
+            "scale examples/two_convolutions.yaml --symbols k1,k2 --factor alpha",
+        ),
     ],
     "exercise": [("The same seed gives the same exercise:", "exercise filter-depth --seed 1")],
     "zoo": [],
     "compare-conventions": [
-        ("What torchinfo, fvcore, ptflops and FlopCounterMode print for two convolutions:",
-         "compare-conventions examples/two_convolutions.yaml"),
+        (
+            "What torchinfo, fvcore, ptflops and FlopCounterMode print for two convolutions:",
+            "compare-conventions examples/two_convolutions.yaml",
+        ),
     ],
-    "diff": [("ResNet-18 against ResNet-34 at 224 × 224:", "diff zoo:resnet18 zoo:resnet34 --at H=224,W=224 --width 100")],
+    "diff": [
+        (
+            "ResNet-18 against ResNet-34 at 224 × 224:",
+            "diff zoo:resnet18 zoo:resnet34 --at H=224,W=224 --width 100",
+        )
+    ],
     "domain": [("Five stride-2 convolutions:", "domain examples/five_strided.yaml")],
     "solve": [
-        ("The most filters in the first layer under a parameter budget:",
-         "solve examples/two_convolutions.yaml --maximize k1 --subject-to 'params <= 10000' --at k2=64,n=28,m=28"),
+        (
+            "The most filters in the first layer under a parameter budget:",
+            "solve examples/two_convolutions.yaml --maximize k1 --subject-to 'params <= 10000' --at k2=64,n=28,m=28",
+        ),
     ],
-    "memory": [("At batch 32:", "memory examples/two_convolutions.yaml --batch 32 --at k1=32,k2=64,n=28,m=28")],
+    "memory": [
+        ("At batch 32:", "memory examples/two_convolutions.yaml --batch 32 --at k1=32,k2=64,n=28,m=28")
+    ],
     "roofline": [
-        ("Each layer on a device of 312 TFLOP/s and 2 TB/s:",
-         "roofline examples/two_convolutions.yaml --at k1=32,k2=64,n=28,m=28 --batch 1 --peak 312T --bandwidth 2T --width 100"),
+        (
+            "Each layer on a device of 312 TFLOP/s and 2 TB/s:",
+            "roofline examples/two_convolutions.yaml --at k1=32,k2=64,n=28,m=28 --batch 1 --peak 312T --bandwidth 2T --width 100",
+        ),
     ],
     "import": [],
     "export": [],

@@ -12,7 +12,6 @@ from functools import singledispatch
 import sympy as sp
 
 from symconv.errors import SpecError
-from symconv.notation import to_latex, to_text
 from symconv.explain.steps import (
     AXES,
     DUMOULIN,
@@ -54,6 +53,7 @@ from symconv.layers.conv import ConvNd, ConvTransposeNd
 from symconv.layers.elementwise import Elementwise
 from symconv.layers.norm import BatchNormNd
 from symconv.layers.pool import AdaptivePoolNd, PoolNd
+from symconv.notation import to_latex, to_text
 
 WRITTEN = {
     "conv": (
@@ -105,7 +105,11 @@ def written_product(*factors: sp.Expr, plus: sp.Expr | None = None) -> tuple[str
 
     def text(f: sp.Expr) -> str:
         shown = to_text(f)
-        return f"({shown})" if f.is_Mul and any(e.is_negative for _, e in (b.as_base_exp() for b in f.args)) else shown
+        return (
+            f"({shown})"
+            if f.is_Mul and any(e.is_negative for _, e in (b.as_base_exp() for b in f.args))
+            else shown
+        )
 
     written = ("*".join(map(text, factors)), " ".join(map(to_latex, factors)))
     if plus is None:

@@ -318,6 +318,48 @@ def unsqueeze(t: Tracer, name: str, op: str, attrs: dict, x: Any, axes: Any = No
     return [x]
 
 
+RESIZE_MODES = {"nearest": "nearest", "linear": "bilinear"}
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+@rule("Resize", "Upsample")
+def resize(t: Tracer, name: str, op: str, attrs: dict, x: Any, *operands: Any) -> list[Any]:
+    """``Resize(X, roi, scales, sizes)`` (``Upsample(X, scales)`` before opset 10): to ``sizes``, or by ``scales``.
+
+    The output is ``sizes`` or ``floor(n · scale)`` per axis (ONNX operator
+    documentation, Resize); the batch and channel scales must be 1.
+    """
+    x = R.tensor(x, name)
+    mode = _text(attrs.get("mode", b"nearest"))
+    if mode not in RESIZE_MODES:
+        raise SpecError(f"interpolation mode {mode!r} is not supported (nearest and linear are)")
+    transform = _text(attrs.get("coordinate_transformation_mode", b"half_pixel"))
+    if transform == "tf_crop_and_resize":
+        raise SpecError("coordinate_transformation_mode 'tf_crop_and_resize' (a crop) is not supported")
+    if mode == "linear" and x.rank != 4:
+        raise SpecError(f"linear interpolation of a rank-{x.rank} tensor is not supported (2-D images are)")
+    if op == "Upsample" or len(operands) == 1:  # Upsample, and Resize of opset 10: (X, scales)
+        scales, sizes = operands[0], None
+    else:  # (X, roi, scales, sizes), the optional ones empty
+        scales, sizes = (list(operands) + [None, None])[1:3]
+    common = {"mode": RESIZE_MODES[mode], "align_corners": transform == "align_corners"}
+    if sizes is not None:
+        target = sizes_of(sizes)
+        if len(target) != x.rank:
+            raise SpecError(f"sizes has {len(target)} entries for a rank-{x.rank} input")
+        spatial = [R.plain(s, f"{name}: sizes") for s in target[2:]]
+        return [t.emit(name, L.Upsample(size=spatial, **common), [x])]
+    if not isinstance(scales, Constant) or scales.tensor.size == 0:
+        raise SpecError("it needs constant scales or sizes")
+    factors = [float(v) for v in np.asarray(scales.tensor).reshape(-1)]
+    if len(factors) != x.rank or factors[:2] != [1.0, 1.0]:
+        raise SpecError(f"scales {factors} must be 1 for the batch and channel axes, one per axis")
+    return [t.emit(name, L.Upsample(scale_factor=factors[2:], **common), [x])]
+
+
 @rule("Reshape")
 def reshape(t: Tracer, name: str, op: str, attrs: dict, x: Any, target: Any) -> list[Any]:
     if isinstance(x, (list, int, sp.Basic)):  # a shape computed by the graph, reshaped to a list

@@ -178,7 +178,9 @@ class Layer:
                 continue  # a plain number that meets its minimum: nothing to decide
             found.append(
                 Requirement(
-                    at_least(value, sp.Integer(minimums[name])),  # a floor's size as the condition on its numerator
+                    at_least(
+                        value, sp.Integer(minimums[name])
+                    ),  # a floor's size as the condition on its numerator
                     lambda name=name, value=value: f"{name} is {value}; it must be at least {minimums[name]}",
                     name,
                 )

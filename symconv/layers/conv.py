@@ -130,7 +130,9 @@ class ConvNd(Layer):
         return floor_divide(n, 2 * p - d * (k - 1) - 1, s) + 1
 
     def output_shape(self, x: Shape) -> Shape:
-        known = self.__dict__.setdefault("_outputs", {})  # the report and the MACs ask again for the same input
+        known = self.__dict__.setdefault(
+            "_outputs", {}
+        )  # the report and the MACs ask again for the same input
         if x not in known:
             known[x] = (self.out_channels, *(self.output_size(n, i) for i, n in enumerate(x[1:])))
         return known[x]
@@ -141,7 +143,9 @@ class ConvNd(Layer):
 
     def macs(self, x: Shape) -> sp.Expr:
         out = self.output_shape(x)
-        per_output = (x[0] / self.groups) * product(self.kernel_size)  # numbers multiply first, then the sizes
+        per_output = (x[0] / self.groups) * product(
+            self.kernel_size
+        )  # numbers multiply first, then the sizes
         return sp.Mul(per_output * out[0], *out[1:])
 
     def receptive(self, previous: Receptive | None) -> Receptive | None:

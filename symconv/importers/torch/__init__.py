@@ -15,7 +15,6 @@ network at concrete values.
 from __future__ import annotations
 
 import dataclasses
-
 import re
 from collections.abc import Sequence
 from functools import cache

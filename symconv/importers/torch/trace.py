@@ -221,5 +221,7 @@ def reachable(nodes: list[Node], output: int) -> list[Node]:
                 shares = moved[shares]
             else:
                 moved[shares], shares = node.name, None
-        result.append(Node(node.name, node.layer, tuple(new_index[i] for i in node.inputs), shares, node.derived))
+        result.append(
+            Node(node.name, node.layer, tuple(new_index[i] for i in node.inputs), shares, node.derived)
+        )
     return result
