@@ -111,3 +111,27 @@ def test_resize_from_both_exporters_gives_pytorch_shapes(tmp_path, exporter, ups
     for h, w in ((17, 23), (8, 9), (101, 64)):
         expected = tuple(module(torch.randn(1, 3, h, w)).shape[1:])
         assert net.at(H=h, W=w).output_shape == expected
+
+
+def test_shape_with_start_and_end_reads_those_axes(tmp_path):
+    """Opset 15's ``Shape(start, end)``: a reshape whose target is built from H alone (by hand: H - 2 rows)."""
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    weight = helper.make_tensor("w", TensorProto.FLOAT, [4, 3, 3, 3], [0.0] * 108)
+    nodes = [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="conv"),
+        helper.make_node("Shape", ["c"], ["hw"], start=2, end=4, name="hw"),
+        helper.make_node(
+            "Constant", [], ["head"], value=helper.make_tensor("h", TensorProto.INT64, [2], [1, 4])
+        ),
+        helper.make_node("Concat", ["head", "hw"], ["target"], axis=0, name="target"),
+        helper.make_node("Reshape", ["c", "target"], ["y"], name="same"),
+    ]
+    graph = helper.make_graph(nodes, "shape_slice", [x], [y], [weight])
+    path = tmp_path / "shape.onnx"
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+    net = import_onnx(str(path))
+    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
+    assert net.output_shape == (4, H - 2, W - 2)

@@ -291,7 +291,10 @@ def concat(t: Tracer, name: str, op: str, attrs: dict, *values: Any) -> list[Any
 # --- shapes ------------------------------------------------------------------------------------------
 @rule("Shape")
 def shape(t: Tracer, name: str, op: str, attrs: dict, x: Any) -> list[Any]:
-    return [list(R.tensor(x, name).torch_shape())]
+    """The shape, or its axes ``start`` to ``end`` (opset 15; negative counts from the end, as in Python)."""
+    full = list(R.tensor(x, name).torch_shape())
+    start, end = int(attrs.get("start", 0)), attrs.get("end")
+    return [full[start : None if end is None else int(end)]]
 
 
 @rule("Gather")
