@@ -213,3 +213,41 @@ def test_einsum_as_batched_matrix_products():
 class EinsumTrace(nn.Module):
     def forward(self, x):
         return torch.einsum("bij,bij->bij", x, x)
+
+
+class LayerScale(nn.Module):
+    """ConvNeXt's layer scale as timm writes it: a held vector reshaped to broadcast over H and W."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 6, 3, padding=1)
+        self.gamma = nn.Parameter(torch.full((6,), 0.5))
+
+    def forward(self, x):
+        y = self.conv(x)
+        return torch.cat([x, x], 1) + y.mul(self.gamma.reshape(1, -1, 1, 1)) + y * self.gamma.view(1, 6, 1, 1)
+
+
+class SelectiveKernel(nn.Module):
+    """SKNet's branches stacked on a new axis, summed and gated (timm's selective kernel)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Conv2d(4, 4, 3, padding=1)
+        self.b = nn.Conv2d(4, 4, 3, padding=2, dilation=2)
+
+    def forward(self, x):
+        paths = torch.stack([self.a(x), self.b(x)], dim=1)  # (N, 2, C, H, W)
+        weights = torch.softmax(paths.mean((3, 4), keepdim=True), dim=1)
+        return (paths * weights).sum(dim=1)
+
+
+@pytest.mark.parametrize(("module", "channels"), [(LayerScale(), 3), (SelectiveKernel(), 4)])
+def test_held_tensors_reshaped_and_stacked_branches(module, channels):
+    """Parameters read once though reshaped twice; stack as unsqueeze and concat; all agree with PyTorch."""
+    for size in ((9, 7), (16, 16)):
+        params, macs, shape = torch_counts(module, (channels, *size))
+        net = from_torch(module, (channels, "H", "W"))
+        H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
+        at = net.report.at({H: size[0], W: size[1]})
+        assert (int(at.params), int(at.macs), tuple(at.output_shape)) == (params, macs, shape)

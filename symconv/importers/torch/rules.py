@@ -444,7 +444,12 @@ def index_tensor(tracer: Tracer, name: str, x: TensorValue, index: Any) -> Tenso
     return x
 
 
-def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue:
+def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue | DataValue:
+    if isinstance(x, DataValue):  # a held tensor reshaped for broadcasting (a layer scale): still held data
+        target = [sp.sympify(plain(s, f"{name}: the target shape")) for s in sizes(shape)]
+        if not all(s.is_Integer for s in target):
+            raise SpecError(f"{name}: a held tensor reshaped to sizes that depend on the input")
+        return DataValue(x.target, x.tensor.reshape(*map(int, target)), source=x.held)
     x = tensor(x, name)
     target = [sp.sympify(s) for s in sizes(shape)]
     if not target:
@@ -592,6 +597,16 @@ def cat(tracer: Tracer, name: str, tensors: Any, dim: int = 0) -> TensorValue:
     if len(values) == 1:
         return values[0]
     return tracer.emit(name, L.ChannelConcat(dim=dim % rank if dim % rank else dim), values)
+
+
+def stack(tracer: Tracer, name: str, tensors: Any, dim: int = 0) -> TensorValue:
+    """``torch.stack``: each tensor given a new axis at ``dim``, then concatenated along it."""
+    values = [tensor(v, name) for v in tensors]
+    if not values:
+        raise SpecError(f"{name}: stack of no tensors")
+    rank = values[0].rank + 1
+    at = dim % rank
+    return cat(tracer, name, [unsqueeze(tracer, name, v, at) for v in values], at)
 
 
 def matmul(tracer: Tracer, name: str, a: Any, b: Any) -> TensorValue:
@@ -919,6 +934,7 @@ def registry() -> Registry:
     functions[torch._assert] = assert_function
     functions[torch.flatten] = flatten
     functions[torch.cat] = cat
+    functions[torch.stack] = stack
     functions[torch.concat] = cat
     functions[torch.mean] = reduction(L.Mean)
     functions[torch.sum] = reduction(L.Sum)

@@ -50,6 +50,13 @@ class DataValue:
 
     target: str
     tensor: Any
+    source: Any = None
+    """The held tensor this one is a view of (``gamma.reshape(1, -1, 1, 1)``), None when it is held itself."""
+
+    @property
+    def held(self) -> Any:
+        """The tensor the module holds: the one whose parameters are counted."""
+        return self.tensor if self.source is None else self.source
 
     @property
     def shape(self) -> tuple[sp.Integer, ...]:
@@ -57,9 +64,8 @@ class DataValue:
 
     @property
     def learnable(self) -> bool:
-        return (
-            bool(getattr(self.tensor, "requires_grad", False)) and type(self.tensor).__name__ == "Parameter"
-        )
+        held = self.held
+        return bool(getattr(held, "requires_grad", False)) and type(held).__name__ == "Parameter"
 
 
 class ImportFailure(SpecError):
@@ -140,10 +146,10 @@ class Tracer:
         elif len(shape) > rank:
             raise SpecError(f"{data.target} has rank {len(shape)}, more than the tensor it meets ({rank})")
         shape = (sp.Integer(1),) * (rank - 1 - len(shape)) + tuple(shape)
-        key = (id(data.tensor), len(shape))
+        key = (id(data.held), shape)
         if key not in self.materialized:
             layer = Parameter(shape, learnable=data.learnable, name=name)
-            value = self.emit(data.target, layer, (), [data.tensor] if data.learnable else [])
+            value = self.emit(data.target, layer, (), [data.held] if data.learnable else [])
             self.materialized[key] = TensorValue(value.index, value.shape, constant=True)
         return self.materialized[key]
 
