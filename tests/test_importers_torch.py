@@ -251,3 +251,28 @@ def test_held_tensors_reshaped_and_stacked_branches(module, channels):
         H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
         at = net.report.at({H: size[0], W: size[1]})
         assert (int(at.params), int(at.macs), tuple(at.output_shape)) == (params, macs, shape)
+
+
+class WindowPad(nn.Module):
+    """Swin's padding of a channels-last map up to whole windows of 7, its amounts computed from the shape."""
+
+    def forward(self, x):
+        x = nn.functional.pad(x, (1, 2))  # zeros on the width, channels first
+        x = x.permute(0, 2, 3, 1)
+        h, w = x.shape[1], x.shape[2]
+        return nn.functional.pad(x, (0, 0, 0, (7 - w % 7) % 7, 0, (7 - h % 7) % 7))
+
+
+def test_functional_pad_with_amounts_from_the_shape():
+    net = from_torch(WindowPad(), (3, "H", "W"))
+    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
+    for size in ((20, 15), (7, 4), (14, 11)):
+        expected = tuple(WindowPad()(torch.zeros(1, 3, *size)).shape[1:])
+        assert net.report.at({H: size[0], W: size[1]}).output_shape == expected
+    with pytest.raises(SpecError, match="mode 'reflect' is not supported"):
+        from_torch(ReflectPad(), (3, "H", "W"))
+
+
+class ReflectPad(nn.Module):
+    def forward(self, x):
+        return nn.functional.pad(x, (1, 1, 1, 1), mode="reflect")

@@ -599,6 +599,20 @@ def cat(tracer: Tracer, name: str, tensors: Any, dim: int = 0) -> TensorValue:
     return tracer.emit(name, L.ChannelConcat(dim=dim % rank if dim % rank else dim), values)
 
 
+def pad(
+    tracer: Tracer, name: str, x: Any, pad: Any, mode: str = "constant", value: Any = None
+) -> TensorValue:
+    """``F.pad`` with zeros (``pad`` lists (before, after) pairs from the last axis backwards)."""
+    x = tensor(x, name)
+    if mode != "constant" or value not in (None, 0, 0.0):
+        shown = f"mode {mode!r}" if mode != "constant" else f"the constant {value!r}"
+        raise SpecError(f"{name}: padding with {shown} is not supported (zeros are)")
+    amounts = [sp.sympify(plain(p, f"{name}: pad")) for p in sizes(pad)]
+    if all(a == 0 for a in amounts):
+        return x
+    return tracer.emit(name, L.Pad(amounts), [x])
+
+
 def stack(tracer: Tracer, name: str, tensors: Any, dim: int = 0) -> TensorValue:
     """``torch.stack``: each tensor given a new axis at ``dim``, then concatenated along it."""
     values = [tensor(v, name) for v in tensors]
@@ -935,6 +949,7 @@ def registry() -> Registry:
     functions[torch.flatten] = flatten
     functions[torch.cat] = cat
     functions[torch.stack] = stack
+    functions[F.pad] = pad
     functions[torch.concat] = cat
     functions[torch.mean] = reduction(L.Mean)
     functions[torch.sum] = reduction(L.Sum)
