@@ -11,17 +11,14 @@ each family; ``pytest -m torchvision_all`` runs every builder in
 from __future__ import annotations
 
 import pytest
-import sympy as sp
 
-from symconv import SymconvError, from_torch
+from model_reference import agrees_with_pytorch
 from torchvision_loader import load_torchvision
 
 torch = pytest.importorskip("torch")
 torchvision = load_torchvision()
 if torchvision is None:
     pytest.skip("torchvision is not installed", allow_module_level=True)
-from torch.nn.attention import SDPBackend, sdpa_kernel  # noqa: E402
-from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 SIZES = ((224, 224), (193, 257), (320, 320))
 ALL = torchvision.models.list_models(module=torchvision.models)
@@ -70,39 +67,9 @@ DEFAULT = [
 ]
 
 
-def pytorch_counts(model, size):
-    """Output shape, parameters and MACs as PyTorch counts them, or None where PyTorch refuses the size."""
-    torch.backends.mha.set_fastpath_enabled(False)
-    try:
-        with torch.no_grad(), sdpa_kernel(SDPBackend.MATH), FlopCounterMode(display=False) as counter:
-            out = model(torch.zeros(1, 3, *size))
-    except (RuntimeError, AssertionError, ValueError):
-        return None
-    finally:
-        torch.backends.mha.set_fastpath_enabled(True)
-    return tuple(out.shape[1:]), sum(p.numel() for p in model.parameters()), counter.get_total_flops() // 2
-
-
 def compare(name):
     torch.manual_seed(0)
-    model = torchvision.models.get_model(name, weights=None).eval()
-    net = from_torch(model, (3, "H", "W"))
-    H, W = sp.symbols("H W", integer=True, positive=True)
-    compared = 0
-    for size in SIZES:
-        expected = pytorch_counts(model, size)
-        if expected is None:
-            with pytest.raises(SymconvError):  # symconv refuses the size too
-                net.at(H=size[0], W=size[1])
-            continue
-        report = net.at(H=size[0], W=size[1])
-        shape, params, macs = expected
-        assert tuple(int(d) for d in report.output_shape) == shape, (name, size)
-        assert int(report.params) + report.unused_params == params, (name, size)
-        assert int(report.macs) == macs, (name, size)
-        compared += 1
-    assert compared >= 1, f"{name}: PyTorch accepted none of the sizes"
-    return net
+    return agrees_with_pytorch(torchvision.models.get_model(name, weights=None), name, SIZES)
 
 
 @pytest.mark.parametrize("name", DEFAULT)

@@ -1,0 +1,89 @@
+"""CNNs of another model library, timm (PyTorch Image Models), imported with symbolic H and W, against PyTorch.
+
+The same comparison as for torchvision (``model_reference``): output shape,
+``sum(p.numel())`` and ``FlopCounterMode`` / 2 at 224 x 224 and 193 x 257. The
+default suite builds one model of each of fifteen families; ``pytest -m
+timm_all`` builds one model of every timm module that symconv imports (the
+others, and why, are listed in ``REFUSED``).
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from model_reference import agrees_with_pytorch
+from symconv import SymconvError, from_torch
+from torchvision_loader import load_torchvision
+
+torch = pytest.importorskip("torch")
+if load_torchvision() is None:  # timm builds on torchvision's layers
+    pytest.skip("torchvision is not installed", allow_module_level=True)
+try:
+    import timm
+except ImportError:
+    if os.environ.get("CI"):
+        raise
+    pytest.skip("timm is not installed", allow_module_level=True)
+
+SIZES = ((224, 224), (193, 257))
+DEFAULT = [
+    "resnet18",  # resnet: ResNet and its variants
+    "resnetv2_18",  # pre-activation ResNet
+    "res2net50d",  # Res2Net: split, hierarchical 3x3 branches
+    "resnest14d",  # split attention
+    "skresnet18",  # selective kernels: stacked branches, softmax over them
+    "dla34",  # deep layer aggregation
+    "ghostnet_050",  # ghost modules: cheap depthwise maps concatenated
+    "rexnet_100",  # ReXNet: channels grow linearly, SE
+    "mixnet_s",  # mixed depthwise kernels (timm's efficientnet builder)
+    "convnext_nano",  # ConvNeXt with a layer scale read as a held tensor
+    "cs3darknet_s",  # cross-stage partial DarkNet
+    "ese_vovnet19b_slim",  # VoVNet: one-shot aggregation, effective SE
+    "repvit_m1",  # RepViT: a mobile CNN in transformer style
+    "hgnet_tiny",  # HGNet: stem with padding, light aggregation
+    "starnet_s1",  # StarNet: elementwise products of branches
+]
+EVERY_FAMILY = DEFAULT + [
+    "convmixer_768_32", "cspnext_s", "densenet121", "dpn68", "fasternet_s", "fastvit_s12",
+    "focalnet_base_srf", "gernet_s", "gmlp_s16_224", "hardcorenas_a", "hrnet_w18_small", "iformer_s",
+    "inception_next_tiny", "inception_resnet_v2", "inception_v3", "inception_v4", "lcnetv2_small",
+    "mambaout_tiny", "mobilenetv3_small_050", "rdnet_tiny", "repghostnet_050", "legacy_senet154",
+    "selecsls42", "legacy_xception", "xception41", "seresnet50", "regnety_016", "efficientnet_b0",
+    "mobilenetv2_100", "cspresnet50", "darknet53", "repvgg_a2", "efficientnetv2_rw_s", "nextvit_small",
+]  # fmt: skip
+REFUSED = {
+    "vgg11": "torch.fx cannot trace it: Python control flow reads a traced size (timm's ConvMlp head)",
+    "tf_efficientnet_b0": "torch.fx cannot trace it: TensorFlow 'same' padding computed in Python from sizes",
+    "deit_tiny_patch16_224": "attention permutes the batch axis away from the front (permute(2, 0, 3, 1, 4))",
+    "swin_tiny_patch4_window7_224": "window partition merges the batch axis with the windows",
+    "levit_128": "BatchNorm over the batch and tokens flattened together",
+    "tresnet_l": "F.pad with mode 'reflect' (anti-aliased downsampling)",
+    "regnety_040_sgn": "group_norm called as a function",
+}
+"""One model of each family symconv refuses, with the first operation it cannot follow."""
+
+
+def build(name):
+    torch.manual_seed(0)
+    return timm.create_model(name, pretrained=False)
+
+
+@pytest.mark.parametrize("name", DEFAULT)
+def test_one_model_per_family_agrees_with_pytorch(name):
+    agrees_with_pytorch(build(name), name, SIZES)
+
+
+@pytest.mark.timm_all
+@pytest.mark.parametrize("name", EVERY_FAMILY)
+def test_every_family_symconv_imports_agrees_with_pytorch(name):
+    agrees_with_pytorch(build(name), name, SIZES)
+
+
+@pytest.mark.timm_all
+@pytest.mark.parametrize("name", sorted(REFUSED))
+def test_refused_families_are_refused_with_the_operation_named(name):
+    with pytest.raises(SymconvError) as refused:
+        from_torch(build(name).eval(), (3, "H", "W"))
+    assert " at " in str(refused.value) or "torch.fx cannot trace" in str(refused.value)
