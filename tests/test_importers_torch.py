@@ -276,3 +276,31 @@ def test_functional_pad_with_amounts_from_the_shape():
 class ReflectPad(nn.Module):
     def forward(self, x):
         return nn.functional.pad(x, (1, 1, 1, 1), mode="reflect")
+
+
+class FunctionalGroupNorm(nn.Module):
+    """timm's GroupNorm1 and norm-act layers call ``F.group_norm`` with the module's own weight and bias."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3)
+        self.weight, self.bias = nn.Parameter(torch.ones(8)), nn.Parameter(torch.zeros(8))
+
+    def forward(self, x):
+        y = nn.functional.group_norm(self.conv(x), 4, self.weight, self.bias)
+        return nn.functional.group_norm(y, 2)
+
+
+def test_functional_group_norm():
+    params, macs, shape = torch_counts(FunctionalGroupNorm(), (3, 10, 12))
+    net = from_torch(FunctionalGroupNorm(), (3, 10, 12))
+    # by hand: 8*3*9 + 8 = 224 for the convolution, 8 + 8 for the first norm
+    assert (
+        (int(net.params), int(net.macs), tuple(net.output_shape))
+        == (params, macs, shape)
+        == (
+            240,
+            8 * 27 * 8 * 10,
+            (8, 8, 10),
+        )
+    )

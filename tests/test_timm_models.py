@@ -52,6 +52,7 @@ EVERY_FAMILY = DEFAULT + [
     "mambaout_tiny", "mobilenetv3_small_050", "rdnet_tiny", "repghostnet_050", "legacy_senet154",
     "selecsls42", "legacy_xception", "xception41", "seresnet50", "regnety_016", "efficientnet_b0",
     "mobilenetv2_100", "cspresnet50", "darknet53", "repvgg_a2", "efficientnetv2_rw_s", "nextvit_small",
+    "regnety_040_sgn", "lowformer_b0", "shvit_s1",
 ]  # fmt: skip
 REFUSED = {
     "vgg11": "torch.fx cannot trace it: Python control flow reads a traced size (timm's ConvMlp head)",
@@ -60,7 +61,7 @@ REFUSED = {
     "swin_tiny_patch4_window7_224": "window partition merges the batch axis with the windows",
     "levit_128": "BatchNorm over the batch and tokens flattened together",
     "tresnet_l": "F.pad with mode 'reflect' (anti-aliased downsampling)",
-    "regnety_040_sgn": "group_norm called as a function",
+    "convnextv2_tiny": "torch.norm (global response normalization)",
 }
 """One model of each family symconv refuses, with the first operation it cannot follow."""
 

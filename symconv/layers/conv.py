@@ -41,12 +41,17 @@ from symconv.sizes import at_least, ceil_divide, floor_divide
 PADDING_WORDS = ("same", "valid")
 
 
-def _channels_divisible(channels: sp.Expr, groups: sp.Expr, what: str) -> Requirement:
-    return Requirement(
-        sp.Eq(sp.Mod(channels, groups), 0),
-        lambda: f"{what} ({channels}) must be divisible by groups ({groups})",
-        "groups",
-    )
+def _channels_divisible(channels: sp.Expr, groups: sp.Expr, what: str) -> list[Requirement]:
+    """``channels`` divisible by ``groups``: no condition at all where that holds by arithmetic alone."""
+    if groups == 1 or (channels.is_Integer and groups.is_Integer and channels % groups == 0):
+        return []
+    return [
+        Requirement(
+            sp.Eq(sp.Mod(channels, groups), 0),
+            lambda: f"{what} ({channels}) must be divisible by groups ({groups})",
+            "groups",
+        )
+    ]
 
 
 @dataclass(frozen=True)
@@ -86,8 +91,8 @@ class ConvNd(Layer):
         self.expect_rank(x, self.spatial_dims + 1)
         channels = x[0]
         found = [
-            _channels_divisible(channels, self.groups, "input channels"),
-            _channels_divisible(self.out_channels, self.groups, "out_channels"),
+            *_channels_divisible(channels, self.groups, "input channels"),
+            *_channels_divisible(self.out_channels, self.groups, "out_channels"),
         ]
         if self.in_channels is not None:
             found.append(
@@ -198,8 +203,8 @@ class ConvTransposeNd(Layer):
     def requirements(self, x: Shape) -> tuple[Requirement, ...]:
         self.expect_rank(x, self.spatial_dims + 1)
         found = [
-            _channels_divisible(x[0], self.groups, "input channels"),
-            _channels_divisible(self.out_channels, self.groups, "out_channels"),
+            *_channels_divisible(x[0], self.groups, "input channels"),
+            *_channels_divisible(self.out_channels, self.groups, "out_channels"),
         ]
         if self.in_channels is not None:
             found.append(

@@ -739,6 +739,22 @@ def layer_norm_function(
     return tracer.emit(name, layer, [tensor(x, name)], [w, b])
 
 
+def group_norm_function(
+    tracer: Tracer,
+    name: str,
+    x: Any,
+    num_groups: int,
+    weight: Any = None,
+    bias: Any = None,
+    eps: float = 1e-5,
+) -> TensorValue:
+    w, b = held(weight, name, "weight"), held(bias, name, "bias")
+    if (w is None) != (b is None):
+        raise SpecError(f"{name}: group_norm with only one of weight and bias is not supported")
+    layer = L.GroupNorm(plain(num_groups, name), eps=eps, affine=w is not None)
+    return tracer.emit(name, layer, [tensor(x, name)], [w, b])
+
+
 def batch_norm_function(
     tracer: Tracer,
     name: str,
@@ -975,6 +991,7 @@ def registry() -> Registry:
     functions[F.pixel_shuffle] = functions[torch.pixel_shuffle] = pixel_shuffle
     functions[F.layer_norm] = layer_norm_function
     functions[F.batch_norm] = batch_norm_function
+    functions[F.group_norm] = group_norm_function
     for d in (1, 2, 3):
         functions[getattr(F, f"max_pool{d}d")] = pool_function("Max", d)
         functions[getattr(F, f"avg_pool{d}d")] = pool_function("Avg", d)
