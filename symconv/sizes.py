@@ -575,6 +575,83 @@ def _coefficient_verdict(terms, difference: sp.Expr, kind: type) -> bool | None:
     return None
 
 
+def _granularity(arg: sp.Expr) -> sp.Rational | None:
+    """``1/q`` where ``arg`` takes only values in ``(1/q)·Z``: integer atoms with rational coefficients."""
+    denominators = []
+    for term in sp.Add.make_args(arg):
+        coefficient, rest = term.as_coeff_Mul()
+        if not coefficient.is_Rational:
+            return None
+        for factor in sp.Mul.make_args(rest):
+            if factor is not sp.S.One and factor.is_integer is not True:
+                return None
+        denominators.append(int(coefficient.q))
+    return sp.Rational(1, math.lcm(*denominators))
+
+
+def _depth(expr: sp.Expr) -> int:
+    """How deeply floors and ceilings nest in ``expr`` (0: none)."""
+    inner = max((_depth(a) for a in expr.args), default=0)
+    return inner + 1 if isinstance(expr, (sp.floor, sp.ceiling)) else inner
+
+
+def _bound(expr: sp.Expr, lower: bool) -> sp.Expr | None:
+    """A polynomial below (``lower``) or above ``expr`` for every size, or None.
+
+    The most deeply nested floors and ceilings of the sum's terms are replaced by a bound in the direction
+    their sign keeps (``z - 1 + 1/q <= floor(z) <= z``, ``z <= ceiling(z) <= z + 1 - 1/q``
+    for ``z`` in ``(1/q)·Z``), their arguments kept whole; the sum is expanded,
+    so that floors of the same size cancel (``7·ceiling(f/7) - f >= 0``), and the
+    floors it exposes are bounded in turn. None where a floor meets a product or
+    another function.
+    """
+    expr = sp.expand(expr)
+    while expr.has(sp.floor, sp.ceiling):
+        deepest = max(_depth(term) for term in sp.Add.make_args(expr))
+        terms = []
+        for term in sp.Add.make_args(expr):
+            coefficient, rest = term.as_coeff_Mul()
+            if _depth(term) < deepest:  # bounded once the floors that contain copies of it are gone
+                terms.append(term)
+                continue
+            if not coefficient.is_Rational or not isinstance(rest, (sp.floor, sp.ceiling)):
+                return None
+            down = lower if coefficient > 0 else not lower  # the bound of the floor that bounds the term
+            argument, step = rest.args[0], _granularity(rest.args[0])
+            if step is None:
+                return None
+            if isinstance(rest, sp.floor):
+                bounded = argument - (1 - step) if down else argument
+            else:
+                bounded = argument if down else argument + (1 - step)
+            terms.append(coefficient * bounded)
+        expr = sp.expand(sp.Add(*terms))
+    return expr
+
+
+def _decide_by_bounds(difference: sp.Expr, kind: type) -> bool | None:
+    """Decide ``difference (kind) 0`` for an expression with floors, from polynomial bounds on it.
+
+    A lower bound that is never negative proves ``>= 0``; an upper bound that
+    is always negative refutes it; and likewise for the other relations.
+    """
+    holds = {  # the relation and which bound proves it
+        sp.GreaterThan: (True, sp.GreaterThan, sp.StrictLessThan),
+        sp.StrictGreaterThan: (True, sp.StrictGreaterThan, sp.LessThan),
+        sp.LessThan: (False, sp.LessThan, sp.StrictGreaterThan),
+        sp.StrictLessThan: (False, sp.StrictLessThan, sp.GreaterThan),
+    }.get(kind)
+    if holds is None:
+        return None
+    from_below, proving, refuting = holds
+    proof, refutation = _bound(difference, from_below), _bound(difference, not from_below)
+    if proof is not None and _decide_polynomial(proof, proving) is True:
+        return True
+    if refutation is not None and _decide_polynomial(refutation, refuting) is True:
+        return False
+    return None
+
+
 @lru_cache(maxsize=65536)  # pure, and asked again for every layer that meets the same sizes
 def is_true(condition: sp.Basic) -> bool | None:
     """Decide a condition with sympy's assumptions: True, False, or None (undecided)."""
@@ -590,6 +667,10 @@ def is_true(condition: sp.Basic) -> bool | None:
             return None
         if decided is not None:
             return decided
+        if difference.has(sp.floor, sp.ceiling):
+            decided = _decide_by_bounds(difference, kind)
+            if decided is not None:
+                return decided
         if kind is sp.GreaterThan:
             return difference.is_nonnegative
         if kind is sp.StrictGreaterThan:

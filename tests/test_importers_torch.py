@@ -304,3 +304,55 @@ def test_functional_group_norm():
             (8, 8, 10),
         )
     )
+
+
+class SamePadding(nn.Module):
+    """TensorFlow's 'same' padding as timm writes it: the amounts computed in Python, a branch on them."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, stride=2)
+
+    def forward(self, x):
+        import math
+
+        ih, iw = x.size()[-2:]
+        pad_h = max((math.ceil(ih / 2) - 1) * 2 + 3 - ih, 0)
+        pad_w = max((math.ceil(iw / 2) - 1) * 2 + 3 - iw, 0)
+        if pad_h > 0 or pad_w > 0:
+            x = nn.functional.pad(x, [pad_w // 2, pad_w - pad_w // 2, pad_h // 2, pad_h - pad_h // 2])
+        return self.conv(x)
+
+
+class SizedHead(nn.Module):
+    """A head that pools only when the map is small (timm's VGG ConvMlp): the branch depends on H."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+
+    def forward(self, x):
+        x = self.conv(x)
+        if x.shape[-2] < 8:
+            x = nn.functional.adaptive_avg_pool2d(x, 8)
+        return x
+
+
+def test_control_flow_on_sizes_is_decided_for_every_size():
+    """torch.fx alone cannot trace these; symconv decides each branch as the trace records it."""
+    import torch.fx
+
+    with pytest.raises(torch.fx.proxy.TraceError):
+        torch.fx.symbolic_trace(SamePadding())
+    net = from_torch(SamePadding(), (3, "H", "W"))
+    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
+    for size in ((17, 23), (16, 16), (5, 224), (31, 2)):
+        params, macs, shape = torch_counts(SamePadding(), (3, *size))
+        at = net.report.at({H: size[0], W: size[1]})
+        assert (int(at.params), int(at.macs), tuple(at.output_shape)) == (params, macs, shape), size
+    with pytest.raises(SpecError, match=r"branches on H - 2 < 8 at .*test_importers_torch.py:\d+"):
+        from_torch(SizedHead(), (3, "H", "W"))
+    for size in ((6, 9), (20, 12)):  # at given sizes every branch is decided
+        params, macs, shape = torch_counts(SizedHead(), (3, *size))
+        net = from_torch(SizedHead(), (3, *size))
+        assert (int(net.params), int(net.macs), tuple(net.output_shape)) == (params, macs, shape)

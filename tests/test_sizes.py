@@ -187,3 +187,31 @@ def test_is_true_agrees_with_every_positive_integer_it_is_tried_at(polynomial, r
     for h in range(1, 13):
         for w in range(1, 13):
             assert bool(relation(polynomial.xreplace({_H: h, _W: w}), 0)) is verdict
+
+
+_rationals = st.fractions(min_value=-6, max_value=6, max_denominator=7).map(
+    lambda f: sp.Rational(f.numerator, f.denominator)
+)
+_linear = st.lists(
+    st.tuples(_rationals, st.sampled_from([sp.Integer(1), _H, _W])), min_size=1, max_size=3
+).map(lambda terms: sp.Add(*(c * m for c, m in terms)))
+_rounded = st.builds(lambda f, x: f(x), st.sampled_from([sp.floor, sp.ceiling]), _linear)
+_nested = st.builds(
+    lambda f, x, q: f(x / q), st.sampled_from([sp.floor, sp.ceiling]), _rounded, st.integers(2, 7)
+)
+_with_floors = st.lists(
+    st.tuples(st.integers(-7, 7), st.one_of(_linear, _rounded, _nested)), min_size=1, max_size=3
+).map(lambda terms: sp.Add(*(c * e for c, e in terms)))
+
+
+@given(_with_floors, st.sampled_from([sp.Ge, sp.Gt, sp.Le, sp.Lt]))
+def test_is_true_on_floors_agrees_with_every_size_it_is_tried_at(expression, relation):
+    """Verdicts reached through bounds on floors hold at every point of a 30 x 30 grid (brute force)."""
+    from symconv.sizes import is_true
+
+    verdict = is_true(relation(expression, 0, evaluate=False))
+    if verdict is None:
+        return
+    for h in range(1, 31):
+        for w in range(1, 31):
+            assert bool(relation(expression.xreplace({_H: h, _W: w}), 0)) is verdict, (h, w)

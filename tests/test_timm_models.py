@@ -2,7 +2,7 @@
 
 The same comparison as for torchvision (``model_reference``): output shape,
 ``sum(p.numel())`` and ``FlopCounterMode`` / 2 at 224 x 224 and 193 x 257. The
-default suite builds one model of each of fifteen families; ``pytest -m
+default suite builds one model of each of sixteen families; ``pytest -m
 timm_all`` builds one model of every timm module that symconv imports (the
 others, and why, are listed in ``REFUSED``).
 """
@@ -41,6 +41,7 @@ DEFAULT = [
     "convnext_nano",  # ConvNeXt with a layer scale read as a held tensor
     "cs3darknet_s",  # cross-stage partial DarkNet
     "ese_vovnet19b_slim",  # VoVNet: one-shot aggregation, effective SE
+    "tf_efficientnet_b0",  # TensorFlow 'same' padding, computed and branched on in Python
     "repvit_m1",  # RepViT: a mobile CNN in transformer style
     "hgnet_tiny",  # HGNet: stem with padding, light aggregation
     "starnet_s1",  # StarNet: elementwise products of branches
@@ -52,11 +53,14 @@ EVERY_FAMILY = DEFAULT + [
     "mambaout_tiny", "mobilenetv3_small_050", "rdnet_tiny", "repghostnet_050", "legacy_senet154",
     "selecsls42", "legacy_xception", "xception41", "seresnet50", "regnety_016", "efficientnet_b0",
     "mobilenetv2_100", "cspresnet50", "darknet53", "repvgg_a2", "efficientnetv2_rw_s", "nextvit_small",
-    "regnety_040_sgn", "lowformer_b0", "shvit_s1",
+    "regnety_040_sgn", "lowformer_b0", "shvit_s1", "tf_efficientnetv2_s",
+    "tf_mobilenetv3_small_100",
 ]  # fmt: skip
+"""TensorFlow-ported models compute 'same' padding in Python and branch on it: symconv decides each branch."""
+AT_GIVEN_SIZE = {"vgg11": (224, 224)}
+"""Models whose code branches on a size that holds for some inputs only: imported at numbers."""
 REFUSED = {
-    "vgg11": "torch.fx cannot trace it: Python control flow reads a traced size (timm's ConvMlp head)",
-    "tf_efficientnet_b0": "torch.fx cannot trace it: TensorFlow 'same' padding computed in Python from sizes",
+    "mobilevit_s": "a branch on whether the map divides into patches, then a reshape that merges the batch",
     "deit_tiny_patch16_224": "attention permutes the batch axis away from the front (permute(2, 0, 3, 1, 4))",
     "swin_tiny_patch4_window7_224": "window partition merges the batch axis with the windows",
     "levit_128": "BatchNorm over the batch and tokens flattened together",
@@ -80,6 +84,20 @@ def test_one_model_per_family_agrees_with_pytorch(name):
 @pytest.mark.parametrize("name", EVERY_FAMILY)
 def test_every_family_symconv_imports_agrees_with_pytorch(name):
     agrees_with_pytorch(build(name), name, SIZES)
+
+
+@pytest.mark.timm_all
+@pytest.mark.parametrize("name", sorted(AT_GIVEN_SIZE))
+def test_models_that_branch_on_sizes_import_at_given_sizes(name):
+    from model_reference import pytorch_counts
+
+    size = AT_GIVEN_SIZE[name]
+    with pytest.raises(SymconvError, match="holds for some input sizes and not others"):
+        from_torch(build(name).eval(), (3, "H", "W"))
+    model = build(name).eval()
+    net = from_torch(model, (3, *size))
+    shape, params, macs = pytorch_counts(model, size)
+    assert (tuple(net.output_shape), int(net.params), int(net.macs)) == (shape, params, macs)
 
 
 @pytest.mark.timm_all

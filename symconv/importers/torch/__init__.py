@@ -20,6 +20,8 @@ from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
+import sympy as sp
+
 from symconv.errors import SpecError, SymconvError
 from symconv.importers.torch import rules as torch_rules
 from symconv.importers.torch import torchvision_rules
@@ -28,6 +30,7 @@ from symconv.importers.torch.environment import torch_module
 from symconv.importers.torch.trace import DataValue, ImportFailure, TensorValue, Tracer, describe, reachable
 from symconv.layers.base import as_size
 from symconv.network import Network
+from symconv.sizes import is_true
 
 __all__ = ["from_torch", "reachable", "to_torch"]
 
@@ -117,8 +120,197 @@ def _frozen(module, graph: list) -> list:
     ]
 
 
+class _Interpreter:
+    """Each fx node of the module's trace as a symconv value: a tensor (a network node), held data or a size."""
+
+    def __init__(self, module: Any, shape: tuple) -> None:
+        self.module = module
+        self.shape = shape
+        self.rules = registry()
+        self.modules = dict(module.named_modules())
+        self.tracer = Tracer(module)
+        self.values: dict[Any, Any] = {}
+        self.inputs_seen = 0
+        self.eager = False
+        self.busy = 0
+
+    def ensure(self, node: Any) -> Any:
+        """The node's value, interpreting the nodes it reads first (fx adds parameters without a proxy)."""
+        if node in self.values:
+            return self.values[node]
+        torch = torch_module()
+        for argument in (*node.all_input_nodes,):
+            self.ensure(argument)
+        self.busy += 1  # while a rule reads the module, an eager trace hands it plain attributes
+        try:
+            self.values[node] = self.interpret(node, torch)
+        finally:
+            self.busy -= 1
+        return self.values[node]
+
+    def read(self, value: Any) -> Any:
+        return torch_module().fx.node.map_arg(value, lambda n: self.ensure(n))
+
+    def interpret(self, node: Any, torch: Any) -> Any:
+        label = f"{node.op} {getattr(node.target, '__name__', node.target)}"
+        tracer, rules = self.tracer, self.rules
+        try:
+            if node.op == "placeholder":
+                if self.inputs_seen and not node.args:
+                    raise SpecError("only modules with one tensor input are supported")
+                value = TensorValue(-1, self.shape) if not self.inputs_seen else node.args[0]
+                self.inputs_seen += 1
+                return value
+            args, kwargs = self.read(node.args), self.read(node.kwargs)
+            if node.op == "output":
+                return args[0]
+            if node.op == "get_attr":
+                held = _held(self.module, node.target)
+                return DataValue(node.target, held) if isinstance(held, torch.Tensor) else held
+            if node.op == "call_module":
+                target = self.modules[node.target]
+                rule = rules.module_rule(target)
+                label = f"{node.target} ({type(target).__name__})"
+                if rule is None:
+                    raise SpecError(f"symconv has no rule for {type(target).__name__}")
+                if args and isinstance(args[0], DataValue):  # a module applied to a held tensor
+                    args = (tracer.materialize(args[0], len(args[0].shape), node.target), *args[1:])
+                return rule(tracer, target, node.target, *args, **kwargs)
+            rule = (
+                rules.function_rule(node.target)
+                if node.op == "call_function"
+                else rules.methods.get(node.target)
+            )
+            path = _module_path(node)
+            label = f"{path + ': ' if path else ''}{node.op} {getattr(node.target, '__name__', node.target)}"
+            if rule is None:
+                raise SpecError("symconv has no rule for it")
+            return rule(tracer, f"{path}.{node.name}" if path else node.name, *args, **kwargs)
+        except ImportFailure:
+            raise
+        except SymconvError as error:
+            raise ImportFailure(
+                f"{label}{self.line(node)}: {error.message}; {_partial(tracer, self.shape)}"
+            ) from None
+        except (TypeError, ValueError, IndexError, KeyError) as error:
+            raise ImportFailure(
+                f"{label}{self.line(node)}: arguments symconv cannot follow ({error}); "
+                f"{_partial(tracer, self.shape)}"
+            ) from None
+
+    def line(self, node: Any) -> str:
+        if self.eager:  # the eager trace records every frame; the code is not traced again
+            return _frames_line(node.stack_trace or "")
+        return _model_line(self.module, node)
+
+    def decide(self, node: Any) -> bool:
+        """A branch of the model's code on a traced value: decided for every input size, or refused."""
+        value = self.ensure(node)
+        if isinstance(value, (bool, int, float)) or (isinstance(value, sp.Basic) and value.is_Number):
+            return bool(value)
+        if isinstance(value, (sp.Rel, sp.logic.boolalg.BooleanAtom)):
+            decided = is_true(value)
+            if decided is not None:
+                return decided
+            raise ImportFailure(
+                f"the model's code branches on {value}{self.line(node)}, which holds for some input sizes "
+                "and not others: give the sizes as numbers"
+            )
+        raise ImportFailure(f"the model's code branches on {describe(value)}{self.line(node)}")
+
+
+def _frames_line(stack_trace: str) -> str:
+    frames = re.findall(r'File "([^"]+)", line (\d+)', stack_trace)
+    model = [(file, line) for file, line in frames if "/torch/" not in file]
+    return f" at {model[-1][0]}:{model[-1][1]}" if model else ""
+
+
+def _trace_eagerly(module: Any, interpreter: _Interpreter) -> Any:
+    """Trace with every value known as it is made, so that the model's code may branch on sizes.
+
+    ``torch.fx`` alone cannot follow ``if pad > 0`` or ``int(h / 2)``: it records
+    operations without values. Here each operation is interpreted the moment
+    fx records it, so a condition on sizes is decided by symconv (for every
+    input size, or refused), and ``int()``, ``len()`` and iteration read the
+    sizes symconv knows.
+    """
+    torch = torch_module()
+    rules = registry()
+
+    class KnownProxy(torch.fx.Proxy):
+        def __len__(self) -> int:
+            value = interpreter.ensure(self.node)
+            if isinstance(value, (list, tuple)):
+                return len(value)
+            raise ImportFailure(
+                f"the model's code takes len() of {describe(value)}{interpreter.line(self.node)}"
+            )
+
+        def __int__(self) -> int:
+            return _number(interpreter, self.node, int)
+
+        def __index__(self) -> int:
+            return _number(interpreter, self.node, int)
+
+        def __float__(self) -> float:
+            return _number(interpreter, self.node, float)
+
+    class EagerTracer(torch.fx.Tracer):
+        def is_leaf_module(self, m: Any, qualified_name: str) -> bool:
+            return rules.is_written_out(m) or super().is_leaf_module(m, qualified_name)
+
+        def proxy(self, node: Any) -> Any:
+            return KnownProxy(node, self)
+
+        def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict) -> Any:
+            if interpreter.busy:  # a rule reading a module's weight: the tensor, not a traced attribute
+                return attr_val
+            return super().getattr(attr, attr_val, parameter_proxy_cache)
+
+        def create_proxy(self, *args: Any, **kwargs: Any) -> Any:
+            proxy = super().create_proxy(*args, **kwargs)
+            interpreter.ensure(proxy.node)
+            return proxy
+
+        def to_bool(self, obj: Any) -> bool:
+            return interpreter.decide(obj.node)
+
+        def iter(self, obj: Any) -> Any:
+            value = interpreter.ensure(obj.node)
+            if isinstance(value, (list, tuple)):
+                return iter([obj[i] for i in range(len(value))])
+            raise ImportFailure(
+                f"the model's code iterates over {describe(value)}{interpreter.line(obj.node)}"
+            )
+
+    tracer = EagerTracer()
+    tracer.record_stack_traces = True
+    interpreter.eager = True
+    try:
+        return tracer.trace(module)
+    except SymconvError:
+        raise
+    except Exception as error:  # fx raises many kinds for code it cannot follow
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SpecError(f"torch.fx cannot trace {type(module).__name__}: {first}") from None
+
+
+def _number(interpreter: _Interpreter, node: Any, kind: type) -> Any:
+    value = interpreter.ensure(node)
+    if isinstance(value, (int, float)) or (isinstance(value, sp.Basic) and value.is_Number):
+        return kind(value)
+    raise ImportFailure(
+        f"the model's code needs {value} as a number{interpreter.line(node)}, but it depends on the input size: "
+        "give the sizes as numbers"
+    )
+
+
 def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None = None) -> Network:
     """Trace ``module`` (in eval mode) into a network whose input is ``input_shape`` (channels first, no batch).
+
+    ``torch.fx`` traces the module; where the model's own code branches on a
+    traced size (``if pad > 0``), the trace is taken again with every value
+    known as it is recorded, and symconv decides each branch.
 
     ```pycon
     >>> import torch  # doctest: +SKIP
@@ -133,64 +325,20 @@ def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None =
     shape = tuple(as_size(d, "input") for d in input_shape)
     training = module.training
     module.eval()
+    interpreter = _Interpreter(module, shape)
     try:
-        traced = _trace(module)
+        try:
+            traced = _trace(module)
+        except SpecError:  # control flow on a traced value: trace again, interpreting as fx records
+            traced = _trace_eagerly(module, interpreter)
     finally:
         module.train(training)
-    rules = registry()
-    modules = dict(module.named_modules())
-    tracer = Tracer(module)
-    values: dict[Any, Any] = {}
     output: Any = None
-    inputs_seen = 0
     for node in traced.nodes:
-        label = f"{node.op} {getattr(node.target, '__name__', node.target)}"
-        try:
-            if node.op == "placeholder":
-                if inputs_seen and not node.args:
-                    raise SpecError("only modules with one tensor input are supported")
-                values[node] = TensorValue(-1, shape) if not inputs_seen else node.args[0]
-                inputs_seen += 1
-                continue
-            if node.op == "output":
-                output = torch.fx.node.map_arg(node.args[0], lambda n: values[n])
-                continue
-            args = torch.fx.node.map_arg(node.args, lambda n: values[n])
-            kwargs = torch.fx.node.map_arg(node.kwargs, lambda n: values[n])
-            if node.op == "get_attr":
-                held = _held(module, node.target)
-                values[node] = DataValue(node.target, held) if isinstance(held, torch.Tensor) else held
-                continue
-            if node.op == "call_module":
-                target = modules[node.target]
-                rule = rules.module_rule(target)
-                label = f"{node.target} ({type(target).__name__})"
-                if rule is None:
-                    raise SpecError(f"symconv has no rule for {type(target).__name__}")
-                if args and isinstance(args[0], DataValue):  # a module applied to a held tensor
-                    args = (tracer.materialize(args[0], len(args[0].shape), node.target), *args[1:])
-                values[node] = rule(tracer, target, node.target, *args, **kwargs)
-            else:
-                rule = (
-                    rules.function_rule(node.target)
-                    if node.op == "call_function"
-                    else rules.methods.get(node.target)
-                )
-                path = _module_path(node)
-                label = (
-                    f"{path + ': ' if path else ''}{node.op} {getattr(node.target, '__name__', node.target)}"
-                )
-                if rule is None:
-                    raise SpecError("symconv has no rule for it")
-                values[node] = rule(tracer, f"{path}.{node.name}" if path else node.name, *args, **kwargs)
-        except SymconvError as error:
-            raise ImportFailure(
-                f"{label}{_model_line(module, node)}: {error.message}; {_partial(tracer, shape)}"
-            ) from None
-        except (TypeError, ValueError, IndexError, KeyError) as error:
-            raise ImportFailure(
-                f"{label}{_model_line(module, node)}: arguments symconv cannot follow ({error}); {_partial(tracer, shape)}"
-            ) from None
+        value = interpreter.ensure(node)
+        if node.op == "output":
+            output = value
+    tracer = interpreter.tracer
     if isinstance(output, (tuple, list)) and len(output) == 1:
         output = output[0]
     if not isinstance(output, TensorValue) or output.index < 0:

@@ -381,6 +381,19 @@ def size_operation(function: Callable) -> Rule:
     return rule
 
 
+def rounding(function: Callable, symbolic: Callable) -> Rule:
+    """``math.ceil``/``math.floor``/``math.trunc`` of a size: a number, or the sympy function of the expression."""
+
+    def rule(tracer: Tracer, name: str, value: Any) -> Any:
+        if isinstance(value, (TensorValue, DataValue)):
+            raise SpecError(f"{name}: {function.__name__} of a tensor is not supported")
+        value = sp.sympify(value)
+        result = sp.Integer(function(value)) if value.is_Number else symbolic(value)
+        return int(result) if isinstance(result, sp.Integer) else result
+
+    return rule
+
+
 def assert_function(tracer: Tracer, name: str, condition: Any, message: Any = "") -> None:
     tracer.guard(condition, str(message))
     return None
@@ -960,6 +973,9 @@ def registry() -> Registry:
     ):
         functions[target] = size_operation(target)
     functions[operator.getitem] = getitem
+    functions[math.ceil] = rounding(math.ceil, sp.ceiling)
+    functions[math.floor] = rounding(math.floor, sp.floor)
+    functions[math.trunc] = rounding(math.trunc, lambda v: sp.floor(v) if v.is_nonnegative else sp.ceiling(v))
     functions[getattr] = getattr_function
     functions[torch._assert] = assert_function
     functions[torch.flatten] = flatten
