@@ -356,3 +356,46 @@ def test_control_flow_on_sizes_is_decided_for_every_size():
         params, macs, shape = torch_counts(SizedHead(), (3, *size))
         net = from_torch(SizedHead(), (3, *size))
         assert (int(net.params), int(net.macs), tuple(net.output_shape)) == (params, macs, shape)
+
+
+class TimmAttention(nn.Module):
+    """timm's Attention: one projection to q, k and v, the batch axis moved second by the permute, then unbound."""
+
+    def __init__(self, dim=8, heads=2):
+        super().__init__()
+        self.heads, self.qkv, self.proj = heads, nn.Linear(dim, 3 * dim), nn.Linear(dim, dim)
+        self.embed = nn.Conv2d(3, dim, 4, 4)
+
+    def forward(self, x):
+        x = self.embed(x).flatten(2).transpose(1, 2)  # (B, N, C) tokens
+        B, N, C = x.shape  # noqa: N806
+        qkv = self.qkv(x).reshape(B, N, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        attn = (q * (C // self.heads) ** -0.5) @ k.transpose(-2, -1)
+        x = (attn.softmax(dim=-1) @ v).transpose(1, 2).reshape(B, N, C)
+        return self.proj(x)
+
+
+class BatchMovedTwice(nn.Module):
+    def forward(self, x):
+        y = x.permute(1, 0, 2, 3)  # (C, B, H, W)
+        return y[1:].permute(1, 0, 3, 2)  # the batch first again, H and W swapped
+
+
+def test_attention_that_moves_the_batch_axis_agrees_with_pytorch():
+    net = from_torch(TimmAttention(), (3, "H", "W"))
+    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
+    for size in ((16, 16), (12, 20), (33, 9)):
+        params, macs, shape = torch_counts(TimmAttention(), (3, *size))
+        at = net.report.at({H: size[0], W: size[1]})
+        assert (int(at.params), int(at.macs), tuple(at.output_shape)) == (params, macs, shape), size
+    moved = from_torch(BatchMovedTwice(), (3, "H", "W"))
+    H, W = sorted(moved.report.free_symbols(), key=str)  # noqa: N806
+    assert moved.output_shape == (2, W, H)  # by hand: channels 1 and 2, then W and H swapped
+    with pytest.raises(SpecError, match="indexing the batch axis"):
+        from_torch(IndexesTheBatch(), (3, "H", "W"))
+
+
+class IndexesTheBatch(nn.Module):
+    def forward(self, x):
+        return x.permute(1, 0, 2, 3)[:, 0]

@@ -1,7 +1,8 @@
 """CNNs of another model library, timm (PyTorch Image Models), imported with symbolic H and W, against PyTorch.
 
 The same comparison as for torchvision (``model_reference``): output shape,
-``sum(p.numel())`` and ``FlopCounterMode`` / 2 at 224 x 224 and 193 x 257. The
+``sum(p.numel())`` and ``FlopCounterMode`` / 2 at 224 x 224, 193 x 257 and the
+model's own input size, wherever PyTorch accepts the size. The
 default suite builds one model of each of sixteen families; ``pytest -m
 timm_all`` builds one model of every timm module that symconv imports (the
 others, and why, are listed in ``REFUSED``).
@@ -54,14 +55,15 @@ EVERY_FAMILY = DEFAULT + [
     "selecsls42", "legacy_xception", "xception41", "seresnet50", "regnety_016", "efficientnet_b0",
     "mobilenetv2_100", "cspresnet50", "darknet53", "repvgg_a2", "efficientnetv2_rw_s", "nextvit_small",
     "regnety_040_sgn", "lowformer_b0", "shvit_s1", "tf_efficientnetv2_s",
-    "tf_mobilenetv3_small_100",
+    "tf_mobilenetv3_small_100", "deit_tiny_patch16_224", "vit_small_patch16_224", "flexivit_small",
+    "visformer_tiny", "coat_mini", "pvt_v2_b0",
 ]  # fmt: skip
 """TensorFlow-ported models compute 'same' padding in Python and branch on it: symconv decides each branch."""
-AT_GIVEN_SIZE = {"vgg11": (224, 224)}
+AT_GIVEN_SIZE = {"vgg11": (224, 224), "twins_svt_small": (224, 224)}
 """Models whose code branches on a size that holds for some inputs only: imported at numbers."""
 REFUSED = {
     "mobilevit_s": "a branch on whether the map divides into patches, then a reshape that merges the batch",
-    "deit_tiny_patch16_224": "attention permutes the batch axis away from the front (permute(2, 0, 3, 1, 4))",
+    "vit_relpos_small_patch16_224": "a held table of relative coordinates fed to an MLP as if batched",
     "swin_tiny_patch4_window7_224": "window partition merges the batch axis with the windows",
     "levit_128": "BatchNorm over the batch and tokens flattened together",
     "tresnet_l": "F.pad with mode 'reflect' (anti-aliased downsampling)",
@@ -75,15 +77,23 @@ def build(name):
     return timm.create_model(name, pretrained=False)
 
 
+def sizes_for(model) -> tuple:
+    """SIZES and the model's own input size (a transformer's position table fixes it)."""
+    own = tuple(model.pretrained_cfg.get("input_size", (3, 224, 224))[1:])
+    return tuple(dict.fromkeys((*SIZES, own)))
+
+
 @pytest.mark.parametrize("name", DEFAULT)
 def test_one_model_per_family_agrees_with_pytorch(name):
-    agrees_with_pytorch(build(name), name, SIZES)
+    model = build(name)
+    agrees_with_pytorch(model, name, sizes_for(model))
 
 
 @pytest.mark.timm_all
 @pytest.mark.parametrize("name", EVERY_FAMILY)
 def test_every_family_symconv_imports_agrees_with_pytorch(name):
-    agrees_with_pytorch(build(name), name, SIZES)
+    model = build(name)
+    agrees_with_pytorch(model, name, sizes_for(model))
 
 
 @pytest.mark.timm_all

@@ -10,6 +10,7 @@ Adding an operation is one function here and one line in :func:`registry`.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import operator
 from collections.abc import Callable
@@ -63,10 +64,20 @@ class Registry:
 
 
 # --- argument helpers ----------------------------------------------------------------
-def tensor(value: Any, what: str) -> TensorValue:
+def tensor(value: Any, what: str, moved: bool = False) -> TensorValue:
+    """``value`` as a tensor of the network; with its batch axis first unless ``moved`` (permutes, indexing)."""
     if not isinstance(value, TensorValue):
         raise SpecError(f"{what} is {describe(value)}, not a tensor computed from the input")
+    if value.batch_at and not moved:
+        raise SpecError(
+            f"{what}: the batch axis is at position {value.batch_at} here (a permute moved it); symconv follows "
+            "permutes and indexing of the axes before it until it is first again"
+        )
     return value
+
+
+def with_batch_at(value: TensorValue, position: int) -> TensorValue:
+    return value if value.batch_at == position else dataclasses.replace(value, batch_at=position)
 
 
 def plain(value: Any, what: str) -> Any:
@@ -376,6 +387,8 @@ def size_operation(function: Callable) -> Rule:
             if any(isinstance(v, (TensorValue, DataValue)) for v in values):
                 raise SpecError(f"{name}: {function.__name__} of tensors is not supported")
             result = function(*values)
+        if isinstance(result, sp.Float):  # a scale such as head_dim ** -0.5: a float, as in the model's code
+            return float(result)
         return int(result) if isinstance(result, sp.Integer) else result
 
     return rule
@@ -426,21 +439,31 @@ def getitem(tracer: Tracer, name: str, value: Any, index: Any) -> Any:
 
 
 def index_tensor(tracer: Tracer, name: str, x: TensorValue, index: Any) -> TensorValue:
-    """``x[...]`` with integers and slices; the batch axis must be taken whole."""
+    """``x[...]`` with integers and slices; the batch axis must be taken whole (it may stand after others)."""
+    x = tensor(x, name, moved=True)
     items = list(index) if isinstance(index, tuple) else [index]
     if Ellipsis in items:
         at = items.index(Ellipsis)
         items = items[:at] + [slice(None)] * (x.rank - len(items) + 1) + items[at + 1 :]
-    if not items or items[0] != slice(None):
+    if not items:
         raise SpecError(f"{name}: indexing the batch axis is not supported")
-    dim = 0
+    batch, position = x.batch_at, 0  # where the batch axis is, and the axis the next item indexes
     for item in items:
-        if item == slice(None):
-            dim += 1
+        if position == batch:
+            if item != slice(None):
+                raise SpecError(f"{name}: indexing the batch axis is not supported")
+            position += 1
             continue
-        size = x.shape[dim - 1]
+        if item == slice(None):
+            position += 1
+            continue
+        axis = position if position < batch else position - 1  # in the batchless shape
+        dim = axis + 1  # in symconv's numbering, the batch first
+        size = x.shape[axis]
         if isinstance(item, int):
             x = tracer.emit(name, L.Select(dim=dim, index=item % size if size.is_Integer else item), [x])
+            batch -= position < batch  # an axis before the batch is gone
+            x = with_batch_at(x, batch)
             continue
         if isinstance(item, slice) and item.step in (None, 1):
             start = 0 if item.start is None else item.start
@@ -450,8 +473,8 @@ def index_tensor(tracer: Tracer, name: str, x: TensorValue, index: Any) -> Tenso
                     (start % size if isinstance(start, int) else start),
                     (stop + size if isinstance(stop, int) and stop < 0 else stop),
                 )
-            x = tracer.emit(name, L.Narrow(dim, start, sp.sympify(stop) - start), [x])
-            dim += 1
+            x = with_batch_at(tracer.emit(name, L.Narrow(dim, start, sp.sympify(stop) - start), [x]), batch)
+            position += 1
             continue
         raise SpecError(f"{name}: the index {item!r} is not supported")
     return x
@@ -508,15 +531,20 @@ def squeeze(tracer: Tracer, name: str, x: Any, dim: Any = None) -> TensorValue:
 
 
 def permute(tracer: Tracer, name: str, x: Any, *order: Any) -> TensorValue:
-    x = tensor(x, name)
+    """A permutation of PyTorch's axes: of the batchless axes for symconv, the batch axis's place kept aside."""
+    x = tensor(x, name, moved=True)
     order = dims(sizes(order), x.rank)
     if list(order) == list(range(x.rank)):
         return x
-    return tracer.emit(name, L.Permute(list(order)), [x])
+    batch = list(order).index(x.batch_at)
+    batchless = [x.batchless(axis) for axis in order if axis != x.batch_at]
+    if batchless == list(range(len(x.shape))):  # only the batch axis moved: a view, no operation
+        return with_batch_at(x, batch)
+    return with_batch_at(tracer.emit(name, L.Permute([0, *(a + 1 for a in batchless)]), [x]), batch)
 
 
 def transpose(tracer: Tracer, name: str, x: Any, dim0: int, dim1: int) -> TensorValue:
-    x = tensor(x, name)
+    x = tensor(x, name, moved=True)
     order = list(range(x.rank))
     a, b = dim0 % x.rank, dim1 % x.rank
     order[a], order[b] = order[b], order[a]
@@ -576,12 +604,16 @@ def split(tracer: Tracer, name: str, x: Any, split_size: Any, dim: int = 0) -> t
 
 
 def unbind(tracer: Tracer, name: str, x: Any, dim: int = 0) -> tuple:
-    x = tensor(x, name)
+    x = tensor(x, name, moved=True)
     axis = dim % x.rank
-    size = x.shape[axis - 1] if axis else BATCH
+    size = BATCH if axis == x.batch_at else x.shape[x.batchless(axis)]
     if not size.is_Integer:
         raise SpecError(f"{name}: unbind of an axis of symbolic size {size}")
-    return tuple(tracer.emit(name, L.Select(dim=axis, index=i), [x]) for i in range(int(size)))
+    batch = x.batch_at - (axis < x.batch_at)
+    select = x.batchless(axis) + 1  # symconv's numbering, the batch first
+    return tuple(
+        with_batch_at(tracer.emit(name, L.Select(dim=select, index=i), [x]), batch) for i in range(int(size))
+    )
 
 
 def reduction(layer_class: type) -> Rule:
@@ -880,7 +912,7 @@ def pixel_shuffle(tracer: Tracer, name: str, x: Any, upscale_factor: int) -> Ten
 
 
 def identity_method(tracer: Tracer, name: str, x: Any, *args: Any, **kwargs: Any) -> Any:
-    """``contiguous``, ``clone``, ``to`` and friends: the same values."""
+    """``contiguous``, ``clone``, ``to`` and friends: the same values (wherever the batch axis is)."""
     return x
 
 

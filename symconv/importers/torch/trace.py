@@ -34,6 +34,9 @@ class TensorValue:
     index: int
     shape: Shape
     constant: bool = False  # computed from held tensors only: its "batch" axis is PyTorch's leading 1
+    batch_at: int = 0
+    """Where PyTorch's batch axis is: moved from the front by a permute (attention's ``permute(2, 0, 3, 1, 4)``),
+    until indexing an axis before it or another permute brings it back. ``shape`` is always batchless."""
 
     @property
     def rank(self) -> int:
@@ -41,7 +44,11 @@ class TensorValue:
         return len(self.shape) + 1
 
     def torch_shape(self) -> tuple[sp.Expr, ...]:
-        return (BATCH, *self.shape)
+        return (*self.shape[: self.batch_at], BATCH, *self.shape[self.batch_at :])
+
+    def batchless(self, axis: int) -> int:
+        """The index in ``shape`` of PyTorch's axis ``axis`` (not the batch axis)."""
+        return axis if axis < self.batch_at else axis - 1
 
 
 @dataclass(frozen=True)
