@@ -179,14 +179,19 @@ def test_exact_floor_is_what_sympy_writes(polynomial):
 @given(_polynomials, st.sampled_from([sp.Ge, sp.Gt, sp.Le, sp.Lt, sp.Eq, sp.Ne]))
 def test_is_true_agrees_with_every_positive_integer_it_is_tried_at(polynomial, relation):
     """A verdict of True or False holds at every point of a 12 x 12 grid of positive integers (brute force)."""
+    _verdict_holds_on_grid(polynomial, relation, 12)
+
+
+def _verdict_holds_on_grid(expression, relation, side):
+    """is_true's verdict on ``expression (relation) 0``, if any, at every H, W in 1..side (brute force)."""
     from symconv.sizes import is_true
 
-    verdict = is_true(relation(polynomial, 0, evaluate=False))
+    verdict = is_true(relation(expression, 0, evaluate=False))
     if verdict is None:
         return
-    for h in range(1, 13):
-        for w in range(1, 13):
-            assert bool(relation(polynomial.xreplace({_H: h, _W: w}), 0)) is verdict
+    for h in range(1, side + 1):
+        for w in range(1, side + 1):
+            assert bool(relation(expression.xreplace({_H: h, _W: w}), 0)) is verdict, (h, w)
 
 
 _rationals = st.fractions(min_value=-6, max_value=6, max_denominator=7).map(
@@ -207,11 +212,4 @@ _with_floors = st.lists(
 @given(_with_floors, st.sampled_from([sp.Ge, sp.Gt, sp.Le, sp.Lt]))
 def test_is_true_on_floors_agrees_with_every_size_it_is_tried_at(expression, relation):
     """Verdicts reached through bounds on floors hold at every point of a 30 x 30 grid (brute force)."""
-    from symconv.sizes import is_true
-
-    verdict = is_true(relation(expression, 0, evaluate=False))
-    if verdict is None:
-        return
-    for h in range(1, 31):
-        for w in range(1, 31):
-            assert bool(relation(expression.xreplace({_H: h, _W: w}), 0)) is verdict, (h, w)
+    _verdict_holds_on_grid(expression, relation, 30)

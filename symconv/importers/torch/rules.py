@@ -766,6 +766,17 @@ def linear_function(tracer: Tracer, name: str, x: Any, weight: Any, bias: Any = 
     return tracer.emit(name, layer, [tensor(x, name)], [w, b])
 
 
+def affine(
+    name: str, what: str, weight: Any, bias: Any, weight_alone: bool = True, bias_alone: bool = True
+) -> tuple[Any, Any]:
+    """A normalisation's held weight and bias (either may be None), refusing the combinations its layer lacks."""
+    w, b = held(weight, name, "weight"), held(bias, name, "bias")
+    if (w is None and b is not None and not bias_alone) or (b is None and w is not None and not weight_alone):
+        given = "a bias and no weight" if w is None else "a weight and no bias"
+        raise SpecError(f"{name}: {what} with {given} is not supported")
+    return w, b
+
+
 def layer_norm_function(
     tracer: Tracer,
     name: str,
@@ -775,9 +786,7 @@ def layer_norm_function(
     bias: Any = None,
     eps: float = 1e-5,
 ) -> TensorValue:
-    w, b = held(weight, name, "weight"), held(bias, name, "bias")
-    if w is None and b is not None:
-        raise SpecError(f"{name}: layer_norm with a bias and no weight is not supported")
+    w, b = affine(name, "layer_norm", weight, bias, bias_alone=False)
     layer = L.LayerNorm(
         list(plain(normalized_shape, name)), eps=eps, elementwise_affine=w is not None, bias=b is not None
     )
@@ -793,9 +802,7 @@ def group_norm_function(
     bias: Any = None,
     eps: float = 1e-5,
 ) -> TensorValue:
-    w, b = held(weight, name, "weight"), held(bias, name, "bias")
-    if (w is None) != (b is None):
-        raise SpecError(f"{name}: group_norm with only one of weight and bias is not supported")
+    w, b = affine(name, "group_norm", weight, bias, weight_alone=False)
     layer = L.GroupNorm(plain(num_groups, name), eps=eps, affine=w is not None)
     return tracer.emit(name, layer, [tensor(x, name)], [w, b])
 
