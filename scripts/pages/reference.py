@@ -254,7 +254,7 @@ def layer_catalogue() -> None:
 CLI_EXAMPLES = {
     "derive": [
         (
-            "Every layer's shape, parameters and MACs in closed form, fitted to 100 columns:",
+            "Two chained convolutions, the table fitted to 100 columns:",
             "derive examples/two_convolutions.yaml --width 100",
         ),
         (
