@@ -313,9 +313,8 @@ class Network:
                     kind=layer.kind,
                     input_shapes=inputs,
                     output_shape=output,
-                    params=sp.Integer(0) if node.shares else tidy(layer.params(*inputs)),
+                    params=sp.Integer(0) if node.shares or layer.fixed else tidy(layer.params(*inputs)),
                     macs=tidy(layer.macs(*inputs)),
-                    activations=tidy(sp.Mul(*output)),
                     receptive=fields[index],
                     trainable=layer.trainable,
                 )

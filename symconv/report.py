@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import sympy as sp
@@ -25,7 +26,11 @@ _NON_POLYNOMIAL = (sp.floor, sp.ceiling, sp.Min, sp.Max, sp.Mod)
 def tidy(expr: sp.Expr) -> sp.Expr:
     """Expand polynomials into monomials; leave expressions with floors as products."""
     expr = sp.sympify(expr)
-    return expr if expr.has(*_NON_POLYNOMIAL) else sp.expand(expr)
+    return expr if expr.is_Atom or _has_non_polynomial(expr) else sp.expand(expr)
+
+
+def _has_non_polynomial(expr: sp.Basic) -> bool:
+    return isinstance(expr, _NON_POLYNOMIAL) or any(_has_non_polynomial(a) for a in expr.args)
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,6 @@ class LayerRow:
     output_shape: Shape
     params: sp.Expr
     macs: sp.Expr
-    activations: sp.Expr
     receptive: Receptive | None
     trainable: bool = True
     """False when the layer is frozen: its parameters are non-trainable."""
@@ -65,6 +69,11 @@ class LayerRow:
     @property
     def flops(self) -> sp.Expr:
         return 2 * self.macs
+
+    @cached_property
+    def activations(self) -> sp.Expr:
+        """Elements of the output tensor (per example)."""
+        return tidy(sp.Mul(*self.output_shape))
 
     @property
     def receptive_field(self) -> sp.Expr | tuple[sp.Expr, ...] | None:
@@ -89,7 +98,6 @@ class LayerRow:
             output_shape=tuple(map(sub, self.output_shape)),
             params=sub(self.params),
             macs=sub(self.macs),
-            activations=sub(self.activations),
             receptive=receptive,
             parts=tuple((label, sub(value)) for label, value in self.parts),
         )

@@ -55,7 +55,11 @@ def needs_gradient(network: Network) -> list[bool]:
     flags: list[bool] = []
     for node, row in zip(network.graph, network.report.rows, strict=True):
         upstream = any(flags[i] for i in node.inputs if i >= 0)
-        learns = node.layer.trainable and bool(node.layer.weight_shapes(*row.input_shapes))
+        learns = (
+            node.layer.trainable
+            and not node.layer.fixed
+            and bool(node.layer.weight_shapes(*row.input_shapes))
+        )
         flags.append(upstream or learns)
     return flags
 
@@ -69,7 +73,9 @@ def backward(network: Network) -> tuple[BackwardCost, ...]:
             costs.append(BackwardCost(row.name, sp.Integer(0), sp.Integer(0), sp.Integer(0)))
             continue
         input_needs = any(flags[i] for i in node.inputs if i >= 0)
-        if not node.layer.trainable:  # frozen: the gradient passes through to the input, none for the weights
+        if (
+            not node.layer.trainable or node.layer.fixed
+        ):  # frozen or constant: the gradient passes through to the input, none for the weights
             through = row.macs if input_needs else sp.Integer(0)
             costs.append(BackwardCost(row.name, through, sp.Integer(0), sp.Integer(0)))
             continue

@@ -86,6 +86,7 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
                     "scale",
                     "arith",
                     "norm",
+                    "response_norm",
                     "channels_last",
                     "narrow",
                     "strided",
@@ -150,6 +151,15 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
             else:
                 args = {"size": draw(st.integers(1, 3))}
             x = graph.add(choice, args, (x,), [C, H, W])
+        elif block == "response_norm":  # ConvNeXt V2's global response normalisation, channels first
+            order = draw(st.sampled_from([1, 2]))
+            g = graph.add(
+                "vector_norm", {"dim": [2, 3], "keepdim": True, "ord": order}, (x,), [C, n(1), n(1)]
+            )
+            m = graph.add("mean", {"dim": [1], "keepdim": True}, (g,), [n(1), n(1), n(1)])
+            d = graph.add("add", {"scalar": 1e-6}, (m,), [n(1), n(1), n(1)])
+            q = graph.add("div", {}, (g, d), [C, n(1), n(1)])
+            x = graph.add("mul", {}, (x, q), [C, H, W])
         elif block == "channels_last":
             k = width()
             a = graph.add("permute", {"dims": [0, 2, 3, 1]}, (x,), [H, W, C])
@@ -167,7 +177,15 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
             x = graph.add("narrow", args, (x,), [C, H, kept])
         elif block == "pad":
             left, right, top, bottom = (draw(st.integers(0, 2)) for _ in range(4))
-            args = {"pad": [left, right, top, bottom]}
+            modes = ["constant", "replicate"]
+            if max(left, right) < W.value and max(top, bottom) < H.value:
+                modes.append("reflect")
+            if max(left, right) <= W.value and max(top, bottom) <= H.value:
+                modes.append("circular")
+            mode = draw(st.sampled_from(modes))
+            args = {"pad": [left, right, top, bottom], "mode": mode}
+            if mode == "constant" and draw(st.booleans()):
+                args["value"] = -1.5
             x = graph.add("pad", args, (x,), [C, H + n(top + bottom), W + n(left + right)])
         elif block == "upsample":
             mode = draw(st.sampled_from(["nearest", "bilinear"]))
@@ -333,7 +351,10 @@ def apply(kind: str, a: dict, xs: list, module):
     if kind == "pixel_shuffle":
         return F.pixel_shuffle(xs[0], a["upscale_factor"])
     if kind == "pad":
-        return F.pad(xs[0], a["pad"])
+        mode = a.get("mode", "constant")
+        return F.pad(xs[0], a["pad"], mode=mode, value=a.get("value", 0) if mode == "constant" else None)
+    if kind == "vector_norm":
+        return torch.linalg.vector_norm(xs[0], a.get("ord", 2), dim=a["dim"], keepdim=a.get("keepdim", False))
     if kind == "relative_position_bias":
         # torchvision's relative_position_index, written out (Liu et al. 2021, section 3.2)
         h, w = a["window_size"]

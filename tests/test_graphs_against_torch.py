@@ -103,6 +103,7 @@ def test_random_graphs_reach_every_graph_kind():
         "select",
         "mean",
         "sum",
+        "vector_norm",
         "instancenorm2d",
         "local_response_norm",
     } <= seen

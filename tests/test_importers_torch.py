@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
-from symconv import SpecError, zoo
+from symconv import SpecError, SymconvError, zoo
 from symconv.importers.torch import from_torch, to_torch
 
 torch = pytest.importorskip("torch")
@@ -269,13 +269,131 @@ def test_functional_pad_with_amounts_from_the_shape():
     for size in ((20, 15), (7, 4), (14, 11)):
         expected = tuple(WindowPad()(torch.zeros(1, 3, *size)).shape[1:])
         assert net.report.at({H: size[0], W: size[1]}).output_shape == expected
-    with pytest.raises(SpecError, match="mode 'reflect' is not supported"):
-        from_torch(ReflectPad(), (3, "H", "W"))
 
 
-class ReflectPad(nn.Module):
+class Paddings(nn.Module):
+    """Every padding mode, as a module and as ``F.pad``; ``-inf`` ahead of a max pool (NASNet's cells)."""
+
+    def __init__(self):
+        super().__init__()
+        self.reflect = nn.ReflectionPad2d((2, 1, 0, 3))
+        self.replicate = nn.ReplicationPad2d(1)
+        self.zero = nn.ZeroPad2d((0, 1, 0, 1))
+        self.constant = nn.ConstantPad2d(2, -1.0)
+        self.circular = nn.CircularPad2d((1, 0, 2, 0))
+        self.conv = nn.Conv2d(3, 4, 3)
+
     def forward(self, x):
-        return nn.functional.pad(x, (1, 1, 1, 1), mode="reflect")
+        x = self.conv(self.circular(self.constant(self.zero(self.replicate(self.reflect(x))))))
+        x = nn.functional.max_pool2d(nn.functional.pad(x, (1, 1, 1, 1), value=float("-inf")), 3, 2)
+        return nn.functional.pad(x, (1, 2, 0, 0), mode="reflect")
+
+
+def test_every_padding_mode_agrees_with_pytorch():
+    net = from_torch(Paddings(), (3, "H", "W"))
+    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
+    for size in ((6, 5), (11, 8), (20, 13)):
+        params, macs, shape = torch_counts(Paddings(), (3, *size))
+        at = net.report.at({H: size[0], W: size[1]})
+        assert (tuple(at.output_shape), int(at.params), int(at.macs)) == (shape, params, macs)
+    # reflect padding must be smaller than its axis: 3 rows below need H >= 4, which PyTorch refuses below
+    with pytest.raises(RuntimeError):
+        Paddings()(torch.zeros(1, 3, 3, 5))
+    with pytest.raises(SymconvError, match="reflect padding 3 must be smaller than the axis 3"):
+        from_torch(Paddings(), (3, 3, 5))
+    numeric = from_torch(Paddings(), (3, 11, 8))
+    assert numeric.check(samples=1).ok
+
+
+class ReflectOneAxis(nn.Module):
+    def forward(self, x):
+        return nn.functional.pad(x, (1, 2), mode="reflect")
+
+
+def test_non_constant_padding_of_too_few_axes_is_refused_as_pytorch_refuses_it():
+    with pytest.raises(NotImplementedError):
+        ReflectOneAxis()(torch.zeros(1, 3, 6, 6))
+    with pytest.raises(SymconvError, match="reflect padding of 1 axes needs an input of 1 or 2 axes"):
+        from_torch(ReflectOneAxis(), (3, "H", "W"))
+
+
+class Blur(nn.Module):
+    """timm's anti-aliased downsampling: a fixed filter, held as a buffer, applied with ``F.conv2d``."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.conv = nn.Conv2d(3, channels, 3, padding=1)
+        kernel = torch.tensor([1.0, 2.0, 1.0])
+        self.register_buffer("filt", (kernel[:, None] * kernel[None, :] / 16).repeat(channels, 1, 1, 1))
+        self.channels = channels
+
+    def forward(self, x):
+        x = nn.functional.pad(self.conv(x), (1, 1, 1, 1), mode="reflect")
+        return nn.functional.conv2d(x, self.filt, stride=2, groups=self.channels)
+
+
+def test_a_filter_held_as_a_buffer_counts_macs_and_no_parameters():
+    net = from_torch(Blur(8), (3, "H", "W"))
+    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
+    # by hand: the convolution's 8*3*9 + 8 = 224 parameters; the blur's 72 weights are a buffer
+    assert int(net.params) == 224 == sum(p.numel() for p in Blur(8).parameters())
+    for size in ((12, 9), (17, 30)):
+        params, macs, shape = torch_counts(Blur(8), (3, *size))
+        at = net.report.at({H: size[0], W: size[1]})
+        assert (tuple(at.output_shape), int(at.params), int(at.macs)) == (shape, params, macs)
+    blur = net.layers[-1]
+    assert blur.params == 0 and blur.macs != 0
+    assert [node.layer.fixed for node in net.graph] == [False, False, True]
+    # the exported module holds the filter as a buffer again
+    exported = to_torch(net, **{str(H): 12, str(W): 9})
+    assert sum(p.numel() for p in exported.parameters()) == 224
+    assert sum(b.numel() for b in exported.buffers()) == 72
+
+
+class HalfBuffer(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("weight", torch.ones(4, 3, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(4))
+
+    def forward(self, x):
+        return nn.functional.conv2d(x, self.weight, self.bias)
+
+
+def test_weights_partly_buffers_are_refused():
+    with pytest.raises(SymconvError, match="partly parameters and partly buffers"):
+        from_torch(HalfBuffer(), (3, "H", "W"))
+
+
+class ResponseNorm(nn.Module):
+    """ConvNeXt V2's global response normalisation, channels last, written as timm writes it."""
+
+    def __init__(self, channels):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(channels))
+        self.bias = nn.Parameter(torch.randn(channels))
+        self.conv = nn.Conv2d(3, channels, 3)
+
+    def forward(self, x):
+        x = self.conv(x).permute(0, 2, 3, 1)
+        g = x.norm(p=2, dim=(1, 2), keepdim=True)
+        n = g / (g.mean(dim=-1, keepdim=True) + 1e-6)
+        x = x + torch.addcmul(self.bias.view(1, 1, 1, -1), self.weight.view(1, 1, 1, -1), x * n)
+        return torch.linalg.vector_norm(x, 1, dim=-1) + torch.norm(x, dim=(1, 2), keepdim=True).sum(-1)
+
+
+def test_global_response_norm_agrees_with_pytorch():
+    torch.manual_seed(0)
+    module = ResponseNorm(6).eval()
+    net = from_torch(module, (3, "H", "W"))
+    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
+    for size in ((5, 7), (16, 9)):
+        params, macs, shape = torch_counts(module, (3, *size))
+        at = net.report.at({H: size[0], W: size[1]})
+        assert (tuple(at.output_shape), int(at.params), int(at.macs)) == (shape, params, macs)
+    # the NumPy backend runs the layers and measures what the formulas say
+    numeric = from_torch(module, (3, 16, 9))
+    assert numeric.check(samples=1).ok
 
 
 class FunctionalGroupNorm(nn.Module):
@@ -399,3 +517,66 @@ def test_attention_that_moves_the_batch_axis_agrees_with_pytorch():
 class IndexesTheBatch(nn.Module):
     def forward(self, x):
         return x.permute(1, 0, 2, 3)[:, 0]
+
+
+class WindowAttention(nn.Module):
+    """Swin-style attention inside windows, written as model code writes it: the batch merged with the windows.
+
+    The map is padded to a multiple of the window, shifted with ``torch.roll``, cut into windows
+    (``view(-1, w, w, C)`` merges the batch with them), attended within each window, and put back.
+    """
+
+    def __init__(self, channels, heads, window):
+        super().__init__()
+        self.embed = nn.Conv2d(3, channels, 4, 4)
+        self.norm = nn.LayerNorm(channels)
+        self.qkv = nn.Linear(channels, 3 * channels)
+        self.proj = nn.Linear(channels, channels)
+        self.heads, self.window = heads, window
+
+    def forward(self, x):
+        x = self.embed(x).permute(0, 2, 3, 1)
+        B, H, W, C = x.shape  # noqa: N806
+        w = self.window
+        x = nn.functional.pad(self.norm(x), (0, 0, 0, (w - W % w) % w, 0, (w - H % w) % w))
+        Hp, Wp = x.shape[1], x.shape[2]  # noqa: N806
+        x = torch.roll(x, shifts=(-1, -1), dims=(1, 2))
+        windows = x.view(B, Hp // w, w, Wp // w, w, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, w * w, C)
+        B_, N, _ = windows.shape  # noqa: N806
+        qkv = self.qkv(windows).reshape(B_, N, 3, self.heads, C // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv.unbind(0)
+        attn = (q * (C // self.heads) ** -0.5) @ k.transpose(-2, -1)
+        out = (attn.softmax(dim=-1) @ v).transpose(1, 2).reshape(B_, N, -1)
+        out = (
+            self.proj(out).view(-1, Hp // w, Wp // w, w, w, C).permute(0, 1, 3, 2, 4, 5).reshape(B, Hp, Wp, C)
+        )
+        out = torch.roll(out, shifts=(1, 1), dims=(1, 2))[:, :H, :W, :]
+        return (x[:, :H, :W, :] + out).mean(dim=(1, 2))
+
+
+def test_window_partitions_that_merge_the_batch_agree_with_pytorch():
+    torch.manual_seed(0)
+    module = WindowAttention(8, 2, 3).eval()
+    net = from_torch(module, (3, "H", "W"))
+    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
+    for size in ((24, 36), (28, 17), (40, 40)):
+        params, macs, shape = torch_counts(module, (3, *size))
+        at = net.report.at({H: size[0], W: size[1]})
+        assert (tuple(at.output_shape), int(at.params), int(at.macs)) == (shape, params, macs)
+    # by hand at 24 x 36: 6 x 9 patches padded to 6 x 9 (multiples of 3): 6 windows of 9 tokens;
+    # per window q k^T and a v are 2 heads x 9 x 9 x 4 each, qkv and proj 9 x 8 x (24 + 8)
+    at = net.report.at({H: 24, W: 36})
+    embed = 8 * 6 * 9 * 3 * 16
+    assert int(at.macs) == embed + 6 * (2 * (2 * 9 * 9 * 4) + 9 * 8 * 32)
+    numeric = from_torch(module, (3, 24, 36))
+    assert numeric.check(samples=1).ok
+
+
+class MergedThenFlattened(nn.Module):
+    def forward(self, x):
+        return x.reshape(-1, x.shape[-1]).mean(dim=0)
+
+
+def test_reductions_over_a_merged_batch_are_refused():
+    with pytest.raises(SymconvError, match="batch axis holds the batch merged with"):
+        from_torch(MergedThenFlattened(), (3, "H", "W"))

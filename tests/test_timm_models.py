@@ -46,6 +46,7 @@ DEFAULT = [
     "repvit_m1",  # RepViT: a mobile CNN in transformer style
     "hgnet_tiny",  # HGNet: stem with padding, light aggregation
     "starnet_s1",  # StarNet: elementwise products of branches
+    "convnextv2_atto",  # ConvNeXt V2: global response normalisation (a 2-norm over H and W, torch.addcmul)
 ]
 EVERY_FAMILY = DEFAULT + [
     "convmixer_768_32", "cspnext_s", "densenet121", "dpn68", "fasternet_s", "fastvit_s12",
@@ -56,7 +57,7 @@ EVERY_FAMILY = DEFAULT + [
     "mobilenetv2_100", "cspresnet50", "darknet53", "repvgg_a2", "efficientnetv2_rw_s", "nextvit_small",
     "regnety_040_sgn", "lowformer_b0", "shvit_s1", "tf_efficientnetv2_s",
     "tf_mobilenetv3_small_100", "deit_tiny_patch16_224", "vit_small_patch16_224", "flexivit_small",
-    "visformer_tiny", "coat_mini", "pvt_v2_b0",
+    "visformer_tiny", "coat_mini", "pvt_v2_b0", "tresnet_m", "nasnetalarge",
 ]  # fmt: skip
 """TensorFlow-ported models compute 'same' padding in Python and branch on it: symconv decides each branch."""
 AT_GIVEN_SIZE = {"vgg11": (224, 224), "twins_svt_small": (224, 224)}
@@ -66,8 +67,6 @@ REFUSED = {
     "vit_relpos_small_patch16_224": "a held table of relative coordinates fed to an MLP as if batched",
     "swin_tiny_patch4_window7_224": "window partition merges the batch axis with the windows",
     "levit_128": "BatchNorm over the batch and tokens flattened together",
-    "tresnet_l": "F.pad with mode 'reflect' (anti-aliased downsampling)",
-    "convnextv2_tiny": "torch.norm (global response normalization)",
 }
 """One model of each family symconv refuses, with the first operation it cannot follow."""
 

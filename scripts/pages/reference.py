@@ -196,7 +196,18 @@ def layer_catalogue() -> None:
             L.Narrow(1, 0, symbols("l")),
             L.Narrow(3, 0, 8, step=2),
         ),
-        ("pad", "Zero padding", L.Pad([P, P, P, P]), L.Pad([1, 1, 0, 2])),
+        (
+            "vector_norm",
+            "Vector norm over axes (ConvNeXt V2's global response normalisation)",
+            L.VectorNorm([2, 3], keepdim=True),
+            L.VectorNorm([2, 3], keepdim=True, ord=1),
+        ),
+        (
+            "pad",
+            "Padding (zeros, a constant, reflect, replicate, circular)",
+            L.Pad([P, P, P, P]),
+            L.Pad([1, 1, 0, 2], mode="reflect"),
+        ),
         (
             "mul",
             "Elementwise arithmetic (add, sub, mul, div) with a scalar or a broadcast tensor",

@@ -71,8 +71,10 @@ from symconv.layers.tensor import (
     Permute,
     RelativePositionBias,
     Reshape,
+    Roll,
     Select,
     Sum,
+    VectorNorm,
 )
 
 KINDS: dict[str, type[Layer]] = {
@@ -133,6 +135,8 @@ KINDS: dict[str, type[Layer]] = {
         Reshape,
         Select,
         Sum,
+        VectorNorm,
+        Roll,
         Mul,
         Sub,
         Div,
@@ -166,6 +170,8 @@ __all__ = [
     "Reshape",
     "Select",
     "Sum",
+    "VectorNorm",
+    "Roll",
     "Mul",
     "Sub",
     "Div",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, ClassVar
 
 import sympy as sp
@@ -107,6 +108,18 @@ def number_arg(default: Any = None) -> Any:
     return field(default=default, metadata={"kind": "number"})
 
 
+@cache
+def _fields_of(cls: type) -> tuple[tuple[dataclasses.Field, str | None], ...]:
+    """A layer class's fields, each with its argument kind (read once per class)."""
+    return tuple((f, f.metadata.get("kind")) for f in dataclasses.fields(cls))
+
+
+@cache
+def _minimums(cls: type) -> dict[str, int]:
+    """The least value of each size argument of a layer class."""
+    return {f.name: f.metadata.get("minimum", 1) for f in dataclasses.fields(cls)}
+
+
 @dataclass(frozen=True)
 class Layer:
     """Base of all layers. Subclasses set ``kind`` and override the rules they need."""
@@ -117,11 +130,13 @@ class Layer:
     trainable: bool = field(default=True, kw_only=True, metadata={"kind": "flag"})
     """False for a frozen layer (PyTorch's ``requires_grad=False``, Keras's ``trainable=False``): its
     parameters are counted as non-trainable, and the backward pass computes no gradient for them."""
+    fixed: bool = field(default=False, kw_only=True, metadata={"kind": "flag"})
+    """True when the weights are constants held as buffers, not parameters (a fixed blur filter applied with
+    ``F.conv2d``): the layer counts no parameters and computes no weight gradient; its MACs are counted."""
     where: Where | None = field(default=None, kw_only=True, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        for f in dataclasses.fields(self):
-            kind = f.metadata.get("kind")
+        for f, kind in _fields_of(type(self)):
             value = getattr(self, f.name)
             if value is None and kind in ("size", "sizes") and f.default is dataclasses.MISSING:
                 raise SpecError(f"{f.name}: required, got null", self.where)
@@ -157,9 +172,8 @@ class Layer:
     def size_fields(self) -> list[tuple[str, sp.Expr]]:
         """Every size-valued argument, one entry per axis value."""
         found = []
-        for f in dataclasses.fields(self):
+        for f, kind in _fields_of(type(self)):
             value = getattr(self, f.name)
-            kind = f.metadata.get("kind")
             if kind in ("size", "sizes", "optional_sizes", "shape") and value is not None:
                 values = value if isinstance(value, tuple) else (value,)
                 found.extend(
@@ -171,10 +185,10 @@ class Layer:
 
     def argument_requirements(self) -> tuple[Requirement, ...]:
         """Every size argument is an integer of at least its field's minimum."""
-        minimums = {f.name: f.metadata.get("minimum", 1) for f in dataclasses.fields(self)}
+        minimums = _minimums(type(self))
         found = []
         for name, value in self.size_fields():
-            if value.is_Integer and value >= minimums[name]:
+            if value.is_Integer and int(value) >= minimums[name]:
                 continue  # a plain number that meets its minimum: nothing to decide
             found.append(
                 Requirement(

@@ -15,6 +15,7 @@ Sources cited by the rules:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -52,6 +53,11 @@ def _channels_divisible(channels: sp.Expr, groups: sp.Expr, what: str) -> list[R
             "groups",
         )
     ]
+
+
+def _fits_every_size(padding: sp.Expr, extent: sp.Expr) -> bool:
+    """A kernel of ``extent`` fits every input of size at least 1 padded by ``padding`` on each side."""
+    return padding.is_Integer and extent.is_Integer and 2 * int(padding) + 1 >= int(extent)
 
 
 @dataclass(frozen=True)
@@ -94,7 +100,7 @@ class ConvNd(Layer):
             *_channels_divisible(channels, self.groups, "input channels"),
             *_channels_divisible(self.out_channels, self.groups, "out_channels"),
         ]
-        if self.in_channels is not None:
+        if self.in_channels is not None and self.in_channels != channels:
             found.append(
                 Requirement(
                     sp.Eq(self.in_channels, channels),
@@ -108,7 +114,8 @@ class ConvNd(Layer):
             ):
                 found.append(
                     Requirement(
-                        at_least(n + 2 * p, extent),
+                        # where 2P + 1 >= the extent, every input size fits: n >= 1 is the whole condition
+                        at_least(n, ONE) if _fits_every_size(p, extent) else at_least(n + 2 * p, extent),
                         lambda n=n, p=p, extent=extent, axis=axis: (
                             f"kernel extent {extent} must fit in the padded input {n + 2 * p} "
                             f"along the {axis_name(axis, self.spatial_dims)}"
@@ -132,7 +139,13 @@ class ConvNd(Layer):
         if self.same:
             return ceil_divide(n, 0, s)
         p = self.padding[axis]
-        return floor_divide(n, 2 * p - d * (k - 1) - 1, s) + 1
+        if p.is_Integer and k.is_Integer and d.is_Integer:  # the offset in machine integers
+            offset = sp.Integer(2 * int(p) - int(d) * (int(k) - 1))
+        else:
+            offset = 2 * p - d * (k - 1)
+        if s == 1 and sp.sympify(n).is_integer:  # floor((n + c)/1) + 1 = n + c + 1 for an integer size
+            return n + offset
+        return floor_divide(n, offset - 1, s) + 1
 
     def output_shape(self, x: Shape) -> Shape:
         known = self.__dict__.setdefault(
@@ -143,6 +156,10 @@ class ConvNd(Layer):
         return known[x]
 
     def params(self, x: Shape) -> sp.Expr:
+        numbers = (self.out_channels, x[0], self.groups, *self.kernel_size)
+        if all(v.is_Integer for v in numbers):  # the usual case, in machine integers
+            out, channels, groups, *kernel = map(int, numbers)
+            return sp.Integer(out * (channels // groups) * math.prod(kernel) + (out if self.bias else 0))
         weights = self.out_channels * (x[0] / self.groups) * product(self.kernel_size)
         return weights + (self.out_channels if self.bias else ZERO)
 

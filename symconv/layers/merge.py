@@ -53,10 +53,12 @@ def broadcast(
     requirements = []
     for other in inputs[1:]:
         for axis, (a, b) in enumerate(zip(shape, other, strict=True)):
-            if a == b or b == 1 or sp.expand(a - b) == 0:
+            if a == b or b == 1:
                 continue
             if a == 1:
                 shape[axis] = b
+                continue
+            if sp.expand(a - b) == 0:
                 continue
             requirements.append(
                 Requirement(

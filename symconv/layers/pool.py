@@ -46,7 +46,8 @@ def pool_output_size(n: sp.Expr, k: sp.Expr, s: sp.Expr, p: sp.Expr, d: sp.Expr,
     """
     if not ceil_mode:
         return floor_divide(n, 2 * p - d * (k - 1) - 1, s) + 1
-    return floor_divide(n, p - 1 + sp.Min(0, p + s - d * (k - 1) - 1), s) + 1
+    late = p + s - d * (k - 1) - 1  # where the last window may start past the padded input
+    return floor_divide(n, p - 1 + (min(late, 0) if late.is_Number else sp.Min(0, late)), s) + 1
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Layers that move, cut, reduce or hold tensors: permute, reshape, narrow, select, mean, sum, parameter.
+"""Layers that move, cut, reduce or hold tensors: permute, reshape, narrow, select, mean, sum, norm, parameter.
 
 Axes are numbered as PyTorch numbers them, the batch axis being 0 (as in
 ``torch.flatten``'s ``start_dim``), so ``permute: {dims: [0, 2, 3, 1]}`` is
@@ -7,26 +7,28 @@ Axes are numbered as PyTorch numbers them, the batch axis being 0 (as in
 
 Sources: PyTorch, ``torch.permute``, ``torch.reshape`` (one ``-1`` is inferred
 from the number of elements), ``torch.narrow``, ``torch.select``,
-``torch.mean``/``torch.sum`` (``keepdim``), ``torch.nn.Parameter``.
+``torch.mean``/``torch.sum`` (``keepdim``), ``torch.linalg.vector_norm``, ``torch.nn.Parameter``.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sympy as sp
 
-from symconv.errors import ShapeError
+from symconv.errors import ShapeError, SpecError
 from symconv.layers.base import (
     Layer,
     Receptive,
     Requirement,
     Shape,
     batchless_axis,
+    choice_arg,
     flag_arg,
     int_arg,
     ints_arg,
+    number_arg,
     product,
     shape_arg,
     size_arg,
@@ -202,6 +204,24 @@ class Sum(Reduction):
 
 
 @dataclass(frozen=True)
+class VectorNorm(Reduction):
+    """``torch.linalg.vector_norm(x, ord, dim, keepdim)``: ``(sum |x|^ord)^(1/ord)`` over ``dim``.
+
+    ``x.norm(p, dim)`` and ``torch.norm`` are the same reduction (ConvNeXt V2's
+    global response normalisation takes the 2-norm over the spatial axes). Like
+    a mean it is no multiply-accumulate of a weight: no MACs.
+    """
+
+    kind: ClassVar[str] = "vector_norm"
+    ord: Any = number_arg(2)
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not (isinstance(self.ord, (int, float)) and not isinstance(self.ord, bool) and self.ord > 0):
+            raise SpecError(f"ord: expected a positive number or inf, got {self.ord!r}", self.where)
+
+
+@dataclass(frozen=True)
 class Parameter(Layer):
     """A tensor read as data (a class token, a position embedding, a layer scale).
 
@@ -235,10 +255,46 @@ class Parameter(Layer):
 
 @dataclass(frozen=True)
 class Pad(ShapeOnly):
-    """``F.pad(x, pad)`` with zeros: ``pad`` lists (before, after) pairs from the last axis backwards."""
+    """``F.pad(x, pad, mode, value)``: ``pad`` lists (before, after) pairs from the last axis backwards.
+
+    ``constant`` fills with ``value`` (zeros by default; ``-inf`` ahead of a max
+    pool); ``reflect`` mirrors the entries next to the edge, so each amount must
+    be smaller than its axis; ``replicate`` repeats the edge; ``circular`` wraps
+    around, at most the whole axis. The mode changes values, not shapes.
+    """
 
     kind: ClassVar[str] = "pad"
     pad: tuple[sp.Expr, ...] = shape_arg(minimum=0)
+    mode: str = choice_arg("constant", "constant", "reflect", "replicate", "circular")
+    value: Any = number_arg(0)
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        if self.mode == "constant":
+            return ()
+        axes = len(self.pad) // 2
+        if len(x) not in (axes, axes + 1):  # PyTorch's rule: the last one, two or three axes of (C, *spatial)
+            raise ShapeError(
+                f"{self.mode} padding of {axes} axes needs an input of {axes} or {axes + 1} axes besides the "
+                f"batch, not {len(x)}",
+                self.where,
+            )
+        if self.mode == "replicate":
+            return ()
+        found = []
+        for axis, before, after in self.pairs(x):
+            for amount in (before, after):
+                condition = sp.Lt(amount, x[axis]) if self.mode == "reflect" else sp.Le(amount, x[axis])
+                found.append(
+                    Requirement(
+                        condition,
+                        lambda amount=amount, axis=axis: (
+                            f"{self.mode} padding {amount} must be "
+                            f"{'smaller than' if self.mode == 'reflect' else 'at most'} the axis {x[axis]}"
+                        ),
+                        "pad",
+                    )
+                )
+        return tuple(found)
 
     def pairs(self, x: Shape) -> list[tuple[int, sp.Expr, sp.Expr]]:
         if len(self.pad) % 2:
@@ -252,6 +308,26 @@ class Pad(ShapeOnly):
         for axis, before, after in self.pairs(x):
             shape[axis] = x[axis] + before + after
         return tuple(shape)
+
+
+@dataclass(frozen=True)
+class Roll(ShapeOnly):
+    """``torch.roll(x, shifts, dims)``: entries shifted along axes, those past the end brought round to the start
+    (Swin's shifted windows, Liu et al. 2021, section 3.2). Values move; the shape does not."""
+
+    kind: ClassVar[str] = "roll"
+    shifts: tuple[int, ...] = ints_arg()
+    dims: tuple[int, ...] = ints_arg()
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        if len(self.shifts) != len(self.dims):
+            raise ShapeError(f"roll has {len(self.shifts)} shifts for {len(self.dims)} axes", self.where)
+        for d in self.dims:
+            batchless_axis(self, d, len(x))
+        return ()
+
+    def output_shape(self, x: Shape) -> Shape:
+        return x
 
 
 @dataclass(frozen=True)

@@ -57,8 +57,10 @@ from symconv.layers.tensor import (
     Permute,
     RelativePositionBias,
     Reshape,
+    Roll,
     Select,
     Sum,
+    VectorNorm,
 )
 from symconv.network import Network
 from symconv.numeric.attention import attention, batched_matmul, multihead_attention, softmax
@@ -240,7 +242,9 @@ def _(layer: Pad, inputs, weights, counter):
     widths = [(0, 0)] * x.ndim
     for axis, before, after in layer.pairs(tuple(sp.Integer(s) for s in x.shape)):
         widths[axis] = (int(before), int(after))
-    return np.pad(x, widths)
+    if layer.mode == "constant":
+        return np.pad(x, widths, constant_values=layer.value)
+    return np.pad(x, widths, mode={"reflect": "reflect", "replicate": "edge", "circular": "wrap"}[layer.mode])
 
 
 def relative_position_index(window: tuple[int, int]) -> np.ndarray:
@@ -274,6 +278,21 @@ def _(layer: Mean, inputs, weights, counter):
 def _(layer: Sum, inputs, weights, counter):
     x = inputs[0]
     return x.sum(axis=tuple(sorted(layer.axes(tuple(x.shape)))), keepdims=layer.keepdim)
+
+
+@forward.register
+def _(layer: Roll, inputs, weights, counter):
+    x = inputs[0]
+    return np.roll(x, layer.shifts, axis=tuple(batchless_axis(layer, d, x.ndim) for d in layer.dims))
+
+
+@forward.register
+def _(layer: VectorNorm, inputs, weights, counter):
+    x = inputs[0]
+    axes = tuple(sorted(layer.axes(tuple(x.shape))))
+    if layer.ord == float("inf"):
+        return np.abs(x).max(axis=axes, keepdims=layer.keepdim)
+    return (np.abs(x) ** layer.ord).sum(axis=axes, keepdims=layer.keepdim) ** (1 / layer.ord)
 
 
 def _normalise(x: np.ndarray, axes: tuple[int, ...], eps: float) -> np.ndarray:

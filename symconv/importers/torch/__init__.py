@@ -15,7 +15,9 @@ network at concrete values.
 from __future__ import annotations
 
 import dataclasses
+import dis
 import re
+import sys
 from collections.abc import Sequence
 from functools import cache
 from typing import Any
@@ -44,15 +46,56 @@ def registry() -> torch_rules.Registry:
     return rules
 
 
-def _trace(module: Any, stack_traces: bool = False) -> Any:
+@cache
+def _unpacked(code: Any) -> dict[int, int]:
+    """The offsets of ``code``'s ``UNPACK_SEQUENCE`` instructions, with the count each unpacks."""
+    return {i.offset: i.argval for i in dis.get_instructions(code) if i.opname == "UNPACK_SEQUENCE"}
+
+
+@cache
+def _tracer_base() -> tuple[type, type]:
+    """torch.fx's proxy and tracer with symconv's leaf rule and two costs of the plain classes removed.
+
+    ``Proxy.__iter__`` disassembles the calling function at every
+    ``a, b = x.size()``; here each function is read once. ``Tracer.create_arg``
+    tests every argument against parameters, buffers and modules before it
+    looks at its type; here numbers, proxies and plain tuples go first.
+    """
     torch = torch_module()
     rules = registry()
+
+    class Proxy(torch.fx.Proxy):
+        def __iter__(self) -> Any:
+            caller = sys._getframe(1)
+            count = _unpacked(caller.f_code).get(caller.f_lasti)
+            if count is not None:
+                return (self[i] for i in range(count))
+            return self.tracer.iter(self)
+
+    plain = (int, float, bool, str, type(None))
 
     class FxTracer(torch.fx.Tracer):
         def is_leaf_module(self, m: Any, qualified_name: str) -> bool:
             return rules.is_written_out(m) or super().is_leaf_module(m, qualified_name)
 
-    tracer = FxTracer()
+        def proxy(self, node: Any) -> Any:
+            return Proxy(node, self)
+
+        def create_arg(self, a: Any) -> Any:
+            kind = type(a)
+            if kind in plain:
+                return a
+            if isinstance(a, torch.fx.Proxy):
+                return a.node
+            if kind is tuple:
+                return tuple(self.create_arg(e) for e in a)
+            return super().create_arg(a)
+
+    return Proxy, FxTracer
+
+
+def _trace(module: Any, stack_traces: bool = False) -> Any:
+    tracer = _tracer_base()[1]()
     tracer.record_stack_traces = stack_traces  # costs a third of the trace: asked for only to locate an error
     try:
         graph = tracer.trace(module)
@@ -73,9 +116,7 @@ def _model_line(module: Any, node: Any) -> str:
     finally:
         module.train(training)
     same = [other for other in traced.nodes if other.name == node.name]
-    frames = re.findall(r'File "([^"]+)", line (\d+)', (same[0].stack_trace if same else "") or "")
-    model = [(file, line) for file, line in frames if "/torch/" not in file]
-    return f" at {model[-1][0]}:{model[-1][1]}" if model else ""
+    return _frames_line((same[0].stack_trace if same else "") or "")
 
 
 def _module_path(node: Any) -> str:
@@ -139,7 +180,7 @@ class _Interpreter:
         if node in self.values:
             return self.values[node]
         torch = torch_module()
-        for argument in (*node.all_input_nodes,):
+        for argument in node.all_input_nodes:
             self.ensure(argument)
         self.busy += 1  # while a rule reads the module, an eager trace hands it plain attributes
         try:
@@ -234,10 +275,9 @@ def _trace_eagerly(module: Any, interpreter: _Interpreter) -> Any:
     input size, or refused), and ``int()``, ``len()`` and iteration read the
     sizes symconv knows.
     """
-    torch = torch_module()
-    rules = registry()
+    proxy_base, tracer_base = _tracer_base()
 
-    class KnownProxy(torch.fx.Proxy):
+    class KnownProxy(proxy_base):
         def __len__(self) -> int:
             value = interpreter.ensure(self.node)
             if isinstance(value, (list, tuple)):
@@ -255,10 +295,7 @@ def _trace_eagerly(module: Any, interpreter: _Interpreter) -> Any:
         def __float__(self) -> float:
             return _number(interpreter, self.node, float)
 
-    class EagerTracer(torch.fx.Tracer):
-        def is_leaf_module(self, m: Any, qualified_name: str) -> bool:
-            return rules.is_written_out(m) or super().is_leaf_module(m, qualified_name)
-
+    class EagerTracer(tracer_base):
         def proxy(self, node: Any) -> Any:
             return KnownProxy(node, self)
 

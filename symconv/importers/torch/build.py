@@ -43,7 +43,14 @@ def module_for(layer: L.Layer, x: tuple[int, ...], nn: Any) -> Any:
 
 
 def _build(layer: L.Layer, shapes: list[tuple[int, ...]]) -> Any:
-    return module_for(layer, shapes[0], torch_module().nn)
+    module = module_for(layer, shapes[0], torch_module().nn)
+    if module is not None and layer.fixed:  # constant weights: buffers, not parameters
+        for name, parameter in list(module.named_parameters(recurse=False)):
+            delattr(module, name)
+            module.register_buffer(name, parameter.detach())
+    if module is not None and not layer.trainable:
+        module.requires_grad_(False)
+    return module
 
 
 @module_for.register
@@ -257,6 +264,16 @@ def functions() -> dict[type, Any]:
         L.Select: lambda layer, args: args[0].select(layer.dim, int(layer.index)),
         L.Mean: lambda layer, args: args[0].mean(list(layer.dim), keepdim=layer.keepdim),
         L.Sum: lambda layer, args: args[0].sum(list(layer.dim), keepdim=layer.keepdim),
+        L.VectorNorm: lambda layer, args: torch.linalg.vector_norm(
+            args[0], layer.ord, dim=list(layer.dim), keepdim=layer.keepdim
+        ),
+        L.Pad: lambda layer, args: F.pad(
+            args[0],
+            _ints(layer.pad),
+            mode=layer.mode,
+            value=layer.value if layer.mode == "constant" else None,
+        ),
+        L.Roll: lambda layer, args: torch.roll(args[0], layer.shifts, layer.dims),
         L.MatMul: lambda layer, args: args[0] @ args[1],
         L.ScaledDotProductAttention: lambda layer, args: F.scaled_dot_product_attention(
             *args, is_causal=layer.is_causal, scale=layer.scale

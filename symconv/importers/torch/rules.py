@@ -64,16 +64,31 @@ class Registry:
 
 
 # --- argument helpers ----------------------------------------------------------------
-def tensor(value: Any, what: str, moved: bool = False) -> TensorValue:
-    """``value`` as a tensor of the network; with its batch axis first unless ``moved`` (permutes, indexing)."""
+def tensor(value: Any, what: str, moved: bool = False, merged: bool = False) -> TensorValue:
+    """``value`` as a tensor of the network; with its batch axis first unless ``moved`` (permutes, indexing),
+    and the batch apart from other entries unless ``merged`` (rules that act per entry of the leading axes)."""
     if not isinstance(value, TensorValue):
         raise SpecError(f"{what} is {describe(value)}, not a tensor computed from the input")
+    if value.merged and not merged:
+        raise SpecError(
+            f"{what}: here the batch axis holds the batch merged with {value.shape[value.batch_at]} entries "
+            "(a reshape merged them, as window partitions do); symconv follows layers that act on each "
+            "entry alike, permutes and reshapes until a reshape separates the batch again"
+        )
     if value.batch_at and not moved:
         raise SpecError(
             f"{what}: the batch axis is at position {value.batch_at} here (a permute moved it); symconv follows "
             "permutes and indexing of the axes before it until it is first again"
         )
     return value
+
+
+def layer_dim(x: TensorValue, dim: int) -> int:
+    """symconv's number (the batch axis 0) for PyTorch's axis ``dim`` of ``x``; the batch axis stays 0."""
+    axis = dim % x.rank
+    if axis == x.batch_at and not x.merged:
+        return 0
+    return x.batchless(axis) + 1
 
 
 def with_batch_at(value: TensorValue, position: int) -> TensorValue:
@@ -208,7 +223,7 @@ def layernorm_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorVa
         elementwise_affine=module.elementwise_affine,
         bias=module.bias is not None,
     )
-    return tracer.emit(name, layer, [tensor(x, name)], [module.weight, module.bias])
+    return tracer.emit(name, layer, [tensor(x, name, merged=True)], [module.weight, module.bias])
 
 
 def groupnorm_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
@@ -223,7 +238,7 @@ def lrn_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
 
 def linear_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
     layer = L.Linear(module.out_features, bias=module.bias is not None, in_features=module.in_features)
-    return tracer.emit(name, layer, [tensor(x, name)], [module.weight, module.bias])
+    return tracer.emit(name, layer, [tensor(x, name, merged=True)], [module.weight, module.bias])
 
 
 def flatten_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
@@ -231,7 +246,8 @@ def flatten_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValu
 
 
 def softmax_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
-    return tracer.emit(name, L.Softmax(dim=1 if module.dim is None else module.dim), [tensor(x, name)])
+    x = tensor(x, name, merged=True)
+    return tracer.emit(name, L.Softmax(dim=layer_dim(x, 1 if module.dim is None else module.dim)), [x])
 
 
 def identity_module(tracer: Tracer, module: Any, name: str, x: Any, *rest: Any, **kwargs: Any) -> Any:
@@ -245,14 +261,14 @@ def activation_module(layer_class: type) -> Rule:
             options["negative_slope"] = module.negative_slope
         if layer_class is L.ELU:
             options["alpha"] = module.alpha
-        return tracer.emit(name, layer_class(**options), [tensor(x, name)])
+        return tracer.emit(name, layer_class(**options), [tensor(x, name, merged=True)])
 
     return rule
 
 
 def dropout_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
     layer_class = L.Dropout2d if type(module).__name__ == "Dropout2d" else L.Dropout
-    return tracer.emit(name, layer_class(p=module.p), [tensor(x, name)])
+    return tracer.emit(name, layer_class(p=module.p), [tensor(x, name, merged=layer_class is L.Dropout)])
 
 
 def multihead_attention_module(
@@ -293,7 +309,7 @@ def flatten(tracer: Tracer, name: str, x: Any, start_dim: int = 0, end_dim: int 
 
 def activation_function(layer_class: type) -> Rule:
     def rule(tracer: Tracer, name: str, x: Any, *args: Any, **kwargs: Any) -> TensorValue:
-        return tracer.emit(name, layer_class(), [tensor(x, name)])
+        return tracer.emit(name, layer_class(), [tensor(x, name, merged=True)])
 
     return rule
 
@@ -309,7 +325,7 @@ def stochastic_depth(
 
 
 def dropout_function(tracer: Tracer, name: str, x: Any, *args: Any, **kwargs: Any) -> Any:
-    return tracer.emit(name, L.Dropout(), [tensor(x, name)])
+    return tracer.emit(name, L.Dropout(), [tensor(x, name, merged=True)])
 
 
 def softmax_function(
@@ -318,7 +334,8 @@ def softmax_function(
     dim = kwargs.get("dim", dim)
     if dim is None:
         raise SpecError(f"{name}: softmax without dim is not supported (PyTorch deprecates it)")
-    return tracer.emit(name, L.Softmax(dim=dim), [tensor(x, name)])
+    x = tensor(x, name, merged=True)
+    return tracer.emit(name, L.Softmax(dim=layer_dim(x, dim)), [x])
 
 
 def arithmetic(layer_class: type, reverse: bool = False) -> Rule:
@@ -335,12 +352,13 @@ def arithmetic(layer_class: type, reverse: bool = False) -> Rule:
         if not isinstance(a, (TensorValue, DataValue)) and not isinstance(b, (TensorValue, DataValue)):
             return _size_arithmetic(python, a, b)
         if isinstance(a, DataValue) and isinstance(b, TensorValue):
-            a = tracer.materialize(a, b.rank, name)
+            a = tracer.materialize(a, b.rank, name, merged=b.merged)
         if isinstance(b, DataValue) and isinstance(a, TensorValue):
-            b = tracer.materialize(b, a.rank, name)
+            b = tracer.materialize(b, a.rank, name, merged=a.merged)
         if isinstance(a, TensorValue) and isinstance(b, TensorValue):
             if a.rank != b.rank:
                 raise SpecError(f"{name}: {layer_class.kind} of tensors of ranks {a.rank} and {b.rank}")
+            a, b = _alike(tracer, name, a, b)
             return tracer.emit(name, layer_class(), [a, b])
         if isinstance(a, TensorValue) and isinstance(b, (int, float)) and not isinstance(b, bool):
             return tracer.emit(name, layer_class(scalar=b), [a])
@@ -349,6 +367,26 @@ def arithmetic(layer_class: type, reverse: bool = False) -> Rule:
         raise SpecError(f"{name}: {layer_class.kind} of {describe(a)} and {describe(b)} is not supported")
 
     return rule
+
+
+def _alike(tracer: Tracer, name: str, a: TensorValue, b: TensorValue) -> tuple[TensorValue, TensorValue]:
+    """Two tensors of one PyTorch rank as operands of a broadcast: both with the batch apart, or both merged.
+
+    A constant (computed from held tensors only, its leading axis PyTorch's 1) meets a merged tensor as one
+    entry of the leading axis: a bias broadcast over every window alike.
+    """
+    if a.merged == b.merged:
+        if a.batch_at != b.batch_at:
+            raise SpecError(f"{name}: tensors whose batch axes stand at {a.batch_at} and {b.batch_at}")
+        return a, b
+    merged, other = (a, b) if a.merged else (b, a)
+    if not other.constant or merged.batch_at:
+        raise SpecError(
+            f"{name}: a tensor whose batch axis is merged with {merged.shape[merged.batch_at]} entries meets one "
+            "whose batch axis is apart"
+        )
+    lifted = tracer.emit(name, L.Reshape([sp.Integer(1), *tensor(other, name).shape]), [other])
+    return (merged, lifted) if a.merged else (lifted, merged)
 
 
 def _size_arithmetic(function: Callable, a: Any, b: Any) -> Any:
@@ -440,7 +478,7 @@ def getitem(tracer: Tracer, name: str, value: Any, index: Any) -> Any:
 
 def index_tensor(tracer: Tracer, name: str, x: TensorValue, index: Any) -> TensorValue:
     """``x[...]`` with integers and slices; the batch axis must be taken whole (it may stand after others)."""
-    x = tensor(x, name, moved=True)
+    x = tensor(x, name, moved=True, merged=True)
     items = list(index) if isinstance(index, tuple) else [index]
     if Ellipsis in items:
         at = items.index(Ellipsis)
@@ -457,7 +495,7 @@ def index_tensor(tracer: Tracer, name: str, x: TensorValue, index: Any) -> Tenso
         if item == slice(None):
             position += 1
             continue
-        axis = position if position < batch else position - 1  # in the batchless shape
+        axis = position if position < batch or x.merged else position - 1  # in the batchless shape
         dim = axis + 1  # in symconv's numbering, the batch first
         size = x.shape[axis]
         if isinstance(item, int):
@@ -486,31 +524,30 @@ def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue | Dat
         if not all(s.is_Integer for s in target):
             raise SpecError(f"{name}: a held tensor reshaped to sizes that depend on the input")
         return DataValue(x.target, x.tensor.reshape(*map(int, target)), source=x.held)
-    x = tensor(x, name)
+    x = tensor(x, name, merged=True)
     target = [sp.sympify(s) for s in sizes(shape)]
     if not target:
         raise SpecError(f"{name}: reshape to a scalar is not supported")
-    head = target[0]
-    if head == BATCH:
-        rest = target[1:]
-    elif head == -1:
-        rest = target[1:]
+    head, rest = target[0], target[1:]
+    if head == -1:
         if -1 in rest:
             raise SpecError(f"{name}: reshape with two -1 entries")
-        merged = sp.cancel(sp.Mul(*x.shape) / sp.Mul(*rest)) if rest else sp.Mul(*x.shape)
-        if merged != 1 and x.constant:  # a held tensor's leading axis is a true 1, not the batch
-            return tracer.emit(name, L.Reshape([merged, *rest]), [x])
-        if merged != 1:
-            raise SpecError(
-                f"{name}: this reshape merges the batch axis with {merged} entries of the others; "
-                "symconv keeps the batch axis apart"
-            )
+        rest = [sp.sympify(plain(s, f"{name}: the target shape")) for s in rest]
+        windows = sp.cancel(sp.Mul(*x.shape) / sp.Mul(*rest)) if rest else sp.Mul(*x.shape)
+        if windows != 1 and x.constant:  # a held tensor's leading axis is a true 1, not the batch
+            return tracer.emit(name, L.Reshape([windows, *rest]), [x])
+    elif head.has(BATCH):
+        windows = sp.cancel(head / BATCH)  # x.shape[0] of a merged tensor: the batch times its entries
+        if windows.has(BATCH):
+            raise SpecError(f"{name}: a reshape to {head} entries on the batch axis")
     else:
         raise SpecError(f"{name}: this reshape does not keep the batch axis first (target {tuple(target)})")
     rest = [plain(s, f"{name}: the target shape") for s in rest]
-    if [sp.sympify(s) for s in rest] == list(x.shape):
+    # the batch is the outermost factor of PyTorch's leading axis: merged with ``windows`` entries, or apart
+    shape = [windows, *rest] if windows != 1 else rest
+    if [sp.sympify(s) for s in shape] == list(x.shape) and x.merged == (windows != 1):
         return x
-    return tracer.emit(name, L.Reshape(rest), [x])
+    return dataclasses.replace(tracer.emit(name, L.Reshape(shape), [x]), merged=windows != 1, batch_at=0)
 
 
 def unsqueeze(tracer: Tracer, name: str, x: Any, dim: int) -> TensorValue:
@@ -532,19 +569,19 @@ def squeeze(tracer: Tracer, name: str, x: Any, dim: Any = None) -> TensorValue:
 
 def permute(tracer: Tracer, name: str, x: Any, *order: Any) -> TensorValue:
     """A permutation of PyTorch's axes: of the batchless axes for symconv, the batch axis's place kept aside."""
-    x = tensor(x, name, moved=True)
+    x = tensor(x, name, moved=True, merged=True)
     order = dims(sizes(order), x.rank)
     if list(order) == list(range(x.rank)):
         return x
     batch = list(order).index(x.batch_at)
-    batchless = [x.batchless(axis) for axis in order if axis != x.batch_at]
+    batchless = [x.batchless(axis) for axis in order if x.merged or axis != x.batch_at]
     if batchless == list(range(len(x.shape))):  # only the batch axis moved: a view, no operation
         return with_batch_at(x, batch)
     return with_batch_at(tracer.emit(name, L.Permute([0, *(a + 1 for a in batchless)]), [x]), batch)
 
 
 def transpose(tracer: Tracer, name: str, x: Any, dim0: int, dim1: int) -> TensorValue:
-    x = tensor(x, name, moved=True)
+    x = tensor(x, name, moved=True, merged=True)
     order = list(range(x.rank))
     a, b = dim0 % x.rank, dim1 % x.rank
     order[a], order[b] = order[b], order[a]
@@ -604,7 +641,7 @@ def split(tracer: Tracer, name: str, x: Any, split_size: Any, dim: int = 0) -> t
 
 
 def unbind(tracer: Tracer, name: str, x: Any, dim: int = 0) -> tuple:
-    x = tensor(x, name, moved=True)
+    x = tensor(x, name, moved=True, merged=True)
     axis = dim % x.rank
     size = BATCH if axis == x.batch_at else x.shape[x.batchless(axis)]
     if not size.is_Integer:
@@ -630,6 +667,65 @@ def reduction(layer_class: type) -> Rule:
     return rule
 
 
+def vector_norm(
+    tracer: Tracer,
+    name: str,
+    x: Any,
+    ord: Any = 2,
+    dim: Any = None,
+    keepdim: bool = False,
+    *,
+    dtype: Any = None,
+    out: Any = None,
+) -> TensorValue:
+    """``torch.linalg.vector_norm``; ``x.norm(p, dim)`` and ``torch.norm`` over axes are the same (``"fro"`` is 2)."""
+    x = tensor(x, name)
+    if dtype is not None or out is not None:
+        raise SpecError(f"{name}: a norm with dtype or out is not supported")
+    if ord == "fro" or ord is None:
+        ord = 2
+    if dim is None:
+        raise SpecError(f"{name}: a norm over every axis includes the batch axis")
+    return tracer.emit(name, L.VectorNorm(list(dims(dim, x.rank)), keepdim=bool(keepdim), ord=ord), [x])
+
+
+def norm(
+    tracer: Tracer,
+    name: str,
+    x: Any,
+    p: Any = "fro",
+    dim: Any = None,
+    keepdim: bool = False,
+    out: Any = None,
+    dtype: Any = None,
+) -> TensorValue:
+    """``torch.norm(x, p, dim, keepdim)`` and ``x.norm(...)``."""
+    return vector_norm(tracer, name, x, p, dim, keepdim, dtype=dtype, out=out)
+
+
+def addcmul(tracer: Tracer, name: str, x: Any, tensor1: Any, tensor2: Any, *, value: Any = 1) -> TensorValue:
+    """``torch.addcmul(x, t1, t2, value)``: ``x + value * t1 * t2``, as the products and the sum it is."""
+    product = arithmetic(L.Mul)(tracer, f"{name}.mul", tensor1, tensor2)
+    if value != 1:
+        product = arithmetic(L.Mul)(tracer, f"{name}.value", product, value)
+    return arithmetic(L.Add)(tracer, name, x, product)
+
+
+def roll(tracer: Tracer, name: str, x: Any, shifts: Any, *args: Any, **kwargs: Any) -> TensorValue:
+    """``torch.roll(x, shifts, dims)`` along axes other than the batch (Swin's shifted windows)."""
+    x = tensor(x, name)
+    along = kwargs.get("dims", args[0] if args else None)  # PyTorch's keyword ``dims`` names the axes
+    if along is None:
+        raise SpecError(f"{name}: roll without dims flattens the batch axis into the others")
+    shifts = list(shifts) if isinstance(shifts, (list, tuple)) else [shifts]
+    if not all(type(s) is int for s in shifts):
+        raise SpecError(f"{name}: roll by shifts that depend on the input ({shifts})")
+    axes = list(dims(along, x.rank))
+    if 0 in axes:
+        raise SpecError(f"{name}: rolling the batch axis is not supported")
+    return tracer.emit(name, L.Roll(shifts, axes), [x])
+
+
 def cat(tracer: Tracer, name: str, tensors: Any, dim: int = 0) -> TensorValue:
     values = list(tensors)
     ranks = {v.rank for v in values if isinstance(v, TensorValue)}
@@ -647,15 +743,16 @@ def cat(tracer: Tracer, name: str, tensors: Any, dim: int = 0) -> TensorValue:
 def pad(
     tracer: Tracer, name: str, x: Any, pad: Any, mode: str = "constant", value: Any = None
 ) -> TensorValue:
-    """``F.pad`` with zeros (``pad`` lists (before, after) pairs from the last axis backwards)."""
+    """``F.pad`` (``pad`` lists (before, after) pairs from the last axis backwards), in any of its modes."""
     x = tensor(x, name)
-    if mode != "constant" or value not in (None, 0, 0.0):
-        shown = f"mode {mode!r}" if mode != "constant" else f"the constant {value!r}"
-        raise SpecError(f"{name}: padding with {shown} is not supported (zeros are)")
+    if mode not in ("constant", "reflect", "replicate", "circular"):
+        raise SpecError(f"{name}: padding mode {mode!r} is not one PyTorch documents")
+    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+        raise SpecError(f"{name}: padding value {describe(value)} is not a number")
     amounts = [sp.sympify(plain(p, f"{name}: pad")) for p in sizes(pad)]
     if all(a == 0 for a in amounts):
         return x
-    return tracer.emit(name, L.Pad(amounts), [x])
+    return tracer.emit(name, L.Pad(amounts, mode=mode, value=0 if value is None else value), [x])
 
 
 def stack(tracer: Tracer, name: str, tensors: Any, dim: int = 0) -> TensorValue:
@@ -671,7 +768,8 @@ def stack(tracer: Tracer, name: str, tensors: Any, dim: int = 0) -> TensorValue:
 def matmul(tracer: Tracer, name: str, a: Any, b: Any) -> TensorValue:
     if isinstance(b, DataValue):
         raise SpecError(f"{name}: a product with the held tensor {b.target} is not supported; use nn.Linear")
-    return tracer.emit(name, L.MatMul(), [tensor(a, name), tensor(b, name)])
+    a, b = _alike(tracer, name, tensor(a, name, merged=True), tensor(b, name, merged=True))
+    return tracer.emit(name, L.MatMul(), [a, b])
 
 
 def einsum(tracer: Tracer, name: str, equation: str, *operands: Any) -> TensorValue:
@@ -725,13 +823,25 @@ def sdpa(
     if attn_mask is not None:
         raise SpecError(f"{name}: scaled_dot_product_attention with attn_mask is not supported")
     layer = L.ScaledDotProductAttention(is_causal=bool(is_causal), scale=scale)
-    return tracer.emit(name, layer, [tensor(q, name), tensor(k, name), tensor(v, name)])
+    q, k, v = (tensor(t, name, merged=True) for t in (q, k, v))
+    if len({(t.merged, t.batch_at) for t in (q, k, v)}) != 1:
+        raise SpecError(f"{name}: query, key and value hold the batch differently")
+    return tracer.emit(name, layer, [q, k, v])
 
 
 def held(value: Any, name: str, what: str) -> Any:
     if value is not None and not isinstance(value, DataValue):
         raise SpecError(f"{name}: the {what} is {describe(value)}, not a tensor the module holds")
     return None if value is None else value.tensor
+
+
+def _fixed(name: str, *held: Any) -> bool:
+    """Whether the held weights are constants (buffers), not parameters; refused when they are some of each."""
+    torch = torch_module()
+    kinds = {isinstance(t, torch.nn.Parameter) for t in held if t is not None}
+    if len(kinds) > 1:
+        raise SpecError(f"{name}: its weights are partly parameters and partly buffers")
+    return kinds == {False}
 
 
 def conv_function(
@@ -756,14 +866,17 @@ def conv_function(
         groups=groups,
         bias=b is not None,
         in_channels=int(w.shape[1]) * groups,
+        fixed=_fixed(name, w, b),
     )
     return tracer.emit(name, layer, [tensor(x, name)], [w, b])
 
 
 def linear_function(tracer: Tracer, name: str, x: Any, weight: Any, bias: Any = None) -> TensorValue:
     w, b = held(weight, name, "weight"), held(bias, name, "bias")
-    layer = L.Linear(int(w.shape[0]), bias=b is not None, in_features=int(w.shape[1]))
-    return tracer.emit(name, layer, [tensor(x, name)], [w, b])
+    layer = L.Linear(
+        int(w.shape[0]), bias=b is not None, in_features=int(w.shape[1]), fixed=_fixed(name, w, b)
+    )
+    return tracer.emit(name, layer, [tensor(x, name, merged=True)], [w, b])
 
 
 def affine(
@@ -790,7 +903,7 @@ def layer_norm_function(
     layer = L.LayerNorm(
         list(plain(normalized_shape, name)), eps=eps, elementwise_affine=w is not None, bias=b is not None
     )
-    return tracer.emit(name, layer, [tensor(x, name)], [w, b])
+    return tracer.emit(name, layer, [tensor(x, name, merged=True)], [w, b])
 
 
 def group_norm_function(
@@ -910,6 +1023,15 @@ def upsample_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorVal
     )
 
 
+def pad_module(mode: str) -> Rule:
+    """``nn.ZeroPad2d``, ``ConstantPad2d``, ``ReflectionPad2d``, ... (1-D to 3-D): ``F.pad`` with the module's amounts."""
+
+    def rule(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
+        return pad(tracer, name, x, list(module.padding), mode, getattr(module, "value", None))
+
+    return rule
+
+
 def pixel_shuffle_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
     return tracer.emit(name, L.PixelShuffle(module.upscale_factor), [tensor(x, name)])
 
@@ -956,6 +1078,14 @@ def registry() -> Registry:
     modules[nn.Flatten] = flatten_module
     modules[nn.Softmax] = softmax_module
     modules[nn.Identity] = identity_module
+    padding = nn.modules.padding
+    for base, mode in (
+        (padding._ConstantPadNd, "constant"),
+        (padding._ReflectionPadNd, "reflect"),
+        (padding._ReplicationPadNd, "replicate"),
+        (padding._CircularPadNd, "circular"),
+    ):
+        modules[base] = pad_module(mode)
     modules[nn.MultiheadAttention] = multihead_attention_module
     modules[nn.Upsample] = upsample_module
     modules[nn.PixelShuffle] = pixel_shuffle_module
@@ -1024,6 +1154,10 @@ def registry() -> Registry:
     functions[torch.concat] = cat
     functions[torch.mean] = reduction(L.Mean)
     functions[torch.sum] = reduction(L.Sum)
+    functions[torch.norm] = norm
+    functions[torch.linalg.vector_norm] = vector_norm
+    functions[torch.addcmul] = addcmul
+    functions[torch.roll] = roll
     functions[torch.permute] = permute
     functions[torch.transpose] = transpose
     functions[torch.reshape] = reshape
@@ -1082,6 +1216,9 @@ def registry() -> Registry:
         flatten=flatten,
         mean=reduction(L.Mean),
         sum=reduction(L.Sum),
+        norm=norm,
+        addcmul=addcmul,
+        roll=roll,
         chunk=chunk,
         split=split,
         unbind=unbind,

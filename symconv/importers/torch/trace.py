@@ -37,17 +37,26 @@ class TensorValue:
     batch_at: int = 0
     """Where PyTorch's batch axis is: moved from the front by a permute (attention's ``permute(2, 0, 3, 1, 4)``),
     until indexing an axis before it or another permute brings it back. ``shape`` is always batchless."""
+    merged: bool = False
+    """True when PyTorch's axis ``batch_at`` is the batch merged with ``shape[batch_at]`` entries, the batch
+    outermost (Swin's windows, ``x.view(-1, window, window, C)``): each example's part is ``shape`` itself, so
+    the layers see it as is, and PyTorch's axis ``a`` is ``shape[a]``."""
 
     @property
     def rank(self) -> int:
         """PyTorch's rank, batch axis included."""
-        return len(self.shape) + 1
+        return len(self.shape) + (0 if self.merged else 1)
 
     def torch_shape(self) -> tuple[sp.Expr, ...]:
+        if self.merged:
+            b = self.batch_at
+            return (*self.shape[:b], BATCH * self.shape[b], *self.shape[b + 1 :])
         return (*self.shape[: self.batch_at], BATCH, *self.shape[self.batch_at :])
 
     def batchless(self, axis: int) -> int:
-        """The index in ``shape`` of PyTorch's axis ``axis`` (not the batch axis)."""
+        """The index in ``shape`` of PyTorch's axis ``axis`` (not the batch axis, unless merged)."""
+        if self.merged:
+            return axis
         return axis if axis < self.batch_at else axis - 1
 
 
@@ -137,14 +146,27 @@ class Tracer:
             raise SpecError(f"{node_name} ({layer.kind}): {error.message}") from None
         derived = (shapes, shape, tuple(undecided))
         self.nodes.append(Node(node_name, layer, tuple(v.index for v in inputs), shares, derived))
+        # the batch axis stays where it was, and merged as it was (rules that move it say so)
+        first = next((v for v in inputs if v.merged), inputs[0] if inputs else None)
         return TensorValue(
-            len(self.nodes) - 1, shape, constant=bool(inputs) and all(v.constant for v in inputs)
+            len(self.nodes) - 1,
+            shape,
+            constant=bool(inputs) and all(v.constant for v in inputs),
+            batch_at=first.batch_at if first else 0,
+            merged=bool(first and first.merged),
         )
 
-    def materialize(self, data: DataValue, rank: int, name: str) -> TensorValue:
-        """A held tensor as a network tensor broadcast against a batched tensor of PyTorch rank ``rank``."""
+    def materialize(self, data: DataValue, rank: int, name: str, merged: bool = False) -> TensorValue:
+        """A held tensor as a network tensor broadcast against a batched tensor of PyTorch rank ``rank``
+        (``merged``: whose leading axis holds the batch with other entries, so the held one's stays an axis)."""
         shape = data.shape
-        if len(shape) == rank:
+        if merged:
+            if len(shape) > rank:
+                raise SpecError(
+                    f"{data.target} has rank {len(shape)}, more than the tensor it meets ({rank})"
+                )
+            shape = (sp.Integer(1),) * (rank - len(shape)) + tuple(shape)
+        elif len(shape) == rank:
             if shape[0] != 1:
                 raise SpecError(
                     f"{data.target} of shape {tuple(map(int, shape))} meets a batched tensor on the batch axis"
