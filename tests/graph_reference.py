@@ -87,6 +87,7 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
                     "arith",
                     "norm",
                     "response_norm",
+                    "shifted",
                     "channels_last",
                     "narrow",
                     "strided",
@@ -151,6 +152,12 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
             else:
                 args = {"size": draw(st.integers(1, 3))}
             x = graph.add(choice, args, (x,), [C, H, W])
+        elif block == "shifted":  # Swin's cyclic shift there and back, a convolution between
+            shifts = [draw(st.integers(-3, 3)), draw(st.integers(-3, 3))]
+            r = graph.add("roll", {"shifts": shifts, "dims": [2, 3]}, (x,), [C, H, W])
+            k = width()
+            c = graph.add("conv2d", {"out_channels": k, "kernel_size": 3, "padding": 1}, (r,), [k, H, W])
+            x = graph.add("roll", {"shifts": [-s for s in shifts], "dims": [-2, -1]}, (c,), [k, H, W])
         elif block == "response_norm":  # ConvNeXt V2's global response normalisation, channels first
             order = draw(st.sampled_from([1, 2]))
             g = graph.add(
@@ -353,6 +360,8 @@ def apply(kind: str, a: dict, xs: list, module):
     if kind == "pad":
         mode = a.get("mode", "constant")
         return F.pad(xs[0], a["pad"], mode=mode, value=a.get("value", 0) if mode == "constant" else None)
+    if kind == "roll":
+        return torch.roll(xs[0], a["shifts"], a["dims"])
     if kind == "vector_norm":
         return torch.linalg.vector_norm(xs[0], a.get("ord", 2), dim=a["dim"], keepdim=a.get("keepdim", False))
     if kind == "relative_position_bias":

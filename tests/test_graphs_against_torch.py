@@ -79,7 +79,7 @@ def test_random_graphs_agree_with_pytorch(graph, symbolic):
 def test_random_graphs_reach_every_graph_kind():
     seen = set()
 
-    @settings(max_examples=300, database=None)
+    @settings(max_examples=600, database=None)
     @given(graph=graphs())
     def collect(graph):
         seen.update(kind for kind, _, _ in graph.nodes)
@@ -104,6 +104,7 @@ def test_random_graphs_reach_every_graph_kind():
         "mean",
         "sum",
         "vector_norm",
+        "roll",
         "instancenorm2d",
         "local_response_norm",
     } <= seen

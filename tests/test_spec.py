@@ -65,6 +65,7 @@ SPECIAL_KINDS = {
     "mean": ("{dim: [2, 3]}", None),
     "sum": ("{dim: [1], keepdim: true}", None),
     "vector_norm": ("{dim: [2, 3], keepdim: true, ord: 2}", None),
+    "roll": ("{shifts: [1, -2], dims: [2, 3]}", None),
     "narrow": ("{dim: 1, start: 1, length: 1}", None),
     "parameter": ("{shape: [2, 4, 4]}", None),
     "permute": ("{dims: [0, 2, 3, 1]}", None),

@@ -58,6 +58,7 @@ EVERY_FAMILY = DEFAULT + [
     "regnety_040_sgn", "lowformer_b0", "shvit_s1", "tf_efficientnetv2_s",
     "tf_mobilenetv3_small_100", "deit_tiny_patch16_224", "vit_small_patch16_224", "flexivit_small",
     "visformer_tiny", "coat_mini", "pvt_v2_b0", "tresnet_m", "nasnetalarge",
+    "davit_tiny",
 ]  # fmt: skip
 """TensorFlow-ported models compute 'same' padding in Python and branch on it: symconv decides each branch."""
 AT_GIVEN_SIZE = {"vgg11": (224, 224), "twins_svt_small": (224, 224)}

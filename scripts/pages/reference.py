@@ -203,6 +203,12 @@ def layer_catalogue() -> None:
             L.VectorNorm([2, 3], keepdim=True, ord=1),
         ),
         (
+            "roll",
+            "Cyclic shift along axes (Swin's shifted windows)",
+            L.Roll([3, 3], [2, 3]),
+            L.Roll([1, -2], [2, 3]),
+        ),
+        (
             "pad",
             "Padding (zeros, a constant, reflect, replicate, circular)",
             L.Pad([P, P, P, P]),

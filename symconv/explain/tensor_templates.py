@@ -24,6 +24,7 @@ from symconv.layers.tensor import (
     Reduction,
     RelativePositionBias,
     Reshape,
+    Roll,
     Select,
 )
 
@@ -309,7 +310,20 @@ def _(layer: Pad, inputs, quantity):
             "each padded axis grows by its two pads",
             "PyTorch documentation, torch.nn.functional.pad",
         )
-    return [_nothing(quantity, "padding with zeros moves values only")]
+    return [_nothing(quantity, "padding fills or copies values only")]
+
+
+@templates.register
+def _(layer: Roll, inputs, quantity):
+    if quantity == "shape":
+        x = inputs[0]
+        return axis_templates(
+            x,
+            [a(i) for i in range(len(x))],
+            "a cyclic shift keeps every axis",
+            "PyTorch documentation, torch.roll",
+        )
+    return [_nothing(quantity, "a cyclic shift moves values only")]
 
 
 @templates.register
