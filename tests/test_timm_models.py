@@ -47,6 +47,7 @@ DEFAULT = [
     "hgnet_tiny",  # HGNet: stem with padding, light aggregation
     "starnet_s1",  # StarNet: elementwise products of branches
     "convnextv2_atto",  # ConvNeXt V2: global response normalisation (a 2-norm over H and W, torch.addcmul)
+    "swin_tiny_patch4_window7_224",  # Swin: windows merged with the batch, cyclic shifts, relative position bias
 ]
 EVERY_FAMILY = DEFAULT + [
     "convmixer_768_32", "cspnext_s", "densenet121", "dpn68", "fasternet_s", "fastvit_s12",
@@ -58,7 +59,7 @@ EVERY_FAMILY = DEFAULT + [
     "regnety_040_sgn", "lowformer_b0", "shvit_s1", "tf_efficientnetv2_s",
     "tf_mobilenetv3_small_100", "deit_tiny_patch16_224", "vit_small_patch16_224", "flexivit_small",
     "visformer_tiny", "coat_mini", "pvt_v2_b0", "tresnet_m", "nasnetalarge",
-    "davit_tiny",
+    "davit_tiny", "coatnet_0_rw_224",
 ]  # fmt: skip
 """TensorFlow-ported models compute 'same' padding in Python and branch on it: symconv decides each branch."""
 AT_GIVEN_SIZE = {"vgg11": (224, 224), "twins_svt_small": (224, 224)}
@@ -66,7 +67,8 @@ AT_GIVEN_SIZE = {"vgg11": (224, 224), "twins_svt_small": (224, 224)}
 REFUSED = {
     "mobilevit_s": "a branch on whether the map divides into patches, then a reshape that merges the batch",
     "vit_relpos_small_patch16_224": "a held table of relative coordinates fed to an MLP as if batched",
-    "swin_tiny_patch4_window7_224": "window partition merges the batch axis with the windows",
+    "maxvit_tiny_tf_224": "an einsum of the tokens with a held relative position table (TensorFlow's layout)",
+    "gcvit_xxtiny": "repeat_interleave of a global query over the windows",
     "levit_128": "BatchNorm over the batch and tokens flattened together",
 }
 """One model of each family symconv refuses, with the first operation it cannot follow."""

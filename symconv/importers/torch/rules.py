@@ -352,9 +352,9 @@ def arithmetic(layer_class: type, reverse: bool = False) -> Rule:
         if not isinstance(a, (TensorValue, DataValue)) and not isinstance(b, (TensorValue, DataValue)):
             return _size_arithmetic(python, a, b)
         if isinstance(a, DataValue) and isinstance(b, TensorValue):
-            a = tracer.materialize(a, b.rank, name, merged=b.merged)
+            a = tracer.materialize(a, b.rank, name)
         if isinstance(b, DataValue) and isinstance(a, TensorValue):
-            b = tracer.materialize(b, a.rank, name, merged=a.merged)
+            b = tracer.materialize(b, a.rank, name)
         if isinstance(a, TensorValue) and isinstance(b, TensorValue):
             if a.rank != b.rank:
                 raise SpecError(f"{name}: {layer_class.kind} of tensors of ranks {a.rank} and {b.rank}")
@@ -403,6 +403,15 @@ def size_operation(function: Callable) -> Rule:
         values = [sp.sympify(a) if isinstance(a, int) and not isinstance(a, bool) else a for a in args]
         if function is operator.floordiv and all(isinstance(v, sp.Basic) for v in values):
             result = sp.floor(values[0] / values[1])
+        elif (
+            function is operator.mod
+            and all(isinstance(v, sp.Basic) for v in values)
+            and values[1].is_Integer
+            and values[1] > 0
+        ):
+            # Python's a % b for b > 0 is a - b*floor(a/b): written with the floor, sizes padded to a
+            # multiple (H + (w - H % w) % w) come out as w*ceiling(H/w), and their windows cancel exactly
+            result = values[0] - values[1] * sp.floor(values[0] / values[1])
         elif function in (
             operator.eq,
             operator.ne,
@@ -468,12 +477,34 @@ def dim_method(tracer: Tracer, name: str, x: Any) -> int:
     return getattr_function(tracer, name, x, "ndim")
 
 
+def held_view(value: DataValue, operation: Callable[[Any], Any]) -> DataValue:
+    """A held tensor moved or gathered by ``operation`` (evaluated now: held data only), its parameters still
+    those of the tensor the module holds; a gather's probe follows the same operation."""
+    probe = None if value.probe is None else operation(value.probe)
+    return DataValue(value.target, operation(value.tensor), source=value.held, probe=probe)
+
+
 def getitem(tracer: Tracer, name: str, value: Any, index: Any) -> Any:
     if isinstance(value, TensorValue):
         return index_tensor(tracer, name, value, index)
     if isinstance(value, DataValue):
-        raise SpecError(f"{name}: indexing the held tensor {value.target} is not supported")
+        return index_held(name, value, index)
     return value[index]
+
+
+def index_held(name: str, value: DataValue, index: Any) -> DataValue:
+    """A held table indexed by a held index (``table[relative_position_index]``), or by numbers and slices."""
+    torch = torch_module()
+    items = index if isinstance(index, tuple) else (index,)
+    if any(isinstance(i, TensorValue) for i in items):
+        raise SpecError(f"{name}: the held tensor {value.target} indexed by a tensor computed from the input")
+    if not all(isinstance(i, (int, slice, DataValue)) or i is None or i is Ellipsis for i in items):
+        raise SpecError(f"{name}: the held tensor {value.target} indexed by {index!r}")
+    key = tuple(i.tensor if isinstance(i, DataValue) else i for i in items)
+    if value.probe is None and any(isinstance(i, DataValue) for i in items):  # a gather: follow positions
+        positions = torch.arange(value.tensor.numel(), dtype=torch.float64).reshape(value.tensor.shape)
+        value = DataValue(value.target, value.tensor, source=value.source, probe=positions)
+    return held_view(value, lambda t: t[key if len(key) > 1 else key[0]])
 
 
 def index_tensor(tracer: Tracer, name: str, x: TensorValue, index: Any) -> TensorValue:
@@ -523,7 +554,7 @@ def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue | Dat
         target = [sp.sympify(plain(s, f"{name}: the target shape")) for s in sizes(shape)]
         if not all(s.is_Integer for s in target):
             raise SpecError(f"{name}: a held tensor reshaped to sizes that depend on the input")
-        return DataValue(x.target, x.tensor.reshape(*map(int, target)), source=x.held)
+        return held_view(x, lambda t: t.reshape(*map(int, target)))
     x = tensor(x, name, merged=True)
     target = [sp.sympify(s) for s in sizes(shape)]
     if not target:
@@ -550,7 +581,9 @@ def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue | Dat
     return dataclasses.replace(tracer.emit(name, L.Reshape(shape), [x]), merged=windows != 1, batch_at=0)
 
 
-def unsqueeze(tracer: Tracer, name: str, x: Any, dim: int) -> TensorValue:
+def unsqueeze(tracer: Tracer, name: str, x: Any, dim: int) -> TensorValue | DataValue:
+    if isinstance(x, DataValue):
+        return held_view(x, lambda t: t.unsqueeze(dim))
     x = tensor(x, name)
     at = dim % (x.rank + 1)
     if at == 0:
@@ -567,8 +600,10 @@ def squeeze(tracer: Tracer, name: str, x: Any, dim: Any = None) -> TensorValue:
     return x if len(shape) == len(x.shape) else tracer.emit(name, L.Reshape(shape), [x])
 
 
-def permute(tracer: Tracer, name: str, x: Any, *order: Any) -> TensorValue:
+def permute(tracer: Tracer, name: str, x: Any, *order: Any) -> TensorValue | DataValue:
     """A permutation of PyTorch's axes: of the batchless axes for symconv, the batch axis's place kept aside."""
+    if isinstance(x, DataValue):
+        return held_view(x, lambda t: t.permute(*sizes(order)))
     x = tensor(x, name, moved=True, merged=True)
     order = dims(sizes(order), x.rank)
     if list(order) == list(range(x.rank)):
@@ -580,7 +615,9 @@ def permute(tracer: Tracer, name: str, x: Any, *order: Any) -> TensorValue:
     return with_batch_at(tracer.emit(name, L.Permute([0, *(a + 1 for a in batchless)]), [x]), batch)
 
 
-def transpose(tracer: Tracer, name: str, x: Any, dim0: int, dim1: int) -> TensorValue:
+def transpose(tracer: Tracer, name: str, x: Any, dim0: int, dim1: int) -> TensorValue | DataValue:
+    if isinstance(x, DataValue):
+        return held_view(x, lambda t: t.transpose(dim0, dim1))
     x = tensor(x, name, moved=True, merged=True)
     order = list(range(x.rank))
     a, b = dim0 % x.rank, dim1 % x.rank
@@ -821,12 +858,37 @@ def sdpa(
     **kwargs: Any,
 ) -> TensorValue:
     if attn_mask is not None:
-        raise SpecError(f"{name}: scaled_dot_product_attention with attn_mask is not supported")
+        return _masked_attention(tracer, name, q, k, v, attn_mask, is_causal, scale, **kwargs)
     layer = L.ScaledDotProductAttention(is_causal=bool(is_causal), scale=scale)
     q, k, v = (tensor(t, name, merged=True) for t in (q, k, v))
     if len({(t.merged, t.batch_at) for t in (q, k, v)}) != 1:
         raise SpecError(f"{name}: query, key and value hold the batch differently")
     return tracer.emit(name, layer, [q, k, v])
+
+
+def _masked_attention(
+    tracer: Tracer, name: str, q: Any, k: Any, v: Any, mask: Any, is_causal: Any, scale: Any, **kwargs: Any
+) -> TensorValue:
+    """``scaled_dot_product_attention`` with an additive ``attn_mask`` (a relative position bias), written out
+    as PyTorch's documentation defines it: ``softmax(q kᵀ · scale + mask) v``, the same two products."""
+    if is_causal or kwargs.get("enable_gqa"):
+        raise SpecError(f"{name}: scaled_dot_product_attention with attn_mask and is_causal or enable_gqa")
+    torch = torch_module()
+    if isinstance(mask, DataValue) and mask.tensor.dtype == torch.bool:
+        raise SpecError(
+            f"{name}: a boolean attn_mask (masked positions) is not supported; an additive one is"
+        )
+    q, k = tensor(q, name, moved=True, merged=True), tensor(k, name, moved=True, merged=True)
+    width = q.shape[-1]
+    if scale is None:
+        if not width.is_Integer:
+            raise SpecError(f"{name}: attention over heads of symbolic width {width}")
+        scale = 1 / math.sqrt(int(width))
+    scores = matmul(tracer, f"{name}.scores", q, transpose(tracer, f"{name}.keys", k, -2, -1))
+    scores = arithmetic(L.Mul)(tracer, f"{name}.scale", scores, float(scale))
+    scores = arithmetic(L.Add)(tracer, f"{name}.mask", scores, mask)
+    weights = softmax_function(tracer, f"{name}.softmax", scores, -1)
+    return matmul(tracer, name, weights, v)
 
 
 def held(value: Any, name: str, what: str) -> Any:

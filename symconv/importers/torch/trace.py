@@ -68,6 +68,9 @@ class DataValue:
     tensor: Any
     source: Any = None
     """The held tensor this one is a view of (``gamma.reshape(1, -1, 1, 1)``), None when it is held itself."""
+    probe: Any = None
+    """For entries gathered from a held table (``table[index]``): the same operations applied to the table's
+    positions (0, 1, 2, ...), which say where each entry came from, whatever the table's values."""
 
     @property
     def held(self) -> Any:
@@ -156,17 +159,12 @@ class Tracer:
             merged=bool(first and first.merged),
         )
 
-    def materialize(self, data: DataValue, rank: int, name: str, merged: bool = False) -> TensorValue:
-        """A held tensor as a network tensor broadcast against a batched tensor of PyTorch rank ``rank``
-        (``merged``: whose leading axis holds the batch with other entries, so the held one's stays an axis)."""
+    def materialize(self, data: DataValue, rank: int, name: str) -> TensorValue:
+        """A held tensor as a network tensor broadcast against a batched tensor of PyTorch rank ``rank``."""
+        if data.probe is not None:
+            return self._gathered(data, rank, name)
         shape = data.shape
-        if merged:
-            if len(shape) > rank:
-                raise SpecError(
-                    f"{data.target} has rank {len(shape)}, more than the tensor it meets ({rank})"
-                )
-            shape = (sp.Integer(1),) * (rank - len(shape)) + tuple(shape)
-        elif len(shape) == rank:
+        if len(shape) == rank:
             if shape[0] != 1:
                 raise SpecError(
                     f"{data.target} of shape {tuple(map(int, shape))} meets a batched tensor on the batch axis"
@@ -181,6 +179,43 @@ class Tracer:
             value = self.emit(data.target, layer, (), [data.held] if data.learnable else [])
             self.materialized[key] = TensorValue(value.index, value.shape, constant=True)
         return self.materialized[key]
+
+    def _gathered(self, data: DataValue, rank: int, name: str) -> TensorValue:
+        """Entries of a held table gathered by a held index: a relative position bias, recognised by where
+        each entry came from (Liu et al. 2021, section 3.2), or refused."""
+        import numpy as np
+
+        from symconv.layers import RelativePositionBias, Reshape
+        from symconv.numeric import relative_position_index
+
+        table = data.held
+        rows, heads = (int(s) for s in table.shape) if table.dim() == 2 else (0, 0)
+        positions = data.probe.detach().numpy().reshape(-1)
+        tokens = int(round((positions.size / heads) ** 0.5)) if heads else 0
+        for h in range(1, tokens + 1):
+            w = tokens // h
+            if h * w != tokens or (2 * h - 1) * (2 * w - 1) != rows:
+                continue
+            index = relative_position_index((h, w))
+            expected = np.arange(rows * heads).reshape(rows, heads)[index].transpose(2, 0, 1).reshape(-1)
+            if np.array_equal(positions, expected) and data.shape[-3:] == (heads, tokens, tokens):
+                held = DataValue(data.target, table)
+                bias = self.emit(name, RelativePositionBias([h, w]), [self.materialize(held, 3, name)])
+                width = (
+                    rank - 1
+                )  # as a constant's: its leading 1 stands for the batch (merged tensors lift it)
+                shape = (sp.Integer(1),) * (width - 3) + (
+                    sp.Integer(heads),
+                    sp.Integer(tokens),
+                    sp.Integer(tokens),
+                )
+                if width > 3:
+                    bias = self.emit(name, Reshape(list(shape)), [bias])
+                return TensorValue(bias.index, bias.shape, constant=True)
+        raise SpecError(
+            f"{data.target} is gathered by an index into a layout symconv does not recognise "
+            "(a relative position bias of a window, heads first, is recognised)"
+        )
 
     def guard(self, condition: Any, message: str) -> None:
         """A shape guard of the model's code (``torch._assert``): decided now, or kept as an assumption."""
