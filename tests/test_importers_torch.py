@@ -23,6 +23,17 @@ def torch_counts(module, shape):
     return sum(p.numel() for p in module.parameters()), counter.get_total_flops() // 2, tuple(out.shape[1:])
 
 
+def agrees_at(module, sizes, channels=3):
+    """Import ``module`` with symbolic H and W; at each size, its shape, parameters and MACs equal PyTorch's."""
+    net = from_torch(module, (channels, "H", "W"))
+    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
+    for size in sizes:
+        params, macs, shape = torch_counts(module, (channels, *size))
+        at = net.report.at({H: size[0], W: size[1]})
+        assert (tuple(at.output_shape), int(at.params), int(at.macs)) == (shape, params, macs), size
+    return net
+
+
 class Residual(nn.Module):
     def __init__(self, channels, stride):
         super().__init__()
@@ -248,12 +259,7 @@ class SelectiveKernel(nn.Module):
 @pytest.mark.parametrize(("module", "channels"), [(LayerScale(), 3), (SelectiveKernel(), 4)])
 def test_held_tensors_reshaped_and_stacked_branches(module, channels):
     """Parameters read once though reshaped twice; stack as unsqueeze and concat; all agree with PyTorch."""
-    for size in ((9, 7), (16, 16)):
-        params, macs, shape = torch_counts(module, (channels, *size))
-        net = from_torch(module, (channels, "H", "W"))
-        H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
-        at = net.report.at({H: size[0], W: size[1]})
-        assert (int(at.params), int(at.macs), tuple(at.output_shape)) == (params, macs, shape)
+    agrees_at(module, ((9, 7), (16, 16)), channels)
 
 
 class WindowPad(nn.Module):
@@ -293,12 +299,7 @@ class Paddings(nn.Module):
 
 
 def test_every_padding_mode_agrees_with_pytorch():
-    net = from_torch(Paddings(), (3, "H", "W"))
-    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
-    for size in ((6, 5), (11, 8), (20, 13)):
-        params, macs, shape = torch_counts(Paddings(), (3, *size))
-        at = net.report.at({H: size[0], W: size[1]})
-        assert (tuple(at.output_shape), int(at.params), int(at.macs)) == (shape, params, macs)
+    agrees_at(Paddings(), ((6, 5), (11, 8), (20, 13)))
     # reflect padding must be smaller than its axis: 3 rows below need H >= 4, which PyTorch refuses below
     with pytest.raises(RuntimeError):
         Paddings()(torch.zeros(1, 3, 3, 5))
@@ -336,19 +337,14 @@ class Blur(nn.Module):
 
 
 def test_a_filter_held_as_a_buffer_counts_macs_and_no_parameters():
-    net = from_torch(Blur(8), (3, "H", "W"))
-    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
+    net = agrees_at(Blur(8), ((12, 9), (17, 30)))
     # by hand: the convolution's 8*3*9 + 8 = 224 parameters; the blur's 72 weights are a buffer
     assert int(net.params) == 224 == sum(p.numel() for p in Blur(8).parameters())
-    for size in ((12, 9), (17, 30)):
-        params, macs, shape = torch_counts(Blur(8), (3, *size))
-        at = net.report.at({H: size[0], W: size[1]})
-        assert (tuple(at.output_shape), int(at.params), int(at.macs)) == (shape, params, macs)
     blur = net.layers[-1]
     assert blur.params == 0 and blur.macs != 0
     assert [node.layer.fixed for node in net.graph] == [False, False, True]
     # the exported module holds the filter as a buffer again
-    exported = to_torch(net, **{str(H): 12, str(W): 9})
+    exported = to_torch(net, H=12, W=9)
     assert sum(p.numel() for p in exported.parameters()) == 224
     assert sum(b.numel() for b in exported.buffers()) == 72
 
@@ -388,12 +384,7 @@ class ResponseNorm(nn.Module):
 def test_global_response_norm_agrees_with_pytorch():
     torch.manual_seed(0)
     module = ResponseNorm(6).eval()
-    net = from_torch(module, (3, "H", "W"))
-    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
-    for size in ((5, 7), (16, 9)):
-        params, macs, shape = torch_counts(module, (3, *size))
-        at = net.report.at({H: size[0], W: size[1]})
-        assert (tuple(at.output_shape), int(at.params), int(at.macs)) == (shape, params, macs)
+    agrees_at(module, ((5, 7), (16, 9)))
     # the NumPy backend runs the layers and measures what the formulas say
     numeric = from_torch(module, (3, 16, 9))
     assert numeric.check(samples=1).ok
@@ -465,12 +456,7 @@ def test_control_flow_on_sizes_is_decided_for_every_size():
 
     with pytest.raises(torch.fx.proxy.TraceError):
         torch.fx.symbolic_trace(SamePadding())
-    net = from_torch(SamePadding(), (3, "H", "W"))
-    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
-    for size in ((17, 23), (16, 16), (5, 224), (31, 2)):
-        params, macs, shape = torch_counts(SamePadding(), (3, *size))
-        at = net.report.at({H: size[0], W: size[1]})
-        assert (int(at.params), int(at.macs), tuple(at.output_shape)) == (params, macs, shape), size
+    net = agrees_at(SamePadding(), ((17, 23), (16, 16), (5, 224), (31, 2)))
     with pytest.raises(SpecError, match=r"branches on H - 2 < 8 at .*test_importers_torch.py:\d+"):
         from_torch(SizedHead(), (3, "H", "W"))
     for size in ((6, 9), (20, 12)):  # at given sizes every branch is decided
@@ -504,12 +490,7 @@ class BatchMovedTwice(nn.Module):
 
 
 def test_attention_that_moves_the_batch_axis_agrees_with_pytorch():
-    net = from_torch(TimmAttention(), (3, "H", "W"))
-    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
-    for size in ((16, 16), (12, 20), (33, 9)):
-        params, macs, shape = torch_counts(TimmAttention(), (3, *size))
-        at = net.report.at({H: size[0], W: size[1]})
-        assert (int(at.params), int(at.macs), tuple(at.output_shape)) == (params, macs, shape), size
+    agrees_at(TimmAttention(), ((16, 16), (12, 20), (33, 9)))
     moved = from_torch(BatchMovedTwice(), (3, "H", "W"))
     H, W = sorted(moved.report.free_symbols(), key=str)  # noqa: N806
     assert moved.output_shape == (2, W, H)  # by hand: channels 1 and 2, then W and H swapped
@@ -560,15 +541,10 @@ class WindowAttention(nn.Module):
 def test_window_partitions_that_merge_the_batch_agree_with_pytorch():
     torch.manual_seed(0)
     module = WindowAttention(8, 2, 3).eval()
-    net = from_torch(module, (3, "H", "W"))
-    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
-    for size in ((24, 36), (28, 17), (40, 40)):
-        params, macs, shape = torch_counts(module, (3, *size))
-        at = net.report.at({H: size[0], W: size[1]})
-        assert (tuple(at.output_shape), int(at.params), int(at.macs)) == (shape, params, macs)
+    net = agrees_at(module, ((24, 36), (28, 17), (40, 40)))
     # by hand at 24 x 36: 6 x 9 patches padded to 6 x 9 (multiples of 3): 6 windows of 9 tokens;
     # per window q k^T and a v are 2 heads x 9 x 9 x 4 each, qkv and proj 9 x 8 x (24 + 8)
-    at = net.report.at({H: 24, W: 36})
+    at = net.report.at({"H": 24, "W": 36})
     embed = 8 * 6 * 9 * 3 * 16
     assert int(at.macs) == embed + 6 * (2 * (2 * 9 * 9 * 4) + 9 * 8 * 32)
     numeric = from_torch(module, (3, 24, 36))
@@ -617,12 +593,7 @@ class BiasedWindows(nn.Module):
 def test_a_relative_position_bias_gathered_from_its_table_agrees_with_pytorch():
     torch.manual_seed(0)
     module = BiasedWindows().eval()
-    net = from_torch(module, (3, "H", "W"))
-    H, W = sorted(net.report.free_symbols(), key=str)  # noqa: N806
-    for size in ((8, 12), (16, 30)):
-        params, macs, shape = torch_counts(module, (3, *size))
-        at = net.report.at({H: size[0], W: size[1]})
-        assert (tuple(at.output_shape), int(at.params), int(at.macs)) == (shape, params, macs)
+    net = agrees_at(module, ((8, 12), (16, 30)))
     # the table's 15 x 2 entries are counted once, not the 2 x 6 x 6 it is gathered into (twice)
     assert int(net.params) == (3 * 4 * 8 + 8) + (8 * 24 + 24) + 15 * 2
     assert "relative_position_bias" in [row.kind for row in net.layers]
