@@ -1,7 +1,8 @@
 """The spec examples of the modern layers, checked by the NumPy backend and against PyTorch modules.
 
 The PyTorch references are torchvision's own blocks (ConvNeXt's ``CNBlock``,
-ShuffleNet v2's ``InvertedResidual``, ViT's ``EncoderBlock``) or written out
+ShuffleNet v2's ``InvertedResidual``, ViT's ``EncoderBlock``), timm's ConvNeXt V2
+block (``ConvNeXtBlock(use_grn=True)``), or written out
 here from the paper (squeeze-and-excitation); counts come from
 ``sum(p.numel())`` and ``FlopCounterMode`` / 2 with attention on its counted path.
 """
@@ -82,12 +83,17 @@ def reference(name, values):
         return CNBlock(values["d"], 1e-6, 0.0), (values["d"], H, W)
     if name == "channel_shuffle":
         return InvertedResidual(2 * values["g"], 2 * values["g"], 1), (2 * values["g"], H, W)
+    if name == "convnextv2_block":  # timm's block, the paper's authors' layout (channels last, GRN in the MLP)
+        ConvNeXtBlock = pytest.importorskip("timm.models.convnext").ConvNeXtBlock  # noqa: N806
+
+        return ConvNeXtBlock(values["d"], ls_init_value=None, use_grn=True), (values["d"], H, W)
     return SmallViT(values["d"], values["h"], (H // 4) * (W // 4)), (3, H, W)
 
 
 CASES = {
     "se_block": [{"c": 8, "s": 2, "H": 7, "W": 7}, {"c": 6, "s": 3, "H": 5, "W": 9}],
     "convnext_block": [{"d": 8, "H": 7, "W": 7}, {"d": 4, "H": 5, "W": 11}],
+    "convnextv2_block": [{"d": 8, "H": 7, "W": 7}, {"d": 4, "H": 5, "W": 11}],
     "channel_shuffle": [{"g": 4, "H": 6, "W": 6}, {"g": 3, "H": 5, "W": 7}],
     "small_vit": [{"d": 8, "h": 2, "H": 16, "W": 16}, {"d": 12, "h": 3, "H": 13, "W": 18}],
 }
