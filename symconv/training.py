@@ -11,6 +11,12 @@ forward one's size (PyTorch's ``convolution_backward`` and the matmuls of
   The first convolution of a network reading the image computes none, nor
   does any layer before the first trainable one of a frozen backbone.
 
+Attention's products of activations have backward products too, each the size
+of a forward one: ``a @ b`` gives ``dL/da = dL/dc bᵀ`` and ``dL/db = aᵀ dL/dc``,
+each where its operand needs a gradient; ``softmax(Q Kᵀ) V`` gives ``dL/dV`` and
+``dL/dA`` (for the scores), then ``dL/dQ`` and ``dL/dK`` (the softmax between them
+is no product). ``nn.MultiheadAttention`` adds its projections, as linear layers.
+
 Bias gradients are sums, not multiply-accumulates; BatchNorm, activations and
 pooling have no MACs in either direction by symconv's counting convention (the Conventions page).
 """
@@ -22,6 +28,8 @@ from dataclasses import dataclass, replace
 import sympy as sp
 
 from symconv.errors import SpecError
+from symconv.layers.attention import MatMul, MultiheadAttention, ScaledDotProductAttention
+from symconv.layers.base import product
 from symconv.layers.conv import ConvNd, ConvTransposeNd, DepthwiseConv2d, SeparableConv2d, SharedKernelConv2d
 from symconv.layers.linear import Linear
 from symconv.network import Network
@@ -69,6 +77,9 @@ def backward(network: Network) -> tuple[BackwardCost, ...]:
     flags = needs_gradient(network)
     costs = []
     for node, row in zip(network.graph, network.report.rows, strict=True):
+        if isinstance(node.layer, (MatMul, ScaledDotProductAttention, MultiheadAttention)):
+            costs.append(_attention_backward(node, row, [i >= 0 and flags[i] for i in node.inputs]))
+            continue
         if not isinstance(node.layer, WEIGHTED):
             costs.append(BackwardCost(row.name, sp.Integer(0), sp.Integer(0), sp.Integer(0)))
             continue
@@ -100,6 +111,35 @@ def backward(network: Network) -> tuple[BackwardCost, ...]:
             )
         )
     return tuple(costs)
+
+
+def _attention_backward(node, row, needs: list[bool]) -> BackwardCost:
+    """The backward products of a product of activations, of attention, or of multi-head attention."""
+    layer, shapes, zero = node.layer, row.input_shapes, sp.Integer(0)
+    if isinstance(layer, MatMul):  # one product of the forward's size per operand that needs a gradient
+        return BackwardCost(row.name, tidy(row.macs * sum(needs)), zero, zero)
+    if isinstance(layer, ScaledDotProductAttention):
+        q, k, v = shapes
+        axes = row.output_shape[:-2]
+        pairs = product(axes) * q[-2] * k[-2]  # query-key pairs over every batch axis
+        need_q, need_k, need_v = needs
+        values = pairs * v[-1] * (int(need_v) + int(need_q or need_k))  # dL/dV, dL/dA
+        queries = pairs * q[-1] * (int(need_q) + int(need_k))  # dL/dQ, dL/dK
+        return BackwardCost(row.name, tidy(values + queries), zero, zero)
+    q, k, _ = layer._sides(shapes)
+    e = layer.embed_dim
+    kdim, vdim = layer.widths()
+    learns = layer.trainable and not layer.fixed
+    need_q, need_k, need_v = needs * 3 if len(needs) == 1 else needs  # one input: self-attention
+    # with the projections learning, every projected Q, K, V needs a gradient; else only toward an input
+    grad_q, grad_k, grad_v = (True, True, True) if learns else (need_q, need_k, need_v)
+    if not any((grad_q, grad_k, grad_v)):
+        return BackwardCost(row.name, sp.Integer(0), sp.Integer(0), sp.Integer(0))
+    core = q[0] * k[0] * e * (int(grad_v) + int(grad_q or grad_k) + int(grad_q) + int(grad_k))
+    projected = q[0] * e * e  # dL/d(attention output), through the output projection
+    inputs = q[0] * e * e * int(need_q) + k[0] * kdim * e * int(need_k) + k[0] * vdim * e * int(need_v)
+    weights = q[0] * e * e + k[0] * kdim * e + k[0] * vdim * e + q[0] * e * e if learns else sp.Integer(0)
+    return BackwardCost(row.name, tidy(projected + core + inputs), tidy(weights), tidy(weights))
 
 
 def _groups(layer, x) -> sp.Expr:

@@ -83,7 +83,9 @@ def reference(name, values):
         return CNBlock(values["d"], 1e-6, 0.0), (values["d"], H, W)
     if name == "channel_shuffle":
         return InvertedResidual(2 * values["g"], 2 * values["g"], 1), (2 * values["g"], H, W)
-    if name == "convnextv2_block":  # timm's block, the paper's authors' layout (channels last, GRN in the MLP)
+    if (
+        name == "convnextv2_block"
+    ):  # timm's block, the paper's authors' layout (channels last, GRN in the MLP)
         ConvNeXtBlock = pytest.importorskip("timm.models.convnext").ConvNeXtBlock  # noqa: N806
 
         return ConvNeXtBlock(values["d"], ls_init_value=None, use_grn=True), (values["d"], H, W)

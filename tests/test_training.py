@@ -163,3 +163,47 @@ layers:
     out = capsys.readouterr().out
     assert "trainable 292, non-trainable 80 (frozen: conv2d_1)" in out.replace("\n        ", " ")
     assert "input gradients (dL/dx): 0" in out and "weight gradients (dL/dW): 10,368" in out  # 36*288
+
+
+class Attentions(torch.nn.Module):
+    """Patches, nn.MultiheadAttention, then attention written with matmul and with
+    scaled_dot_product_attention, as vision transformers write it."""
+
+    def __init__(self, frozen_embedding=False):
+        super().__init__()
+        self.embed = torch.nn.Conv2d(3, 8, 4, 4)
+        self.mha = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+        self.qkv = torch.nn.Linear(8, 24)
+        if frozen_embedding:
+            self.embed.requires_grad_(False)
+
+    def forward(self, x):
+        x = self.embed(x).flatten(2).transpose(1, 2)
+        x = self.mha(x, x, x, need_weights=False)[0]
+        q, k, v = self.qkv(x).reshape(x.shape[0], -1, 3, 2, 4).permute(2, 0, 3, 1, 4).unbind(0)
+        a = ((q * 0.5) @ k.transpose(-2, -1)).softmax(-1) @ v
+        return (a + torch.nn.functional.scaled_dot_product_attention(q, k, v)).sum(dim=(1, 2))
+
+
+@pytest.mark.parametrize("frozen", [False, True])
+def test_attention_backward_equals_flop_counter(frozen):
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    from symconv import from_torch
+
+    model = Attentions(frozen)
+    net = from_torch(model, (3, "H", "W"))
+    torch.backends.mha.set_fastpath_enabled(False)
+    try:
+        for size in ((16, 16), (12, 20)):
+            x = torch.randn(1, 3, *size)
+            with sdpa_kernel(SDPBackend.MATH):
+                with FlopCounterMode(display=False) as forward:
+                    model(x)
+                with FlopCounterMode(display=False) as both:
+                    model(x).sum().backward()
+            backward_macs = (both.get_total_flops() - forward.get_total_flops()) // 2
+            report = report_for_pass(net, "backward").at(dict(zip(("H", "W"), size, strict=True)))
+            assert report.macs == backward_macs, size
+    finally:
+        torch.backends.mha.set_fastpath_enabled(True)

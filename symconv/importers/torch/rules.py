@@ -38,20 +38,31 @@ class Registry:
     methods: dict[str, Rule] = field(default_factory=dict)
     named_modules: dict[str, Rule] = field(default_factory=dict)
 
+    looked_up: dict[type, tuple[Rule | None, bool]] = field(default_factory=dict, repr=False)
+    """Per module class: its rule, and whether the rule writes it out; emptied whenever rules are added."""
+    looked_up_among: tuple[int, int] = (0, 0)
+
+    def _by_class(self, cls: type) -> tuple[Rule | None, bool]:
+        among = (len(self.modules), len(self.named_modules))
+        if self.looked_up_among != among:  # rules added since: look again
+            self.looked_up.clear()
+            self.looked_up_among = among
+        if cls not in self.looked_up:
+            rule, written_out = None, False
+            for base in cls.__mro__:
+                qualified = f"{base.__module__}.{base.__qualname__}"
+                written_out = written_out or qualified in self.named_modules
+                if rule is None:
+                    rule = self.modules.get(base) or self.named_modules.get(qualified)
+            self.looked_up[cls] = (rule, written_out)
+        return self.looked_up[cls]
+
     def module_rule(self, module: Any) -> Rule | None:
-        for cls in type(module).__mro__:
-            if cls in self.modules:
-                return self.modules[cls]
-            qualified = f"{cls.__module__}.{cls.__qualname__}"
-            if qualified in self.named_modules:
-                return self.named_modules[qualified]
-        return None
+        return self._by_class(type(module))[0]
 
     def is_written_out(self, module: Any) -> bool:
         """A module outside torch.nn whose rule writes it out (fx must not trace into it)."""
-        return any(
-            f"{cls.__module__}.{cls.__qualname__}" in self.named_modules for cls in type(module).__mro__
-        )
+        return self._by_class(type(module))[1]
 
     def function_rule(self, function: Any) -> Rule | None:
         try:
