@@ -336,6 +336,10 @@ convolution reads the image and computes none:
 {rows}
 
 A training step costs {number(training.macs)} MACs against {number(keras.macs)} for the forward pass.
+Attention's products of activations have backward products too: `a @ b` one per operand that needs a
+gradient, `softmax(QKᵀ)V` four (for V, for the scores, then for Q and K), each the size of a forward product,
+so a vision transformer's backward attention is twice its forward attention, as FlopCounterMode measures
+around a real backward pass.
 
 ## Memory
 
