@@ -3,7 +3,7 @@
 The same comparison as for torchvision (``model_reference``): output shape,
 ``sum(p.numel())`` and ``FlopCounterMode`` / 2 at 224 x 224, 193 x 257 and the
 model's own input size, wherever PyTorch accepts the size. The
-default suite builds one model of each of sixteen families; ``pytest -m
+default suite builds one model of each of eighteen families; ``pytest -m
 timm_all`` builds one model of every timm module that symconv imports (the
 others, and why, are listed in ``REFUSED``).
 """
