@@ -62,10 +62,9 @@ EVERY_FAMILY = DEFAULT + [
     "davit_tiny", "coatnet_0_rw_224",
 ]  # fmt: skip
 """TensorFlow-ported models compute 'same' padding in Python and branch on it: symconv decides each branch."""
-AT_GIVEN_SIZE = {"vgg11": (224, 224), "twins_svt_small": (224, 224)}
+AT_GIVEN_SIZE = {"vgg11": (224, 224), "twins_svt_small": (224, 224), "mobilevit_xs": (256, 256)}
 """Models whose code branches on a size that holds for some inputs only: imported at numbers."""
 REFUSED = {
-    "mobilevit_s": "a branch on whether the map divides into patches, then a reshape that merges the batch",
     "vit_relpos_small_patch16_224": "a held table of relative coordinates fed to an MLP as if batched",
     "maxvit_tiny_tf_224": "an einsum of the tokens with a held relative position table (TensorFlow's layout)",
     "gcvit_xxtiny": "repeat_interleave of a global query over the windows",

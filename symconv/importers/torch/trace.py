@@ -144,7 +144,8 @@ class Tracer:
                     raise ShapeError(f"{node_name} ({layer.kind}): {requirement.message}")
                 if verdict is None:
                     undecided.append(requirement)
-            shape = tuple(tidy(d) for d in layer.output_shape(*shapes))
+            seen = {id(d) for s in shapes for d in s}  # sizes passed through are tidy already
+            shape = tuple(d if id(d) in seen else tidy(d) for d in layer.output_shape(*shapes))
         except SymconvError as error:
             raise SpecError(f"{node_name} ({layer.kind}): {error.message}") from None
         derived = (shapes, shape, tuple(undecided))
