@@ -92,7 +92,9 @@ class Reshape(ShapeOnly):
 
     def requirements(self, x: Shape) -> tuple[Requirement, ...]:
         target = self.target(x)
-        before, after = sp.expand(product(x)), sp.expand(product(target))
+        before, after = product(x), product(target)
+        if before != after:  # equal products of the same factors need no expansion
+            before, after = sp.expand(before), sp.expand(after)
         return (
             Requirement(
                 sp.Eq(before, after),
