@@ -26,6 +26,7 @@ from symconv.layers.tensor import (
     Reshape,
     Roll,
     Select,
+    VectorNorm,
 )
 
 TORCH_BROADCAST = "PyTorch documentation, Broadcasting semantics"
@@ -158,7 +159,16 @@ def _(layer: Reduction, inputs, quantity):
             entries = [sp.Integer(1) if i in axes else a(i) for i in range(len(x))]
         else:
             entries = [a(i) for i in range(len(x)) if i not in axes]
-        return axis_templates(x, entries, f"a {layer.kind} over axes {sorted(axes)}", TORCH_TENSOR)
+        source = (
+            "PyTorch documentation, torch.linalg.vector_norm"
+            if isinstance(layer, VectorNorm)
+            else "PyTorch documentation, torch.mean / torch.sum (keepdim)"
+        )
+        return axis_templates(x, entries, f"a {layer.kind} over axes {sorted(axes)}", source)
+    if isinstance(layer, VectorNorm):
+        return [
+            _nothing(quantity, "a norm raises activations to a power and adds them; it multiplies no weights")
+        ]
     return [_nothing(quantity, f"a {layer.kind} adds; it multiplies no weights")]
 
 
