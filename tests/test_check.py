@@ -117,3 +117,24 @@ def test_layer_stacks_and_graphs_cover_every_kind():
 
     collect()
     assert seen == set(KINDS)
+
+
+def test_a_fixed_layer_counts_no_parameters_in_every_view(tmp_path, capsys):
+    """``fixed: true`` (weights held as buffers): no parameters in the report, the NumPy backend's
+    measurement and the derivation; its MACs stay, by hand 3 maps x 9 taps x (H - 2)(W - 2) outputs."""
+    from symconv.cli import main
+    from symconv.explain import explain
+    from symconv.spec import load
+
+    spec = tmp_path / "blur.yaml"
+    spec.write_text(
+        "input: [3, H, W]\nlayers:\n  - conv2d: {out_channels: 3, kernel_size: 3, groups: 3, bias: false, fixed: true}\n"
+    )
+    net = load(spec)
+    assert net.params == 0
+    assert net.at(H=7, W=9).macs == 3 * 9 * 5 * 7
+    assert net.check(samples=3).ok
+    params = [d for d in explain(net) if d.quantity == "params" and d.layer == "conv2d_1"]
+    assert params and params[0].steps[-1].right == 0
+    assert main(["explain", str(spec)]) == 0
+    assert "constants held as buffers" in capsys.readouterr().out

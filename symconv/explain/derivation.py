@@ -14,6 +14,7 @@ from symconv.explain.steps import (
     Derivation,
     Step,
     Template,
+    _nothing,
     textbook,
 )
 from symconv.explain.templates import templates
@@ -59,7 +60,11 @@ def layer_derivations(row: LayerRow, layer: Layer, quantity: str, seed: int = 0)
     rng = random.Random(seed)
     results = {"params": row.params, "macs": row.macs}
     found = []
-    for index, template in enumerate(templates(layer, row.input_shapes, quantity)):
+    if quantity == "params" and layer.fixed:
+        chosen = [_nothing("params", "its weights are constants held as buffers, not parameters")]
+    else:
+        chosen = templates(layer, row.input_shapes, quantity)
+    for index, template in enumerate(chosen):
         if quantity == "shape":
             if template.general == textbook("same"):
                 expected = row.output_shape

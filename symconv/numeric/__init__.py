@@ -539,7 +539,8 @@ def run(
             Measurement(
                 node.name,
                 tuple(result.shape),
-                0 if node.shares else sum(int(a.size) for a in allocated.values()),
+                # shared weights are counted once; fixed ones are buffers, not parameters
+                0 if node.shares or node.layer.fixed else sum(int(a.size) for a in allocated.values()),
                 counter.macs,
             )
         )
