@@ -117,7 +117,7 @@ def _fields_of(cls: type) -> tuple[tuple[dataclasses.Field, str | None], ...]:
 @cache
 def _minimums(cls: type) -> dict[str, int]:
     """The least value of each size argument of a layer class."""
-    return {f.name: f.metadata.get("minimum", 1) for f in dataclasses.fields(cls)}
+    return {f.name: f.metadata.get("minimum", 1) for f, _ in _fields_of(cls)}
 
 
 @dataclass(frozen=True)

@@ -570,11 +570,10 @@ def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue | Dat
     target = [sp.sympify(s) for s in sizes(shape)]
     if not target:
         raise SpecError(f"{name}: reshape to a scalar is not supported")
-    head, rest = target[0], target[1:]
+    head, rest = target[0], [plain(s, f"{name}: the target shape") for s in target[1:]]
     if head == -1:
         if -1 in rest:
             raise SpecError(f"{name}: reshape with two -1 entries")
-        rest = [sp.sympify(plain(s, f"{name}: the target shape")) for s in rest]
         windows = sp.cancel(sp.Mul(*x.shape) / sp.Mul(*rest)) if rest else sp.Mul(*x.shape)
         if windows != 1 and x.constant:  # a held tensor's leading axis is a true 1, not the batch
             return tracer.emit(name, L.Reshape([windows, *rest]), [x])
@@ -584,10 +583,9 @@ def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue | Dat
             raise SpecError(f"{name}: a reshape to {head} entries on the batch axis")
     else:
         raise SpecError(f"{name}: this reshape does not keep the batch axis first (target {tuple(target)})")
-    rest = [plain(s, f"{name}: the target shape") for s in rest]
     # the batch is the outermost factor of PyTorch's leading axis: merged with ``windows`` entries, or apart
     shape = [windows, *rest] if windows != 1 else rest
-    if [sp.sympify(s) for s in shape] == list(x.shape) and x.merged == (windows != 1):
+    if shape == list(x.shape) and x.merged == (windows != 1):
         return x
     return dataclasses.replace(tracer.emit(name, L.Reshape(shape), [x]), merged=windows != 1, batch_at=0)
 
