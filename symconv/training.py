@@ -134,11 +134,11 @@ def _attention_backward(node, row, needs: list[bool]) -> BackwardCost:
     # with the projections learning, every projected Q, K, V needs a gradient; else only toward an input
     grad_q, grad_k, grad_v = (True, True, True) if learns else (need_q, need_k, need_v)
     if not any((grad_q, grad_k, grad_v)):
-        return BackwardCost(row.name, sp.Integer(0), sp.Integer(0), sp.Integer(0))
+        return BackwardCost(row.name, zero, zero, zero)
     core = q[0] * k[0] * e * (int(grad_v) + int(grad_q or grad_k) + int(grad_q) + int(grad_k))
     projected = q[0] * e * e  # dL/d(attention output), through the output projection
     inputs = q[0] * e * e * int(need_q) + k[0] * kdim * e * int(need_k) + k[0] * vdim * e * int(need_v)
-    weights = q[0] * e * e + k[0] * kdim * e + k[0] * vdim * e + q[0] * e * e if learns else sp.Integer(0)
+    weights = layer.projection_macs(*shapes) if learns else zero
     return BackwardCost(row.name, tidy(projected + core + inputs), tidy(weights), tidy(weights))
 
 

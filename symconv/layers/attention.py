@@ -175,12 +175,16 @@ class MultiheadAttention(Layer):
     def params(self, *inputs: Shape) -> sp.Expr:
         return sum((product(s) for s in self.weight_shapes(*inputs).values()), ZERO)
 
-    def macs(self, *inputs: Shape) -> sp.Expr:
+    def projection_macs(self, *inputs: Shape) -> sp.Expr:
+        """The four projections' MACs: queries, keys and values in, the attention output out."""
         q, k, _ = self._sides(inputs)
         e = self.embed_dim
         kdim, vdim = self.widths()
-        projections = q[0] * e * e + k[0] * kdim * e + k[0] * vdim * e + q[0] * e * e
-        return projections + 2 * q[0] * k[0] * e
+        return q[0] * e * e + k[0] * kdim * e + k[0] * vdim * e + q[0] * e * e
+
+    def macs(self, *inputs: Shape) -> sp.Expr:
+        q, k, _ = self._sides(inputs)
+        return self.projection_macs(*inputs) + 2 * q[0] * k[0] * self.embed_dim
 
     def receptive(self, *fields: Receptive | None) -> Receptive | None:
         return None
