@@ -5,11 +5,20 @@
 For each model (``weights=None``, eval mode) it times symconv's
 ``from_torch(model, (3, "H", "W"))`` followed by the closed-form totals
 (params and MACs), and one PyTorch forward pass at 224 x 224 under
-``FlopCounterMode`` (which answers for that one size). Each is timed three times and the median
-kept; before every symconv run the caches of sympy and symconv are emptied, so
-each derivation starts cold. It prints the ratio symconv / PyTorch per model
-(below 1: symconv answers for every size in less time than PyTorch counts one),
-the median, and the models above 1.
+``FlopCounterMode`` (which answers for that one size).
+
+- The two are timed in turn, five times each, and each median kept: taken in
+  turn, both see the same load on the machine.
+- ResNet-18 runs first, untimed, for both: a process's first sympy and PyTorch
+  calls load what they load once.
+- One untimed derivation of each model says whether symconv takes it at all
+  (and reads what is read once per class: the operator rule, the layer fields).
+- Before every timed symconv run the caches of sympy and of symconv's size
+  rules are emptied, so each derivation starts cold.
+
+It prints the ratio symconv / PyTorch per model (below 1: symconv answers for
+every size in less time than PyTorch counts one), the median, and the models
+above 1.
 """
 
 from __future__ import annotations
@@ -28,18 +37,20 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 from symconv import from_torch  # noqa: E402
 from torchvision_loader import load_torchvision  # noqa: E402
 
-RUNS = 3
+RUNS = 5
 
 
-def seconds(function, before=lambda: None) -> float:
-    """The median of three timings of ``function``, ``before`` run (untimed) ahead of each."""
-    times = []
+def seconds(first, second, before=lambda: None) -> tuple[float, float]:
+    """The medians of five timings of ``first`` and of ``second``, taken in turn; ``before`` runs (untimed)
+    ahead of each run of ``first``."""
+    times: tuple[list[float], list[float]] = ([], [])
     for _ in range(RUNS):
-        before()
-        start = time.perf_counter()
-        function()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for function, kept, prepare in ((first, times[0], before), (second, times[1], lambda: None)):
+            prepare()
+            start = time.perf_counter()
+            function()
+            kept.append(time.perf_counter() - start)
+    return statistics.median(times[0]), statistics.median(times[1])
 
 
 def cold() -> None:
@@ -69,15 +80,17 @@ def main(names: list[str]) -> int:
     torchvision = load_torchvision()
     names = names or torchvision.models.list_models(module=torchvision.models)
     ratios = {}
+    warm = torchvision.models.get_model("resnet18", weights=None).eval()
+    seconds(lambda: derive(warm), lambda: count(warm), cold)  # the process's first runs of both, untimed
     print(f"{'model':24} {'symconv s':>10} {'PyTorch s':>10} {'ratio':>7}")
     for name in names:
         model = torchvision.models.get_model(name, weights=None).eval()
         try:
-            ours = seconds(lambda model=model: derive(model), cold)
+            derive(model)
         except Exception as error:  # a model symconv refuses is reported, not timed
             print(f"{name:24} refused: {str(error).splitlines()[0][:80]}")
             continue
-        theirs = seconds(lambda model=model: count(model))
+        ours, theirs = seconds(lambda model=model: derive(model), lambda model=model: count(model), cold)
         ratios[name] = ours / theirs
         print(f"{name:24} {ours:10.2f} {theirs:10.2f} {ratios[name]:7.2f}", flush=True)
     if ratios:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import math
+import operator
 import re
 from fractions import Fraction
 from functools import lru_cache
@@ -469,25 +470,68 @@ def _polynomial_terms(arg: sp.Expr) -> list[tuple[sp.Rational, sp.Expr]] | None:
     return terms
 
 
-def exact_floor(arg: sp.Expr) -> sp.Expr:
-    """``floor(arg)`` as sympy writes it, without its costly evaluation for a polynomial argument.
+def _integer_terms(arg: sp.Expr) -> list[tuple[sp.Rational, sp.Expr]] | None:
+    """``arg`` as (rational coefficient, integer-valued monomial) terms: products of positive integer symbols
+    and of floors and ceilings of sizes (which are real). None otherwise."""
+    terms = []
+    for term in sp.Add.make_args(arg):
+        coefficient, monomial = term.as_coeff_Mul()
+        if not coefficient.is_Rational:
+            return None
+        for factor in sp.Mul.make_args(monomial):
+            base, exponent = factor.as_base_exp()
+            if monomial is not sp.S.One and not (
+                (
+                    isinstance(base, (sp.floor, sp.ceiling))
+                    or (base.is_Symbol and base.is_integer and base.is_positive)
+                )
+                and exponent.is_Integer
+                and exponent > 0
+            ):
+                return None
+        terms.append((coefficient, monomial))
+    return terms
 
-    For a polynomial with rational coefficients in positive integer symbols,
-    sympy's ``floor`` moves the terms with integer coefficients out
-    (``floor(n/2 + 1) = floor(n/2) + 1``) and keeps the rest under the floor;
-    its other attempts (bounding the argument between two integers) cannot
-    succeed when a symbol is unbounded. This does the same directly, so a deep
-    network's sizes cost a dictionary lookup each instead of an assumptions
-    query. Any other argument goes to ``sympy.floor``.
+
+def _rounded(arg: sp.Expr, kind: type) -> sp.Expr:
+    """``kind(arg)`` (a floor or a ceiling) as sympy writes it, without its costly evaluation.
+
+    For a sum of integer-valued monomials with rational coefficients, sympy
+    moves the terms with integer coefficients out (``floor(n/2 + 1) =
+    floor(n/2) + 1``) and keeps the rest under the floor; its other attempts
+    (bounding the argument between two integers) cannot succeed when a symbol
+    is unbounded. This does the same directly, so a deep network's sizes cost
+    a dictionary lookup each instead of an assumptions query. Any other
+    argument goes to sympy.
     """
-    terms = _polynomial_terms(arg)
+    terms = _integer_terms(arg)
     if terms is None:
-        return sp.floor(arg)
+        return kind(arg)
     whole = [c * m for c, m in terms if c.is_Integer]
-    fractional = [(c, m) for c, m in terms if not c.is_Integer]
-    if not any(m is not sp.S.One for _, m in fractional):
-        return sp.Add(*whole, sp.floor(sp.Add(*(c * m for c, m in fractional))))
-    return sp.Add(*whole, sp.floor(sp.Add(*(c * m for c, m in fractional)), evaluate=False))
+    fractional = sp.Add(*(c * m for c, m in terms if not c.is_Integer))
+    if fractional.is_Number:
+        return sp.Add(*whole, kind(fractional))
+    return sp.Add(*whole, kind(fractional, evaluate=False))
+
+
+def exact_floor(arg: sp.Expr) -> sp.Expr:
+    """``floor(arg)`` as sympy writes it (see :func:`_rounded`).
+
+    >>> n = size_symbol("n")
+    >>> exact_floor(n / 2 + 1)
+    floor(n/2) + 1
+    """
+    return _rounded(arg, sp.floor)
+
+
+def exact_ceiling(arg: sp.Expr) -> sp.Expr:
+    """``ceiling(arg)`` as sympy writes it (see :func:`_rounded`).
+
+    >>> n = size_symbol("n")
+    >>> exact_ceiling(exact_floor(n / 4) / 7)
+    ceiling(floor(n/4)/7)
+    """
+    return _rounded(arg, sp.ceiling)
 
 
 @lru_cache(maxsize=65536)  # pure, and met again for every layer of a wide graph
@@ -582,8 +626,12 @@ def _granularity(arg: sp.Expr) -> sp.Rational | None:
         coefficient, rest = term.as_coeff_Mul()
         if not coefficient.is_Rational:
             return None
-        for factor in sp.Mul.make_args(rest):
-            if factor is not sp.S.One and factor.is_integer is not True:
+        for factor in sp.Mul.make_args(rest):  # a floor of a size is an integer: sizes are real
+            if (
+                factor is not sp.S.One
+                and not isinstance(factor, (sp.floor, sp.ceiling))
+                and not factor.is_integer
+            ):
                 return None
         denominators.append(int(coefficient.q))
     return sp.Rational(1, math.lcm(*denominators))
@@ -629,6 +677,76 @@ def _bound(expr: sp.Expr, lower: bool) -> sp.Expr | None:
     return expr
 
 
+def _unwrapped(difference: sp.Expr, kind: type) -> tuple[sp.Expr, type] | None:
+    """``difference (kind) 0`` with its one floor or ceiling undone, as an equivalent condition on the argument.
+
+    For ``c·f(z) + b`` (``c`` positive rational, ``b`` rational, ``f`` a floor or ceiling,
+    ``z`` in ``(1/q)·Z``) the condition holds exactly when one on ``z`` alone holds:
+    ``floor(z) >= u`` when ``z >= u``, ``ceiling(z) >= u`` when ``z >= u - 1 + 1/q``,
+    ``floor(z) <= u`` when ``z <= u + 1 - 1/q``, ``ceiling(z) <= u`` when ``z <= u``,
+    for the integer ``u`` that the bound on ``f(z)`` comes to. Applied again to
+    ``z`` while it is one floor or ceiling, a chain of ceilings over ``floor(H/4)``
+    comes to a condition on ``H`` that the polynomial rules decide at once. None
+    where ``difference`` is not of that form (a sum of floors, a product).
+    """
+    upward = {sp.GreaterThan: True, sp.StrictGreaterThan: True, sp.LessThan: False, sp.StrictLessThan: False}
+    if kind not in upward:
+        return None
+    constant, term = difference.as_coeff_Add()
+    coefficient, rest = term.as_coeff_Mul()
+    if not (constant.is_Rational and coefficient.is_Rational and coefficient > 0):
+        return None
+    if not isinstance(rest, (sp.floor, sp.ceiling)):
+        return None
+    argument = rest.args[0]
+    step = _granularity(argument)
+    if step is None:
+        return None
+    bound = -constant / coefficient  # the condition is f(z) (kind) bound, and f(z) is an integer
+    strict = kind in (sp.StrictGreaterThan, sp.StrictLessThan)
+    if upward[kind]:  # f(z) >= u for the least integer u that satisfies the bound
+        u = sp.floor(bound) + 1 if strict else sp.ceiling(bound)
+        low = u if isinstance(rest, sp.floor) else u - 1 + step
+        return sp.expand(argument - low), sp.GreaterThan
+    u = sp.ceiling(bound) - 1 if strict else sp.floor(bound)  # f(z) <= u for the greatest such u
+    high = u + 1 - step if isinstance(rest, sp.floor) else u
+    return sp.expand(argument - high), sp.LessThan
+
+
+def _decide_product(difference: sp.Expr, kind: type) -> bool | None:
+    """``c·A·B··· + b >= 0`` for non-negative integer factors, where it asks at most that each factor be >= 1.
+
+    A product of non-negative integers is at least 1 exactly when every factor
+    is, and at least 0 always. None where a factor may be negative, or the
+    bound is above 1.
+    """
+    if kind not in (sp.GreaterThan, sp.StrictGreaterThan):
+        return None
+    constant, term = difference.as_coeff_Add()
+    coefficient, rest = term.as_coeff_Mul()
+    if not (constant.is_Rational and coefficient.is_Rational and coefficient > 0 and rest.is_Mul):
+        return None
+    factors = [
+        base
+        for base, exponent in (f.as_base_exp() for f in rest.args)
+        if exponent.is_Integer and exponent > 0
+    ]
+    if len(factors) != len(rest.args) or not all(f.is_integer for f in factors):
+        return None
+    if not all(is_true(sp.Ge(f, 0)) for f in factors):
+        return None
+    bound = -constant / coefficient
+    least = sp.floor(bound) + 1 if kind is sp.StrictGreaterThan else sp.ceiling(bound)
+    if least <= 0:
+        return True
+    if least > 1:
+        return None
+    verdicts = [is_true(sp.Ge(f, 1)) for f in factors]
+    if False in verdicts:
+        return False
+    return True if all(verdicts) else None
+
+
 def _decide_by_bounds(difference: sp.Expr, kind: type) -> bool | None:
     """Decide ``difference (kind) 0`` for an expression with floors, from polynomial bounds on it.
 
@@ -662,13 +780,17 @@ def is_true(condition: sp.Basic) -> bool | None:
     if isinstance(condition, sp.Rel):
         difference = sp.expand(condition.lhs - condition.rhs)
         kind = type(condition)
+        while (unwrapped := _unwrapped(difference, kind)) is not None:
+            difference, kind = unwrapped
         decided = _decide_polynomial(difference, kind)
         if decided is UNDECIDED:
             return None
         if decided is not None:
             return decided
         if difference.has(sp.floor, sp.ceiling):
-            decided = _decide_by_bounds(difference, kind)
+            decided = _decide_product(difference, kind)
+            if decided is None:
+                decided = _decide_by_bounds(difference, kind)
             if decided is not None:
                 return decided
         if kind is sp.GreaterThan:
@@ -684,6 +806,40 @@ def is_true(condition: sp.Basic) -> bool | None:
         if kind is sp.Unequality:
             return None if difference.is_zero is None else not difference.is_zero
     return None
+
+
+def relation(kind: type, lhs: sp.Expr | int, rhs: sp.Expr | int) -> sp.Basic:
+    """The condition ``lhs (kind) rhs`` (``sp.Eq``, ``sp.Le``, ...), left for :func:`is_true` to decide.
+
+    sympy decides a relation as it builds it, with an assumptions query that
+    costs milliseconds on nested floors and cannot succeed where the answer
+    depends on the size; :func:`is_true` decides the same condition with its
+    cheaper rules first. Between numbers the relation is decided at once.
+
+    >>> relation(sp.Le, size_symbol("n") + 1, 4)
+    n + 1 <= 4
+    >>> relation(sp.Eq, 3, 3)
+    True
+    """
+    lhs, rhs = (
+        sp.Integer(lhs) if isinstance(lhs, int) else lhs,
+        sp.Integer(rhs) if isinstance(rhs, int) else rhs,
+    )
+    if lhs == rhs:
+        return sp.true if kind in (sp.Eq, sp.Le, sp.Ge) else sp.false  # the same size
+    if lhs.is_Number and rhs.is_Number:
+        return sp.true if _COMPARE[kind](lhs, rhs) else sp.false
+    return kind(lhs, rhs, evaluate=False)
+
+
+_COMPARE = {
+    sp.Eq: operator.eq,
+    sp.Ne: operator.ne,
+    sp.Le: operator.le,
+    sp.Lt: operator.lt,
+    sp.Ge: operator.ge,
+    sp.Gt: operator.gt,
+}
 
 
 @lru_cache(maxsize=65536)  # pure, and met again for every layer of a wide graph

@@ -32,6 +32,7 @@ from symconv.layers.base import (
     product,
     size_arg,
 )
+from symconv.sizes import relation
 
 
 def _batch_axes(layer: Layer, shapes: tuple[Shape, ...]) -> tuple[Shape, tuple[Requirement, ...]]:
@@ -54,7 +55,7 @@ def _batch_axes(layer: Layer, shapes: tuple[Shape, ...]) -> tuple[Shape, tuple[R
                 continue
             requirements.append(
                 Requirement(
-                    sp.Eq(a, b),
+                    relation(sp.Eq, a, b),
                     lambda i=i, a=a, b=b: f"batch axis {i} of the inputs differs: {a} versus {b}",
                     "inputs",
                 )
@@ -72,7 +73,7 @@ class MatMul(Layer):
     def requirements(self, a: Shape, b: Shape) -> tuple[Requirement, ...]:
         _, found = _batch_axes(self, (a, b))
         inner = Requirement(
-            sp.Eq(a[-1], b[-2]),
+            relation(sp.Eq, a[-1], b[-2]),
             lambda: f"the inner sizes differ: {a[-1]} columns against {b[-2]} rows",
             "inputs",
         )
@@ -103,9 +104,11 @@ class ScaledDotProductAttention(Layer):
         return (
             *found,
             Requirement(
-                sp.Eq(q[-1], k[-1]), lambda: f"queries of width {q[-1]} meet keys of width {k[-1]}", "inputs"
+                relation(sp.Eq, q[-1], k[-1]),
+                lambda: f"queries of width {q[-1]} meet keys of width {k[-1]}",
+                "inputs",
             ),
-            Requirement(sp.Eq(k[-2], v[-2]), lambda: f"{k[-2]} keys but {v[-2]} values", "inputs"),
+            Requirement(relation(sp.Eq, k[-2], v[-2]), lambda: f"{k[-2]} keys but {v[-2]} values", "inputs"),
         )
 
     def output_shape(self, q: Shape, k: Shape, v: Shape) -> Shape:
@@ -154,18 +157,22 @@ class MultiheadAttention(Layer):
         kdim, vdim = self.widths()
         return (
             Requirement(
-                sp.Eq(sp.Mod(self.embed_dim, self.num_heads), 0),
+                relation(sp.Eq, sp.Mod(self.embed_dim, self.num_heads), 0),
                 lambda: f"embed_dim {self.embed_dim} does not divide into {self.num_heads} heads",
                 "num_heads",
             ),
             Requirement(
-                sp.Eq(q[1], self.embed_dim),
+                relation(sp.Eq, q[1], self.embed_dim),
                 lambda: f"the query has {q[1]} features, not {self.embed_dim}",
                 "embed_dim",
             ),
-            Requirement(sp.Eq(k[1], kdim), lambda: f"the key has {k[1]} features, not {kdim}", "kdim"),
-            Requirement(sp.Eq(v[1], vdim), lambda: f"the value has {v[1]} features, not {vdim}", "vdim"),
-            Requirement(sp.Eq(k[0], v[0]), lambda: f"{k[0]} keys but {v[0]} values", "inputs"),
+            Requirement(
+                relation(sp.Eq, k[1], kdim), lambda: f"the key has {k[1]} features, not {kdim}", "kdim"
+            ),
+            Requirement(
+                relation(sp.Eq, v[1], vdim), lambda: f"the value has {v[1]} features, not {vdim}", "vdim"
+            ),
+            Requirement(relation(sp.Eq, k[0], v[0]), lambda: f"{k[0]} keys but {v[0]} values", "inputs"),
         )
 
     def output_shape(self, *inputs: Shape) -> Shape:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from symconv.errors import ShapeError, SpecError, Where
-from symconv.sizes import at_least, parse_size
+from symconv.sizes import at_least, parse_size, relation
 
 Shape = tuple[sp.Expr, ...]
 ZERO = sp.Integer(0)
@@ -202,7 +202,7 @@ class Layer:
             if value.is_integer is not True:
                 found.append(
                     Requirement(
-                        sp.Eq(sp.Mod(value, 1), 0),
+                        relation(sp.Eq, sp.Mod(value, 1), 0),
                         lambda name=name, value=value: f"{name} = {value} must be an integer",
                         name,
                     )

@@ -37,7 +37,7 @@ from symconv.layers.base import (
     sizes_arg,
     spatial_receptive,
 )
-from symconv.sizes import at_least, ceil_divide, floor_divide
+from symconv.sizes import at_least, ceil_divide, floor_divide, relation
 
 PADDING_WORDS = ("same", "valid")
 
@@ -48,7 +48,7 @@ def _channels_divisible(channels: sp.Expr, groups: sp.Expr, what: str) -> list[R
         return []
     return [
         Requirement(
-            sp.Eq(sp.Mod(channels, groups), 0),
+            relation(sp.Eq, sp.Mod(channels, groups), 0),
             lambda: f"{what} ({channels}) must be divisible by groups ({groups})",
             "groups",
         )
@@ -103,7 +103,7 @@ class ConvNd(Layer):
         if self.in_channels is not None and self.in_channels != channels:
             found.append(
                 Requirement(
-                    sp.Eq(self.in_channels, channels),
+                    relation(sp.Eq, self.in_channels, channels),
                     lambda: f"in_channels is {self.in_channels} but the input has {channels} channels",
                     "in_channels",
                 )
@@ -126,7 +126,7 @@ class ConvNd(Layer):
                 if self.padding_mode == "reflect":
                     found.append(
                         Requirement(
-                            sp.Lt(p, n),
+                            relation(sp.Lt, p, n),
                             lambda p=p, n=n: f"reflect padding {p} must be smaller than the input {n}",
                             "padding",
                         )
@@ -226,7 +226,7 @@ class ConvTransposeNd(Layer):
         if self.in_channels is not None:
             found.append(
                 Requirement(
-                    sp.Eq(self.in_channels, x[0]),
+                    relation(sp.Eq, self.in_channels, x[0]),
                     lambda: f"in_channels is {self.in_channels} but the input has {x[0]} channels",
                     "in_channels",
                 )

@@ -24,6 +24,7 @@ from symconv.layers.base import (
     product,
     size_arg,
 )
+from symconv.sizes import relation
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Linear(Layer):
             return ()
         return (
             Requirement(
-                sp.Eq(self.in_features, x[-1]),
+                relation(sp.Eq, self.in_features, x[-1]),
                 lambda: f"in_features is {self.in_features} but the input has {x[-1]} features",
                 "in_features",
             ),

@@ -15,6 +15,7 @@ import sympy as sp
 
 from symconv.errors import ShapeError
 from symconv.layers.base import Layer, Receptive, Requirement, Shape, batchless_axis, int_arg, number_arg
+from symconv.sizes import relation
 
 
 def merge_receptive(fields: tuple[Receptive | None, ...]) -> Receptive | None:
@@ -62,7 +63,7 @@ def broadcast(
                 continue
             requirements.append(
                 Requirement(
-                    sp.Eq(a, b),
+                    relation(sp.Eq, a, b),
                     lambda axis=axis, a=a, b=b: f"{layer.mismatch} on axis {axis}: {a} versus {b}",
                     layer.mismatch_field,
                 )
@@ -141,7 +142,7 @@ class ChannelConcat(Layer):
         axis = batchless_axis(self, self.dim, len(first))
         return tuple(
             Requirement(
-                sp.Eq(a, b),
+                relation(sp.Eq, a, b),
                 lambda index=index, position=position, a=a, b=b: (
                     f"branch {index} differs from branch 0 on axis {position}: {b} versus {a}"
                 ),

@@ -23,6 +23,7 @@ from symconv.layers.base import (
     shape_arg,
     size_arg,
 )
+from symconv.sizes import relation
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,7 @@ class BatchNormNd(Layer):
             return ()
         return (
             Requirement(
-                sp.Eq(self.num_features, x[0]),
+                relation(sp.Eq, self.num_features, x[0]),
                 lambda: f"num_features is {self.num_features} but the input has {x[0]} channels",
                 "num_features",
             ),
@@ -96,7 +97,7 @@ class LayerNorm(Layer):
             self.expect_rank(x, count)
         return tuple(
             Requirement(
-                sp.Eq(want, got),
+                relation(sp.Eq, want, got),
                 lambda i=i, want=want, got=got: (
                     f"normalized_shape ends in {want} but the input's axis {len(x) - count + i} is {got}"
                 ),
@@ -132,14 +133,14 @@ class GroupNorm(Layer):
     def requirements(self, x: Shape) -> tuple[Requirement, ...]:
         found = [
             Requirement(
-                sp.Eq(sp.Mod(x[0], self.num_groups), 0),
+                relation(sp.Eq, sp.Mod(x[0], self.num_groups), 0),
                 lambda: f"{x[0]} channels do not divide into {self.num_groups} groups",
                 "num_groups",
             )
         ]
         found.append(
             Requirement(
-                sp.Gt(x[0] / self.num_groups * product(x[1:]), 1),
+                relation(sp.Gt, x[0] / self.num_groups * product(x[1:]), 1),
                 "each group holds a single value, which PyTorch refuses to normalise",
                 "num_groups",
             )
@@ -147,7 +148,7 @@ class GroupNorm(Layer):
         if self.num_channels is not None:
             found.append(
                 Requirement(
-                    sp.Eq(self.num_channels, x[0]),
+                    relation(sp.Eq, self.num_channels, x[0]),
                     lambda: f"num_channels is {self.num_channels} but the input has {x[0]} channels",
                     "num_channels",
                 )
@@ -170,7 +171,7 @@ class InstanceNormNd(BatchNormNd):
 
     def requirements(self, x: Shape) -> tuple[Requirement, ...]:
         single = Requirement(
-            sp.Gt(product(x[1:]), 1),
+            relation(sp.Gt, product(x[1:]), 1),
             "each channel holds a single value, which PyTorch refuses to normalise",
             "num_features",
         )

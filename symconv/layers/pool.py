@@ -33,7 +33,7 @@ from symconv.layers.base import (
     sizes_arg,
     spatial_receptive,
 )
-from symconv.sizes import at_least, floor_divide
+from symconv.sizes import at_least, floor_divide, relation
 
 
 def pool_output_size(n: sp.Expr, k: sp.Expr, s: sp.Expr, p: sp.Expr, d: sp.Expr, ceil_mode: bool) -> sp.Expr:
@@ -73,7 +73,7 @@ class PoolNd(Layer):
         for axis, (n, k, p) in enumerate(zip(x[1:], self.kernel_size, self.padding, strict=True)):
             found.append(
                 Requirement(
-                    sp.Le(p, sp.floor(k / 2)),
+                    relation(sp.Le, p, sp.floor(k / 2)),
                     lambda p=p, k=k, axis=axis: (
                         f"padding {p} must be at most half the kernel size {k} (axis {axis})"
                     ),
@@ -164,7 +164,7 @@ class AvgPool3d(AvgPoolNd):
         pooled = super().requirements(x)  # checks the rank first
         unpadded = tuple(
             Requirement(
-                sp.Ge(n, k),
+                relation(sp.Ge, n, k),
                 lambda n=n, k=k, axis=axis: (
                     f"input {n} must be at least the kernel {k} along the {axis_name(axis, self.spatial_dims)} "
                     "(PyTorch's avg_pool3d refuses this even with padding)"
@@ -200,7 +200,9 @@ class AdaptivePoolNd(Layer):
         self.expect_rank(x, self.spatial_dims + 1)
         return tuple(
             Requirement(
-                sp.Ge(size, 1), lambda size=size: f"output_size {size} must be positive", "output_size"
+                relation(sp.Ge, size, 1),
+                lambda size=size: f"output_size {size} must be positive",
+                "output_size",
             )
             for size in self.output_size
             if size is not None

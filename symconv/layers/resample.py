@@ -28,6 +28,7 @@ from symconv.layers.base import (
     shape_arg,
     size_arg,
 )
+from symconv.sizes import relation
 
 
 @dataclass(frozen=True)
@@ -77,7 +78,9 @@ class PixelShuffle(Layer):
         r2 = self.upscale_factor**2
         return (
             Requirement(
-                sp.Eq(sp.Mod(x[0], r2), 0), lambda: f"{x[0]} channels do not divide by {r2}", "upscale_factor"
+                relation(sp.Eq, sp.Mod(x[0], r2), 0),
+                lambda: f"{x[0]} channels do not divide by {r2}",
+                "upscale_factor",
             ),
         )
 

@@ -33,7 +33,7 @@ from symconv.layers.base import (
     shape_arg,
     size_arg,
 )
-from symconv.sizes import floor_divide
+from symconv.sizes import floor_divide, relation
 
 
 def _show(shape: Shape) -> str:
@@ -97,7 +97,7 @@ class Reshape(ShapeOnly):
             before, after = sp.expand(before), sp.expand(after)
         return (
             Requirement(
-                sp.Eq(before, after),
+                relation(sp.Eq, before, after),
                 lambda: (
                     f"the input {_show(x)} has {before} elements but the shape {_show(target)} holds {after}"
                 ),
@@ -105,7 +105,9 @@ class Reshape(ShapeOnly):
             ),
             *(
                 Requirement(
-                    sp.Eq(sp.Mod(s, 1), 0), lambda s=s: f"the inferred size {s} must be an integer", "shape"
+                    relation(sp.Eq, sp.Mod(s, 1), 0),
+                    lambda s=s: f"the inferred size {s} must be an integer",
+                    "shape",
                 )
                 for s in target
                 if sp.sympify(s).is_integer is not True
@@ -135,7 +137,7 @@ class Narrow(ShapeOnly):
         axis = batchless_axis(self, self.dim, len(x))
         return (
             Requirement(
-                sp.Le(self.start + self.length, x[axis]),
+                relation(sp.Le, self.start + self.length, x[axis]),
                 lambda: (
                     f"entries {self.start} to {self.start + self.length} do not fit an axis of size {x[axis]}"
                 ),
@@ -160,7 +162,7 @@ class Select(ShapeOnly):
         axis = batchless_axis(self, self.dim, len(x))
         return (
             Requirement(
-                sp.Lt(self.index, x[axis]),
+                relation(sp.Lt, self.index, x[axis]),
                 lambda: f"index {self.index} is past an axis of size {x[axis]}",
                 "index",
             ),
@@ -285,7 +287,11 @@ class Pad(ShapeOnly):
         found = []
         for axis, before, after in self.pairs(x):
             for amount in (before, after):
-                condition = sp.Lt(amount, x[axis]) if self.mode == "reflect" else sp.Le(amount, x[axis])
+                condition = (
+                    relation(sp.Lt, amount, x[axis])
+                    if self.mode == "reflect"
+                    else relation(sp.Le, amount, x[axis])
+                )
                 found.append(
                     Requirement(
                         condition,
@@ -352,7 +358,7 @@ class RelativePositionBias(ShapeOnly):
         rows = (2 * h - 1) * (2 * w - 1)
         return (
             Requirement(
-                sp.Eq(table[0], rows),
+                relation(sp.Eq, table[0], rows),
                 f"the table has {table[0]} rows, not (2*{h} - 1)(2*{w} - 1)",
                 "window_size",
             ),

@@ -41,6 +41,7 @@ from symconv.layers import (
     Softmax,
 )
 from symconv.network import Network
+from symconv.sizes import exact_ceiling
 from symconv.zoo.common import image_sizes
 from symconv.zoo.graph import INPUT, Graph
 
@@ -115,7 +116,7 @@ def _window_attention(g: Graph, x: int, prefix: str, width: int, heads: int) -> 
     constant: they cost no multiply-accumulates and are left out.
     """
     h, w, c = g.shape(x)
-    rows, columns = sp.ceiling(h / WINDOW), sp.ceiling(w / WINDOW)
+    rows, columns = exact_ceiling(h / WINDOW), exact_ceiling(w / WINDOW)
     padded_h, padded_w = WINDOW * rows, WINDOW * columns
     padded = sp.expand(padded_h - h) != 0 or sp.expand(padded_w - w) != 0
     if padded:
@@ -152,7 +153,7 @@ def _window_attention(g: Graph, x: int, prefix: str, width: int, heads: int) -> 
 def _patch_merging(g: Graph, x: int, prefix: str, width: int) -> int:
     """torchvision's ``PatchMerging``: pad H and W to even, stack the four 2 x 2 phases, LayerNorm, 4C -> 2C."""
     h, w, _ = g.shape(x)
-    even_h, even_w = 2 * sp.ceiling(h / 2), 2 * sp.ceiling(w / 2)
+    even_h, even_w = 2 * exact_ceiling(h / 2), 2 * exact_ceiling(w / 2)
     if sp.expand(even_h - h) != 0 or sp.expand(even_w - w) != 0:
         x = g.add(f"{prefix}.pad", Pad((0, 0, 0, even_w - w, 0, even_h - h)), x)
     phases = []

@@ -81,6 +81,34 @@ def _tracer_base() -> tuple[type, type]:
         def proxy(self, node: Any) -> Any:
             return Proxy(node, self)
 
+        def create_node(
+            self, kind: str, target: Any, args: Any, kwargs: Any, name: Any = None, type_expr: Any = None
+        ) -> Any:
+            if self.record_stack_traces:  # locating an error: fx's own bookkeeping, frames and all
+                return super().create_node(kind, target, args, kwargs, name, type_expr)
+            # fx's Graph.create_node scans every argument for raw SymInts, which a symbolic trace never
+            # makes: the node is created without arguments and given them after, as fx itself would
+            node = self.graph.create_node(kind, target, (), {}, name, type_expr)
+            if args or kwargs:
+                node.args, node.kwargs = args, kwargs
+            if self.module_stack:  # the innermost module is all that is read (its path names the node)
+                key, value = next(reversed(self.module_stack.items()))
+                node.meta["nn_module_stack"] = {key: value}
+            return node
+
+        def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict) -> Any:
+            # fx finds a parameter's name by walking every parameter of the model, at every read
+            if isinstance(attr_val, torch.nn.Parameter):
+                names = self.__dict__.get("_parameter_names")
+                if names is None:
+                    names = self._parameter_names = {id(p): n for n, p in self.root.named_parameters()}
+                found = names.get(id(attr_val))
+                if found is not None:
+                    if found not in parameter_proxy_cache:
+                        parameter_proxy_cache[found] = self.create_proxy("get_attr", found, (), {})
+                    return parameter_proxy_cache[found]
+            return super().getattr(attr, attr_val, parameter_proxy_cache)
+
         def create_arg(self, a: Any) -> Any:
             kind = type(a)
             if kind in plain:

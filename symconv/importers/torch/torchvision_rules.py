@@ -23,6 +23,7 @@ from symconv import layers as L
 from symconv.errors import SpecError
 from symconv.importers.torch.rules import held, split_axis
 from symconv.importers.torch.trace import DataValue, TensorValue, Tracer
+from symconv.sizes import exact_ceiling
 
 
 def _tensor(tracer: Tracer, value: Any, name: str) -> TensorValue:
@@ -37,7 +38,7 @@ def patch_merging_pad(tracer: Tracer, name: str, x: Any) -> TensorValue:
     """Pad H and W (the axes before the channels) to even sizes, then stack the four 2 x 2 phases on the channels."""
     x = _tensor(tracer, x, name)
     h, w = x.shape[-3], x.shape[-2]
-    even_h, even_w = 2 * sp.ceiling(h / 2), 2 * sp.ceiling(w / 2)
+    even_h, even_w = 2 * exact_ceiling(h / 2), 2 * exact_ceiling(w / 2)
     if sp.expand(even_h - h) != 0 or sp.expand(even_w - w) != 0:
         x = tracer.emit(name, L.Pad([0, 0, 0, even_w - w, 0, even_h - h]), [x])
     phases = []
@@ -77,7 +78,7 @@ def shifted_window_attention(
         raise SpecError(f"{name}: window attention expects a channels-last (H, W, C) input")
     h, w, c = x.shape
     wh, ww = (sp.Integer(s) for s in window_size)
-    rows, columns = sp.ceiling(h / wh), sp.ceiling(w / ww)
+    rows, columns = exact_ceiling(h / wh), exact_ceiling(w / ww)
     padded_h, padded_w = wh * rows, ww * columns
     padded = sp.expand(padded_h - h) != 0 or sp.expand(padded_w - w) != 0
     if padded:
