@@ -213,3 +213,90 @@ _with_floors = st.lists(
 def test_is_true_on_floors_agrees_with_every_size_it_is_tried_at(expression, relation):
     """Verdicts reached through bounds on floors hold at every point of a 30 x 30 grid (brute force)."""
     _verdict_holds_on_grid(expression, relation, 30)
+
+
+_chains = st.builds(
+    lambda inner, steps: _chain(inner, steps),
+    _rounded,
+    st.lists(st.tuples(st.sampled_from([sp.floor, sp.ceiling]), st.integers(2, 7)), min_size=1, max_size=4),
+)
+
+
+def _chain(inner, steps):
+    for rounding, divisor in steps:
+        inner = rounding(inner / divisor)
+    return inner
+
+
+@given(_chains, st.integers(1, 7), st.integers(-9, 9), st.sampled_from([sp.Ge, sp.Gt, sp.Le, sp.Lt]))
+def test_a_chain_of_roundings_unwraps_to_an_equivalent_condition(chain, scale, offset, relation):
+    """Undoing a chain's floors and ceilings keeps the condition: it holds at exactly the same sizes (brute force)."""
+    from symconv.sizes import _unwrapped
+
+    original = difference = scale * chain + offset
+    kind = relation
+    while (unwrapped := _unwrapped(difference, kind)) is not None:
+        difference, kind = unwrapped
+    for h in range(1, 41):
+        for w in range(1, 8):
+            point = {_H: h, _W: w}
+            assert bool(kind(difference.xreplace(point), 0)) is bool(relation(original.xreplace(point), 0)), (
+                h,
+                w,
+            )
+    _verdict_holds_on_grid(scale * chain + offset, relation, 30)
+
+
+@given(_rounded, _rounded, st.integers(-3, 3), st.sampled_from([sp.Ge, sp.Gt]))
+def test_is_true_on_products_of_floors_agrees_with_every_size(a, b, offset, relation):
+    """Verdicts on a product of two rounded sizes hold at every point of a 30 x 30 grid (brute force)."""
+    _verdict_holds_on_grid(a * b + offset, relation, 30)
+
+
+def test_a_swin_window_count_needs_four_pixels():
+    """7⌈⌈⌈⌊H/4⌋/2⌉/2⌉/7⌉ >= 1 holds exactly when ⌊H/4⌋ >= 1, that is H >= 4 (by hand): not for every H."""
+    from symconv.sizes import _unwrapped
+
+    size = 7 * sp.ceiling(sp.ceiling(sp.ceiling(sp.floor(_H / 4) / 2) / 2) / 7)
+    difference, kind = size - 1, sp.GreaterThan
+    while (unwrapped := _unwrapped(difference, kind)) is not None:
+        difference, kind = unwrapped
+    assert (difference, kind) == (_H / 4 - 1, sp.GreaterThan)
+    assert is_true(sp.Ge(size, 1, evaluate=False)) is None
+    assert is_true(sp.Ge(size, 0, evaluate=False)) is True
+    rows = sp.ceiling(sp.floor(_H / 4) / 7)
+    assert is_true(sp.Ge(rows * sp.ceiling(sp.floor(_W / 4) / 7), 1, evaluate=False)) is None
+    assert is_true(sp.Ge(rows * sp.ceiling(_W / 7), 0, evaluate=False)) is True
+
+
+_with_rounded_terms = st.lists(
+    st.tuples(_rationals, st.one_of(st.sampled_from([sp.Integer(1), _H, _W]), _rounded)),
+    min_size=1,
+    max_size=3,
+).map(lambda terms: sp.Add(*(c * m for c, m in terms)))
+
+
+@given(_with_rounded_terms)
+def test_exact_floor_and_ceiling_are_what_sympy_writes(argument):
+    from symconv.sizes import exact_ceiling, exact_floor
+
+    assert exact_floor(argument) == sp.floor(argument)
+    assert exact_ceiling(argument) == sp.ceiling(argument)
+
+
+@given(
+    st.one_of(st.integers(-5, 5), _linear),
+    st.one_of(st.integers(-5, 5), _linear),
+    st.sampled_from([sp.Eq, sp.Ne, sp.Le, sp.Lt, sp.Ge, sp.Gt]),
+)
+def test_relation_is_sympys_relation(lhs, rhs, kind):
+    """Between numbers, sympy's verdict; otherwise sympy's relation left unevaluated (or decided, if the same)."""
+    from symconv.sizes import relation
+
+    built = relation(kind, lhs, rhs)
+    if sp.sympify(lhs).is_Number and sp.sympify(rhs).is_Number:
+        assert built == kind(lhs, rhs)
+    elif sp.sympify(lhs) == sp.sympify(rhs):
+        assert built == kind(lhs, rhs)
+    else:
+        assert built == kind(lhs, rhs, evaluate=False)
