@@ -441,7 +441,13 @@ def split_floor(size: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr] | No
     others = [f for f in factors if not isinstance(f, sp.floor)]
     if len(floors) != 1 or any(f.has(sp.floor, sp.ceiling) for f in others):
         return None
-    numerator, denominator = _over_one_denominator(floors[0].args[0])
+    argument = floors[0].args[0]
+    terms = _polynomial_terms(argument)
+    if terms is not None:  # a polynomial over one integer denominator: its numerator is expanded already
+        denominator = math.lcm(*(int(c.q) for c, _ in terms))
+        numerator = sp.Add(*(sp.Integer(int(c.p) * (denominator // int(c.q))) * m for c, m in terms))
+        return numerator, sp.Integer(denominator), coeff * sp.Mul(*others), rest
+    numerator, denominator = sp.fraction(sp.together(argument))
     if not denominator.is_positive or not denominator.is_integer:
         return None
     if numerator.has(sp.floor, sp.ceiling):
@@ -491,6 +497,18 @@ def _integer_terms(arg: sp.Expr) -> list[tuple[sp.Rational, sp.Expr]] | None:
                 return None
         terms.append((coefficient, monomial))
     return terms
+
+
+def integer_valued(size: sp.Expr) -> bool:
+    """True when ``size`` is an integer for every value of its symbols: from its terms where they show it
+    (integer coefficients of symbols, floors and ceilings), else as sympy's assumptions say."""
+    size = sp.sympify(size)
+    if size.is_Integer:
+        return True
+    terms = _integer_terms(size)
+    if terms is not None and all(c.is_Integer for c, _ in terms):
+        return True
+    return size.is_integer is True
 
 
 def _rounded(arg: sp.Expr, kind: type) -> sp.Expr:
@@ -550,24 +568,45 @@ def floor_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
     if parts is not None:
         numerator, modulus, coefficient, rest = parts
         if coefficient == 1 or modulus == 1:
+            shift, whole_divisor = sp.sympify(rest + offset), sp.sympify(divisor)
+            terms = _polynomial_terms(numerator)
+            if terms is not None and coefficient.is_Rational and shift.is_Rational and whole_divisor.is_Integer:
+                return _floor_of_terms(terms, coefficient, modulus * shift, modulus * whole_divisor)
             numerator = sp.expand(coefficient * numerator)
             total = sp.expand(numerator + modulus * (rest + offset))
             return exact_floor(total / (modulus * divisor))
     return exact_floor((size + offset) / divisor)
 
 
+def _floor_of_terms(
+    terms: list[tuple[sp.Rational, sp.Expr]], scale: sp.Rational, constant: sp.Rational, denominator: sp.Integer
+) -> sp.Expr:
+    """``floor((scale·Σ c·m + constant)/denominator)``, the coefficients computed as fractions.
+
+    The same expression :func:`exact_floor` writes for the expanded argument,
+    built without sympy's arithmetic on the way (a division alone costs an
+    assumptions query on a new expression).
+    """
+    factor = Fraction(int(scale.p), int(scale.q)) / int(denominator)
+    coefficients: dict[sp.Expr, Fraction] = {}
+    for c, m in terms:
+        coefficients[m] = coefficients.get(m, Fraction(0)) + Fraction(int(c.p), int(c.q)) * factor
+    coefficients[sp.S.One] = coefficients.get(sp.S.One, Fraction(0)) + Fraction(
+        int(constant.p), int(constant.q)
+    ) / int(denominator)
+    whole, fractional = [], []
+    for m, f in coefficients.items():
+        if f == 0:
+            continue
+        (whole if f.denominator == 1 else fractional).append(sp.Rational(f.numerator, f.denominator) * m)
+    if not any(t.free_symbols for t in fractional):
+        return sp.Add(*whole, sp.floor(sp.Add(*fractional)))
+    return sp.Add(*whole, sp.floor(sp.Add(*fractional), evaluate=False))
+
+
 def ceil_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
     """``ceil((size + offset)/divisor)``, as the floor ``floor((size + offset + divisor - 1)/divisor)``."""
     return floor_divide(size, offset + divisor - 1, divisor)
-
-
-def _over_one_denominator(arg: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
-    """``(N, M)`` with ``arg = N/M``: directly for a polynomial with rational coefficients, else by ``together``."""
-    terms = _polynomial_terms(arg)
-    if terms is None:
-        return sp.fraction(sp.together(arg))
-    denominator = math.lcm(*(int(c.q) for c, _ in terms))
-    return sp.Add(*(c * denominator * m for c, m in terms)), sp.Integer(denominator)
 
 
 def _sign_bounds(terms: list[tuple[sp.Rational, sp.Expr]]) -> tuple[bool, bool]:
@@ -852,6 +891,6 @@ def at_least(size: sp.Expr, bound: sp.Expr) -> sp.Basic:
     parts = split_floor(size)
     if parts is not None:
         numerator, modulus, coefficient, rest = parts
-        if coefficient == 1 and (bound - rest).is_integer:
+        if coefficient == 1 and integer_valued(bound - rest):
             return sp.Ge(numerator, sp.expand(modulus * (bound - rest)), evaluate=False)
     return sp.Ge(size, bound, evaluate=False)  # decided by is_true, once

@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from symconv.errors import ShapeError, SpecError, Where
-from symconv.sizes import at_least, parse_size, relation
+from symconv.sizes import at_least, integer_valued, parse_size, relation
 
 Shape = tuple[sp.Expr, ...]
 ZERO = sp.Integer(0)
@@ -199,7 +199,7 @@ class Layer:
                     name,
                 )
             )
-            if value.is_integer is not True:
+            if not integer_valued(value):
                 found.append(
                     Requirement(
                         relation(sp.Eq, sp.Mod(value, 1), 0),

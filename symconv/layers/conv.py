@@ -37,7 +37,7 @@ from symconv.layers.base import (
     sizes_arg,
     spatial_receptive,
 )
-from symconv.sizes import at_least, ceil_divide, floor_divide, relation
+from symconv.sizes import at_least, ceil_divide, floor_divide, integer_valued, relation
 
 PADDING_WORDS = ("same", "valid")
 
@@ -143,7 +143,7 @@ class ConvNd(Layer):
             offset = sp.Integer(2 * int(p) - int(d) * (int(k) - 1))
         else:
             offset = 2 * p - d * (k - 1)
-        if s == 1 and sp.sympify(n).is_integer:  # floor((n + c)/1) + 1 = n + c + 1 for an integer size
+        if s == 1 and integer_valued(n):  # floor((n + c)/1) + 1 = n + c + 1 for an integer size
             return n + offset
         return floor_divide(n, offset - 1, s) + 1
 

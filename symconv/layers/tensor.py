@@ -33,7 +33,7 @@ from symconv.layers.base import (
     shape_arg,
     size_arg,
 )
-from symconv.sizes import floor_divide, relation
+from symconv.sizes import floor_divide, integer_valued, relation
 
 
 def _show(shape: Shape) -> str:
@@ -110,7 +110,7 @@ class Reshape(ShapeOnly):
                     "shape",
                 )
                 for s in target
-                if sp.sympify(s).is_integer is not True
+                if not integer_valued(s)
             ),
         )
 
