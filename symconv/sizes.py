@@ -469,7 +469,7 @@ def _polynomial_terms(arg: sp.Expr) -> list[tuple[sp.Rational, sp.Expr]] | None:
                 and base.is_integer
                 and base.is_positive
                 and exponent.is_Integer
-                and exponent > 0
+                and exponent.p > 0  # a sympy comparison costs microseconds; its integer does not
             ):
                 return None
         terms.append((coefficient, monomial))
@@ -492,7 +492,7 @@ def _integer_terms(arg: sp.Expr) -> list[tuple[sp.Rational, sp.Expr]] | None:
                     or (base.is_Symbol and base.is_integer and base.is_positive)
                 )
                 and exponent.is_Integer
-                and exponent > 0
+                and exponent.p > 0  # a sympy comparison costs microseconds; its integer does not
             ):
                 return None
         terms.append((coefficient, monomial))
@@ -570,7 +570,12 @@ def floor_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
         if coefficient == 1 or modulus == 1:
             shift, whole_divisor = sp.sympify(rest + offset), sp.sympify(divisor)
             terms = _polynomial_terms(numerator)
-            if terms is not None and coefficient.is_Rational and shift.is_Rational and whole_divisor.is_Integer:
+            if (
+                terms is not None
+                and coefficient.is_Rational
+                and shift.is_Rational
+                and whole_divisor.is_Integer
+            ):
                 return _floor_of_terms(terms, coefficient, modulus * shift, modulus * whole_divisor)
             numerator = sp.expand(coefficient * numerator)
             total = sp.expand(numerator + modulus * (rest + offset))
@@ -579,7 +584,10 @@ def floor_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
 
 
 def _floor_of_terms(
-    terms: list[tuple[sp.Rational, sp.Expr]], scale: sp.Rational, constant: sp.Rational, denominator: sp.Integer
+    terms: list[tuple[sp.Rational, sp.Expr]],
+    scale: sp.Rational,
+    constant: sp.Rational,
+    denominator: sp.Integer,
 ) -> sp.Expr:
     """``floor((scale·Σ c·m + constant)/denominator)``, the coefficients computed as fractions.
 
@@ -612,7 +620,9 @@ def ceil_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
 def _sign_bounds(terms: list[tuple[sp.Rational, sp.Expr]]) -> tuple[bool, bool]:
     """(always >= its value at 1, always <= it): every monomial of positive integer symbols is at least 1."""
     symbolic = [c for c, m in terms if m is not sp.S.One]
-    return all(c >= 0 for c in symbolic), all(c <= 0 for c in symbolic)
+    return all(c.p >= 0 for c in symbolic), all(
+        c.p <= 0 for c in symbolic
+    )  # the sign of a rational is its numerator's
 
 
 def _decide_polynomial(difference: sp.Expr, kind: type) -> bool | None:
@@ -638,7 +648,7 @@ UNDECIDED = "undecided"
 
 
 def _coefficient_verdict(terms, difference: sp.Expr, kind: type) -> bool | None:
-    at_one = sum((c for c, _ in terms), sp.Integer(0))
+    at_one = sum((Fraction(int(c.p), int(c.q)) for c, _ in terms), Fraction(0))  # compared in Python
     rising, falling = _sign_bounds(terms)
     low = at_one if rising else None  # the polynomial is >= low everywhere
     high = at_one if falling else None  # and <= high everywhere
@@ -733,7 +743,7 @@ def _unwrapped(difference: sp.Expr, kind: type) -> tuple[sp.Expr, type] | None:
         return None
     constant, term = difference.as_coeff_Add()
     coefficient, rest = term.as_coeff_Mul()
-    if not (constant.is_Rational and coefficient.is_Rational and coefficient > 0):
+    if not (constant.is_Rational and coefficient.is_Rational and coefficient.p > 0):
         return None
     if not isinstance(rest, (sp.floor, sp.ceiling)):
         return None
@@ -763,12 +773,12 @@ def _decide_product(difference: sp.Expr, kind: type) -> bool | None:
         return None
     constant, term = difference.as_coeff_Add()
     coefficient, rest = term.as_coeff_Mul()
-    if not (constant.is_Rational and coefficient.is_Rational and coefficient > 0 and rest.is_Mul):
+    if not (constant.is_Rational and coefficient.is_Rational and coefficient.p > 0 and rest.is_Mul):
         return None
     factors = [
         base
         for base, exponent in (f.as_base_exp() for f in rest.args)
-        if exponent.is_Integer and exponent > 0
+        if exponent.is_Integer and exponent.p > 0
     ]
     if len(factors) != len(rest.args) or not all(f.is_integer for f in factors):
         return None

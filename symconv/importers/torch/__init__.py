@@ -65,6 +65,24 @@ def _tracer_base() -> tuple[type, type]:
     rules = registry()
 
     class Proxy(torch.fx.Proxy):
+        @classmethod
+        def __torch_function__(
+            cls, orig_method: Any, types: Any, args: Any = None, kwargs: Any = None
+        ) -> Any:
+            # fx finds the tracer with a pytree walk over every argument; a proxy among the top-level
+            # arguments is the one tracer of a symbolic trace. Other cases go to fx as they are.
+            args, kwargs = args or (), kwargs or {}
+            tracer = next(
+                (a.tracer for a in (*args, *kwargs.values()) if isinstance(a, torch.fx.Proxy)), None
+            )
+            special = (torch._C.ScriptMethod, torch._ops.HigherOrderOperator)
+            if tracer is None or isinstance(orig_method, special):
+                return super().__torch_function__(orig_method, types, args, kwargs)
+            if torch.overrides.is_tensor_method_or_property(orig_method):
+                return tracer.create_proxy("call_method", orig_method.__name__, args, kwargs)
+            name = tracer.graph._target_to_str(orig_method.__name__)
+            return tracer.create_proxy("call_function", orig_method, args, kwargs, name=name)
+
         def __iter__(self) -> Any:
             caller = sys._getframe(1)
             count = _unpacked(caller.f_code).get(caller.f_lasti)
