@@ -7,7 +7,9 @@ separate engines: :func:`build_graph` turns them into nodes with inputs, and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -159,6 +161,25 @@ class _GraphBuilder:
         return source
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector held off while a network is derived, and restored after.
+
+    A derivation makes tens of thousands of short-lived sympy objects and no
+    garbage cycles worth collecting midway; every collection of the oldest
+    generation walks all live objects (a loaded PyTorch model, sympy's
+    caches), which took as long as a whole derivation of a small model. What
+    a derivation leaves behind is collected on the next ordinary pass.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def build_graph(items: Sequence[Item]) -> tuple[Node, ...]:
     """The nodes of a network written as a sequence of layers and blocks."""
     builder = _GraphBuilder()
@@ -271,6 +292,10 @@ class Network:
     @cached_property
     def report(self) -> Report:
         """Every node's shape and quantities, derived in one walk over the graph."""
+        with collector_paused():
+            return self._derive()
+
+    def _derive(self) -> Report:
         shapes: dict[int, Shape] = {-1: self.input_shape}
         ones = tuple(sp.Integer(1) for _ in self.input_shape[1:])
         fields: dict[int, Receptive | None] = {-1: Receptive(ones, ones) if ones else None}

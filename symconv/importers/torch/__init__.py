@@ -31,7 +31,7 @@ from symconv.importers.torch.build import to_torch
 from symconv.importers.torch.environment import torch_module
 from symconv.importers.torch.trace import DataValue, ImportFailure, TensorValue, Tracer, describe, reachable
 from symconv.layers.base import as_size
-from symconv.network import Network
+from symconv.network import Network, collector_paused
 from symconv.sizes import is_true
 
 __all__ = ["from_torch", "reachable", "to_torch"]
@@ -406,6 +406,11 @@ def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None =
     if not isinstance(module, torch.nn.Module):
         raise SpecError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
     shape = tuple(as_size(d, "input") for d in input_shape)
+    with collector_paused():
+        return _traced_network(module, shape, name)
+
+
+def _traced_network(module: Any, shape: tuple, name: str | None) -> Network:
     training = module.training
     module.eval()
     interpreter = _Interpreter(module, shape)
