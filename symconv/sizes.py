@@ -575,6 +575,7 @@ def floor_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
                 and coefficient.is_Rational
                 and shift.is_Rational
                 and whole_divisor.is_Integer
+                and modulus.is_Integer
             ):
                 return _floor_of_terms(terms, coefficient, modulus * shift, modulus * whole_divisor)
             numerator = sp.expand(coefficient * numerator)
