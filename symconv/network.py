@@ -21,7 +21,7 @@ from symconv.errors import ShapeError, SpecError, Where
 from symconv.layers import Add, ChannelConcat, Layer, Receptive, Shape
 from symconv.layers.base import as_size
 from symconv.report import Assumption, LayerRow, Report, tidy
-from symconv.sizes import is_true
+from symconv.sizes import is_true, relation
 
 
 @dataclass(frozen=True)
@@ -282,7 +282,7 @@ class Network:
         self.legend = dict(legend or {})
         self.input_shape: Shape = tuple(as_size(d, "input") for d in input)
         for axis, size in enumerate(self.input_shape):
-            if is_true(sp.Ge(size, 1)) is False:
+            if is_true(relation(sp.Ge, size, 1)) is False:
                 raise ShapeError(f"input axis {axis} has size {size}; sizes must be positive", where)
         self.items = tuple(layers)
         self.graph = build_graph(self.items) if graph is None else _checked_graph(graph)

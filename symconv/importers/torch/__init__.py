@@ -52,14 +52,79 @@ def _unpacked(code: Any) -> dict[int, int]:
     return {i.offset: i.argval for i in dis.get_instructions(code) if i.opname == "UNPACK_SEQUENCE"}
 
 
+class Recorded:
+    """One operation of a symbolic trace: what symconv reads of a ``torch.fx.Node``, made without a graph."""
+
+    __slots__ = ("all_input_nodes", "args", "kwargs", "meta", "module", "name", "op", "stack_trace", "target")
+
+    def __init__(self, name: str, op: str, target: Any, args: tuple, kwargs: dict, module: str) -> None:
+        self.name, self.op, self.target, self.args, self.kwargs = name, op, target, args, kwargs or {}
+        self.module = module  # the path of the innermost module being called, "" at the top
+        self.meta: dict[str, Any] = {}
+        self.stack_trace = None
+        inputs: dict[Any, None] = {}
+        _operands((args, self.kwargs), inputs)
+        self.all_input_nodes = list(inputs)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def _operands(value: Any, found: dict[Any, None]) -> None:
+    """The recorded operations that ``value`` (arguments, nested in tuples, lists, dicts, slices) reads."""
+    kind = type(value)
+    if kind is Recorded:
+        found[value] = None
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            _operands(item, found)
+    elif isinstance(value, dict):
+        for item in value.values():
+            _operands(item, found)
+    elif kind is slice:
+        _operands((value.start, value.stop, value.step), found)
+
+
+@cache
+def _fx_node() -> type:
+    return torch_module().fx.Node
+
+
+def _mapped(value: Any, function: Any) -> Any:
+    """``value`` with every operation (recorded, or an fx node) replaced by ``function`` of it, as fx's
+    ``map_arg`` does."""
+    kind = type(value)
+    if kind is Recorded or kind is _fx_node():
+        return function(value)
+    if isinstance(value, tuple):
+        mapped = tuple(_mapped(item, function) for item in value)
+        return kind(*mapped) if hasattr(value, "_fields") else mapped
+    if isinstance(value, list):
+        return [_mapped(item, function) for item in value]
+    if isinstance(value, dict):
+        return {key: _mapped(item, function) for key, item in value.items()}
+    if kind is slice:
+        return slice(*(_mapped(v, function) for v in (value.start, value.stop, value.step)))
+    return value
+
+
 @cache
 def _tracer_base() -> tuple[type, type]:
-    """torch.fx's proxy and tracer with symconv's leaf rule and two costs of the plain classes removed.
+    """torch.fx's proxy and tracer with symconv's leaf rule, and the costs of the plain classes that a
+    symbolic trace read by symconv does not need removed.
 
-    ``Proxy.__iter__`` disassembles the calling function at every
-    ``a, b = x.size()``; here each function is read once. ``Tracer.create_arg``
-    tests every argument against parameters, buffers and modules before it
-    looks at its type; here numbers, proxies and plain tuples go first.
+    - Operations are recorded as :class:`Recorded`, named as fx names them,
+      without a graph: no code is generated from the trace. Only a trace that
+      locates an error (``record_stack_traces``) builds fx's own graph.
+    - ``Proxy.__iter__`` disassembles the calling function at every
+      ``a, b = x.size()``; here each function is read once.
+    - ``Proxy.__torch_function__`` walks every argument to find the tracer; a
+      proxy among the top-level arguments is taken first.
+    - ``Tracer.create_arg`` tests every argument against parameters, buffers
+      and modules before it looks at its type; here numbers, proxies and plain
+      tuples go first.
+    - ``Tracer.getattr`` finds a parameter's name by walking every parameter
+      of the model at each read; here by one dictionary.
     """
     torch = torch_module()
     rules = registry()
@@ -99,19 +164,24 @@ def _tracer_base() -> tuple[type, type]:
         def proxy(self, node: Any) -> Any:
             return Proxy(node, self)
 
+        def trace(self, root: Any, concrete_args: Any = None) -> Any:
+            self.recorded: list[Recorded] = []
+            return super().trace(root, concrete_args)
+
         def create_node(
             self, kind: str, target: Any, args: Any, kwargs: Any, name: Any = None, type_expr: Any = None
         ) -> Any:
-            if self.record_stack_traces:  # locating an error: fx's own bookkeeping, frames and all
+            if self.record_stack_traces:  # locating an error: fx's own graph, frames and all
                 return super().create_node(kind, target, args, kwargs, name, type_expr)
-            # fx's Graph.create_node scans every argument for raw SymInts, which a symbolic trace never
-            # makes: the node is created without arguments and given them after, as fx itself would
-            node = self.graph.create_node(kind, target, (), {}, name, type_expr)
-            if args or kwargs:
-                node.args, node.kwargs = args, kwargs
-            if self.module_stack:  # the innermost module is all that is read (its path names the node)
-                key, value = next(reversed(self.module_stack.items()))
-                node.meta["nn_module_stack"] = {key: value}
+            # the operation as symconv reads it, named as fx names it: no graph is built, since no code
+            # is generated from it, and the innermost module is all that is read of the module stack
+            graph = self.graph
+            candidate = name if name is not None else graph._target_to_str(target)
+            module = next(reversed(self.module_stack.values()))[0] if self.module_stack else ""
+            node = Recorded(
+                graph._graph_namespace.create_name(candidate, None), kind, target, args, kwargs, module
+            )
+            self.recorded.append(node)
             return node
 
         def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict) -> Any:
@@ -145,12 +215,13 @@ def _trace(module: Any, stack_traces: bool = False) -> Any:
     tracer.record_stack_traces = stack_traces  # costs a third of the trace: asked for only to locate an error
     try:
         graph = tracer.trace(module)
+        nodes = list(graph.nodes) if stack_traces else tracer.recorded
     except Exception as error:  # fx raises many kinds for untraceable control flow
         first = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise SpecError(
             f"torch.fx cannot trace {type(module).__name__}: {first} (Python control flow reads a traced value)"
         ) from None
-    return graph  # the nodes are read directly: no GraphModule (its code generation) is needed
+    return nodes  # read directly: no GraphModule (its code generation) is needed
 
 
 def _model_line(module: Any, node: Any) -> str:
@@ -161,11 +232,13 @@ def _model_line(module: Any, node: Any) -> str:
         traced = _trace(module, stack_traces=True)
     finally:
         module.train(training)
-    same = [other for other in traced.nodes if other.name == node.name]
+    same = [other for other in traced if other.name == node.name]
     return _frames_line((same[0].stack_trace if same else "") or "")
 
 
 def _module_path(node: Any) -> str:
+    if type(node) is Recorded:
+        return node.module
     stack = node.meta.get("nn_module_stack") or {}
     paths = [value[0] if isinstance(value, tuple) else str(key) for key, value in stack.items()]
     return paths[-1] if paths else ""
@@ -236,7 +309,7 @@ class _Interpreter:
         return self.values[node]
 
     def read(self, value: Any) -> Any:
-        return torch_module().fx.node.map_arg(value, lambda n: self.ensure(n))
+        return _mapped(value, self.ensure)
 
     def interpret(self, node: Any, torch: Any) -> Any:
         label = f"{node.op} {getattr(node.target, '__name__', node.target)}"
@@ -370,7 +443,7 @@ def _trace_eagerly(module: Any, interpreter: _Interpreter) -> Any:
     tracer.record_stack_traces = True
     interpreter.eager = True
     try:
-        return tracer.trace(module)
+        return list(tracer.trace(module).nodes)
     except SymconvError:
         raise
     except Exception as error:  # fx raises many kinds for code it cannot follow
@@ -422,7 +495,7 @@ def _traced_network(module: Any, shape: tuple, name: str | None) -> Network:
     finally:
         module.train(training)
     output: Any = None
-    for node in traced.nodes:
+    for node in traced:
         value = interpreter.ensure(node)
         if node.op == "output":
             output = value
