@@ -603,3 +603,40 @@ def test_a_table_gathered_into_another_layout_is_refused():
     shuffled = swin_index(2, 3).flip(0)
     with pytest.raises(SymconvError, match="gathered by an index into a layout symconv does not recognise"):
         from_torch(BiasedWindows(shuffled).eval(), (3, "H", "W"))
+
+
+def test_operations_are_named_as_torch_fx_names_them():
+    """Layer names: a module's path (with _1, _2 when it is called again), and for a function or method
+    the path of the module calling it and the name fx's own trace gives that node."""
+
+    class Inner(nn.Module):
+        def forward(self, x):
+            return torch.nn.functional.relu(x + 1) * 2
+
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(4, 4, 3, padding=1)
+            self.relu = nn.ReLU()
+            self.inner = Inner()
+
+        def forward(self, x):
+            y = self.relu(self.conv(x))
+            y = self.relu(y + x)  # the ReLU module called twice
+            return self.inner(y) + torch.sigmoid(y)
+
+    model = Block()
+    traced = torch.fx.symbolic_trace(model)  # fx's own tracer, with its graph
+    expected, calls = [], {}
+    for node in traced.graph.nodes:
+        if node.op == "call_module":
+            calls[node.target] = calls.get(node.target, -1) + 1
+            expected.append(node.target + (f"_{calls[node.target]}" if calls[node.target] else ""))
+        elif node.op in ("call_function", "call_method"):
+            stack = node.meta.get("nn_module_stack") or {}
+            path = next(reversed(stack.values()))[0] if stack else ""
+            expected.append(f"{path}.{node.name}" if path else node.name)
+    net = from_torch(model, (4, "H", "W"))
+    assert [node.name for node in net.graph] == expected
+    # a function inside a module, named after the two calls of the ReLU module before it
+    assert expected[3:6] == ["relu_1", "inner.add_1", "inner.relu_2"]

@@ -166,3 +166,24 @@ def test_width_multiplier_is_rational_and_exact():
     assert net.at(alpha="0.75", n=8).params == 672  # 24 * 27 + 24
     with pytest.raises(ShapeError, match="must be an integer"):
         net.at(alpha="0.3", n=8)
+
+
+def test_the_garbage_collector_is_restored_after_a_derivation():
+    import gc
+
+    from symconv.network import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    with pytest.raises(ZeroDivisionError), collector_paused():
+        1 / 0  # noqa: B018
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # a caller's own choice stands
+    finally:
+        gc.enable()
