@@ -763,12 +763,13 @@ def _unwrapped(difference: sp.Expr, kind: type) -> tuple[sp.Expr, type] | None:
     return sp.expand(argument - high), sp.LessThan
 
 
-def _decide_product(difference: sp.Expr, kind: type) -> bool | None:
+def _decide_product(difference: sp.Expr, kind: type) -> bool | str | None:
     """``c·A·B··· + b >= 0`` for non-negative integer factors, where it asks at most that each factor be >= 1.
 
     A product of non-negative integers is at least 1 exactly when every factor
     is, and at least 0 always. None where a factor may be negative, or the
-    bound is above 1.
+    bound is above 1; ``UNDECIDED`` where some factor is below 1 for some sizes
+    as far as :func:`is_true` can tell, so no other rule need be tried.
     """
     if kind not in (sp.GreaterThan, sp.StrictGreaterThan):
         return None
@@ -781,20 +782,21 @@ def _decide_product(difference: sp.Expr, kind: type) -> bool | None:
         for base, exponent in (f.as_base_exp() for f in rest.args)
         if exponent.is_Integer and exponent.p > 0
     ]
-    if len(factors) != len(rest.args) or not all(f.is_integer for f in factors):
+    if len(factors) != len(rest.args) or not all(integer_valued(f) for f in factors):
         return None
-    if not all(is_true(sp.Ge(f, 0)) for f in factors):
+    if not all(is_true(sp.Ge(f, 0, evaluate=False)) for f in factors):
         return None
-    bound = -constant / coefficient
-    least = sp.floor(bound) + 1 if kind is sp.StrictGreaterThan else sp.ceiling(bound)
+    bound = Fraction(int(-constant.p), int(constant.q)) / Fraction(int(coefficient.p), int(coefficient.q))
+    least = math.floor(bound) + 1 if kind is sp.StrictGreaterThan else math.ceil(bound)
     if least <= 0:
         return True
     if least > 1:
         return None
-    verdicts = [is_true(sp.Ge(f, 1)) for f in factors]
+    verdicts = [is_true(sp.Ge(f, 1, evaluate=False)) for f in factors]
     if False in verdicts:
         return False
-    return True if all(verdicts) else None
+    # undecided: the bounds and sympy's assumptions are not asked again about such a product
+    return True if all(verdicts) else UNDECIDED
 
 
 def _decide_by_bounds(difference: sp.Expr, kind: type) -> bool | None:
@@ -820,6 +822,17 @@ def _decide_by_bounds(difference: sp.Expr, kind: type) -> bool | None:
     return None
 
 
+def _expanded(expr: sp.Expr) -> bool:
+    """True when ``expr`` is a sum of products with no sum inside a product: expanding it changes nothing
+    the rules below read (the arguments of floors are expanded where they are bounded)."""
+    for term in sp.Add.make_args(expr):
+        for factor in sp.Mul.make_args(term):
+            base = factor.base if factor.is_Pow else factor
+            if base.is_Add:
+                return False
+    return True
+
+
 @lru_cache(maxsize=65536)  # pure, and asked again for every layer that meets the same sizes
 def is_true(condition: sp.Basic) -> bool | None:
     """Decide a condition with sympy's assumptions: True, False, or None (undecided)."""
@@ -828,7 +841,9 @@ def is_true(condition: sp.Basic) -> bool | None:
     if condition in (sp.false, False):
         return False
     if isinstance(condition, sp.Rel):
-        difference = sp.expand(condition.lhs - condition.rhs)
+        difference = condition.lhs - condition.rhs
+        if not _expanded(difference):
+            difference = sp.expand(difference)
         kind = type(condition)
         while (unwrapped := _unwrapped(difference, kind)) is not None:
             difference, kind = unwrapped
@@ -839,6 +854,8 @@ def is_true(condition: sp.Basic) -> bool | None:
             return decided
         if difference.has(sp.floor, sp.ceiling):
             decided = _decide_product(difference, kind)
+            if decided is UNDECIDED:
+                return None
             if decided is None:
                 decided = _decide_by_bounds(difference, kind)
             if decided is not None:
