@@ -24,6 +24,7 @@ from symconv import layers as L
 from symconv.errors import SpecError
 from symconv.importers.torch.environment import torch_module
 from symconv.importers.torch.trace import BATCH, DataValue, TensorValue, Tracer, describe
+from symconv.sizes import exact_floor, relation
 
 Rule = Callable[..., Any]
 
@@ -413,7 +414,7 @@ def size_operation(function: Callable) -> Rule:
     def rule(tracer: Tracer, name: str, *args: Any) -> Any:
         values = [sp.sympify(a) if isinstance(a, int) and not isinstance(a, bool) else a for a in args]
         if function is operator.floordiv and all(isinstance(v, sp.Basic) for v in values):
-            result = sp.floor(values[0] / values[1])
+            result = exact_floor(values[0] / values[1])
         elif (
             function is operator.mod
             and all(isinstance(v, sp.Basic) for v in values)
@@ -422,7 +423,7 @@ def size_operation(function: Callable) -> Rule:
         ):
             # Python's a % b for b > 0 is a - b*floor(a/b): written with the floor, sizes padded to a
             # multiple (H + (w - H % w) % w) come out as w*ceiling(H/w), and their windows cancel exactly
-            result = values[0] - values[1] * sp.floor(values[0] / values[1])
+            result = values[0] - values[1] * exact_floor(values[0] / values[1])
         elif function in (
             operator.eq,
             operator.ne,
@@ -431,7 +432,7 @@ def size_operation(function: Callable) -> Rule:
             operator.gt,
             operator.ge,
         ) and all(isinstance(v, sp.Basic) for v in values):
-            relation = {
+            kind = {
                 operator.eq: sp.Eq,
                 operator.ne: sp.Ne,
                 operator.lt: sp.Lt,
@@ -439,8 +440,7 @@ def size_operation(function: Callable) -> Rule:
                 operator.gt: sp.Gt,
                 operator.ge: sp.Ge,
             }[function]
-            result = relation(*values)
-            return result
+            return relation(kind, *values)  # decided by is_true where the model's code asks
         else:
             if any(isinstance(v, (TensorValue, DataValue)) for v in values):
                 raise SpecError(f"{name}: {function.__name__} of tensors is not supported")
