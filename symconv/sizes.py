@@ -455,8 +455,11 @@ def split_floor(size: sp.Expr) -> tuple[sp.Expr, sp.Expr, sp.Expr, sp.Expr] | No
     return sp.expand(numerator), denominator, coeff * sp.Mul(*others), rest
 
 
-def _polynomial_terms(arg: sp.Expr) -> list[tuple[sp.Rational, sp.Expr]] | None:
-    """``arg`` as (rational coefficient, monomial in positive integer symbols) terms; None otherwise."""
+def _polynomial_terms(arg: sp.Expr, rounded: bool = False) -> list[tuple[sp.Rational, sp.Expr]] | None:
+    """``arg`` as (rational coefficient, monomial in positive integer symbols) terms; None otherwise.
+
+    ``rounded``: floors and ceilings of sizes (which are real, so these are integers) count as symbols.
+    """
     terms = []
     for term in sp.Add.make_args(arg):
         coefficient, monomial = term.as_coeff_Mul()
@@ -465,9 +468,10 @@ def _polynomial_terms(arg: sp.Expr) -> list[tuple[sp.Rational, sp.Expr]] | None:
         for factor in sp.Mul.make_args(monomial):
             base, exponent = factor.as_base_exp()
             if monomial is not sp.S.One and not (
-                base.is_Symbol
-                and base.is_integer
-                and base.is_positive
+                (
+                    (rounded and isinstance(base, (sp.floor, sp.ceiling)))
+                    or (base.is_Symbol and base.is_integer and base.is_positive)
+                )
                 and exponent.is_Integer
                 and exponent.p > 0  # a sympy comparison costs microseconds; its integer does not
             ):
@@ -478,25 +482,8 @@ def _polynomial_terms(arg: sp.Expr) -> list[tuple[sp.Rational, sp.Expr]] | None:
 
 def _integer_terms(arg: sp.Expr) -> list[tuple[sp.Rational, sp.Expr]] | None:
     """``arg`` as (rational coefficient, integer-valued monomial) terms: products of positive integer symbols
-    and of floors and ceilings of sizes (which are real). None otherwise."""
-    terms = []
-    for term in sp.Add.make_args(arg):
-        coefficient, monomial = term.as_coeff_Mul()
-        if not coefficient.is_Rational:
-            return None
-        for factor in sp.Mul.make_args(monomial):
-            base, exponent = factor.as_base_exp()
-            if monomial is not sp.S.One and not (
-                (
-                    isinstance(base, (sp.floor, sp.ceiling))
-                    or (base.is_Symbol and base.is_integer and base.is_positive)
-                )
-                and exponent.is_Integer
-                and exponent.p > 0  # a sympy comparison costs microseconds; its integer does not
-            ):
-                return None
-        terms.append((coefficient, monomial))
-    return terms
+    and of floors and ceilings of sizes. None otherwise."""
+    return _polynomial_terms(arg, rounded=True)
 
 
 def integer_valued(size: sp.Expr) -> bool:
