@@ -513,10 +513,15 @@ def _rounded(arg: sp.Expr, kind: type) -> sp.Expr:
     if terms is None:
         return kind(arg)
     whole = [c * m for c, m in terms if c.is_Integer]
-    fractional = sp.Add(*(c * m for c, m in terms if not c.is_Integer))
-    if fractional.is_Number:
-        return sp.Add(*whole, kind(fractional))
-    return sp.Add(*whole, kind(fractional, evaluate=False))
+    return _whole_and_rounded(whole, [c * m for c, m in terms if not c.is_Integer], kind)
+
+
+def _whole_and_rounded(whole: list[sp.Expr], fractional: list[sp.Expr], kind: type) -> sp.Expr:
+    """``Σ whole + kind(Σ fractional)``: the rounding evaluated for a number, left as it is otherwise."""
+    rest = sp.Add(*fractional)
+    if rest.is_Number:
+        return sp.Add(*whole, kind(rest))
+    return sp.Add(*whole, kind(rest, evaluate=False))
 
 
 def exact_floor(arg: sp.Expr) -> sp.Expr:
@@ -595,9 +600,7 @@ def _floor_of_terms(
         if f == 0:
             continue
         (whole if f.denominator == 1 else fractional).append(sp.Rational(f.numerator, f.denominator) * m)
-    if not any(t.free_symbols for t in fractional):
-        return sp.Add(*whole, sp.floor(sp.Add(*fractional)))
-    return sp.Add(*whole, sp.floor(sp.Add(*fractional), evaluate=False))
+    return _whole_and_rounded(whole, fractional, sp.floor)
 
 
 def ceil_divide(size: sp.Expr, offset: sp.Expr, divisor: sp.Expr) -> sp.Expr:
@@ -771,7 +774,7 @@ def _decide_product(difference: sp.Expr, kind: type) -> bool | str | None:
     ]
     if len(factors) != len(rest.args) or not all(integer_valued(f) for f in factors):
         return None
-    if not all(is_true(sp.Ge(f, 0, evaluate=False)) for f in factors):
+    if not all(is_true(relation(sp.Ge, f, 0)) for f in factors):
         return None
     bound = Fraction(int(-constant.p), int(constant.q)) / Fraction(int(coefficient.p), int(coefficient.q))
     least = math.floor(bound) + 1 if kind is sp.StrictGreaterThan else math.ceil(bound)
@@ -779,7 +782,7 @@ def _decide_product(difference: sp.Expr, kind: type) -> bool | str | None:
         return True
     if least > 1:
         return None
-    verdicts = [is_true(sp.Ge(f, 1, evaluate=False)) for f in factors]
+    verdicts = [is_true(relation(sp.Ge, f, 1)) for f in factors]
     if False in verdicts:
         return False
     # undecided: the bounds and sympy's assumptions are not asked again about such a product
