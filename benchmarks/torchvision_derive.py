@@ -13,8 +13,9 @@ For each model (``weights=None``, eval mode) it times symconv's
   calls load what they load once.
 - One untimed derivation of each model says whether symconv takes it at all
   (and reads what is read once per class: the operator rule, the layer fields).
-- Before every timed symconv run the caches of sympy and of symconv's size
-  rules are emptied, so each derivation starts cold.
+- Before every timed symconv run the caches of sympy, of symconv's size
+  rules and of its operation names are emptied, so each derivation starts
+  cold.
 
 It prints the ratio symconv / PyTorch per model (below 1: symconv answers for
 every size in less time than PyTorch counts one), the median, and the models
@@ -54,13 +55,14 @@ def seconds(first, second, before=lambda: None) -> tuple[float, float]:
 
 
 def cold() -> None:
-    """Empty sympy's cache and symconv's memoised size rules."""
+    """Empty sympy's cache, symconv's memoised size rules and its names of traced operations."""
     from sympy.core.cache import clear_cache
 
     from symconv import sizes
+    from symconv.importers import torch as importer
 
     clear_cache()
-    for rule in (sizes.split_floor, sizes.floor_divide, sizes.is_true, sizes.at_least):
+    for rule in (sizes.split_floor, sizes.floor_divide, sizes.is_true, sizes.at_least, importer._named_target):
         rule.cache_clear()
 
 

@@ -213,6 +213,20 @@ def _checked_graph(nodes: Sequence[Node]) -> tuple[Node, ...]:
     return tuple(nodes)
 
 
+def _counted(
+    layer: Layer, inputs: tuple[Shape, ...], counted: dict[tuple, tuple[sp.Expr, sp.Expr]]
+) -> tuple[sp.Expr, sp.Expr]:
+    """The layer's parameters and MACs, computed once per equal layer and inputs (repeated blocks)."""
+    key = (layer, inputs)
+    try:
+        known = counted.get(key)
+    except TypeError:  # a layer holding an unhashable argument is counted each time
+        return tidy(layer.params(*inputs)), tidy(layer.macs(*inputs))
+    if known is None:
+        known = counted[key] = (tidy(layer.params(*inputs)), tidy(layer.macs(*inputs)))
+    return known
+
+
 def _undecided_requirements(layer: Layer, inputs: tuple[Shape, ...]):
     """The layer's conditions that sympy does not decide true, arguments first (yielded lazily, so that an
     argument refused, such as ``groups: 0``, stops the walk before a rule divides by it)."""
@@ -301,6 +315,7 @@ class Network:
         fields: dict[int, Receptive | None] = {-1: Receptive(ones, ones) if ones else None}
         rows: list[LayerRow] = []
         assumptions: dict[sp.Basic, Assumption] = {}  # by condition: each kept once
+        counted: dict[tuple, tuple[sp.Expr, sp.Expr]] = {}
         for guard in self.guards:
             _admit(guard, guard.message, assumptions)
         for axis, size in enumerate(self.input_shape):
@@ -332,14 +347,15 @@ class Network:
             output = node.derived[1] if known else tuple(tidy(d) for d in layer.output_shape(*inputs))
             shapes[index] = output
             fields[index] = layer.receptive(*(fields[i] for i in node.inputs))
+            params, macs = _counted(layer, inputs, counted)
             rows.append(
                 LayerRow(
                     name=node.name,
                     kind=layer.kind,
                     input_shapes=inputs,
                     output_shape=output,
-                    params=sp.Integer(0) if node.shares or layer.fixed else tidy(layer.params(*inputs)),
-                    macs=tidy(layer.macs(*inputs)),
+                    params=sp.Integer(0) if node.shares or layer.fixed else params,
+                    macs=macs,
                     receptive=fields[index],
                     trainable=layer.trainable,
                 )

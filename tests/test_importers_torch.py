@@ -640,3 +640,22 @@ def test_operations_are_named_as_torch_fx_names_them():
     assert [node.name for node in net.graph] == expected
     # a function inside a module, named after the two calls of the ReLU module before it
     assert expected[3:6] == ["relu_1", "inner.add_1", "inner.relu_2"]
+
+
+def test_a_model_in_training_mode_is_traced_in_eval_mode_and_left_as_it_was():
+    class Training(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.extra = nn.Conv2d(4, 4, 1)
+            self.norm = nn.BatchNorm2d(4)
+
+        def forward(self, x):
+            x = self.norm(self.conv(x))
+            return self.extra(x) if self.training else x  # a branch only training takes
+
+    model = Training().train()
+    model.norm.eval()  # modes that differ from module to module come back as they were
+    net = from_torch(model, (3, "H", "W"))
+    assert [node.name for node in net.graph] == ["conv", "norm"]
+    assert [m.training for m in model.modules()] == [True, True, True, False]

@@ -280,6 +280,14 @@ def spatial_receptive(
     """``r' = r + d(K - 1) j`` and ``j' = j S`` per axis (Dumoulin & Visin, 2016; Araujo et al., 2019)."""
     if previous is None:
         return None
+    values = (*previous.size, *previous.jump, *kernel, *stride, *dilation)
+    if all(v.is_Integer for v in values):  # the usual case, in machine integers
+        size = tuple(
+            sp.Integer(int(r) + int(d) * (int(k) - 1) * int(j))
+            for r, j, k, d in zip(previous.size, previous.jump, kernel, dilation, strict=True)
+        )
+        jump = tuple(sp.Integer(int(j) * int(s)) for j, s in zip(previous.jump, stride, strict=True))
+        return Receptive(size, jump)
     size = tuple(
         sp.expand(r + d * (k - 1) * j)
         for r, j, k, d in zip(previous.size, previous.jump, kernel, dilation, strict=True)

@@ -24,7 +24,7 @@ def merge_receptive(fields: tuple[Receptive | None, ...]) -> Receptive | None:
         return None
     jumps = fields[0].jump
     for other in fields[1:]:
-        if any(sp.expand(a - b) != 0 for a, b in zip(jumps, other.jump, strict=True)):
+        if any(a != b and sp.expand(a - b) != 0 for a, b in zip(jumps, other.jump, strict=True)):
             return None
     sizes = tuple(_largest(column) for column in zip(*(f.size for f in fields), strict=True))
     return Receptive(sizes, jumps)

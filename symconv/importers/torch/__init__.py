@@ -19,7 +19,7 @@ import dis
 import re
 import sys
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 import sympy as sp
@@ -108,6 +108,19 @@ def _mapped(value: Any, function: Any) -> Any:
     return value
 
 
+def _target_name(graph: Any, target: Any) -> str:
+    """fx's name for a node calling ``target`` (``_snake_case`` of it), computed once per target."""
+    try:
+        return _named_target(target)
+    except TypeError:  # an unhashable target
+        return graph._target_to_str(target)
+
+
+@lru_cache(maxsize=65536)
+def _named_target(target: Any) -> str:
+    return torch_module().fx.Graph()._target_to_str(target)
+
+
 @cache
 def _tracer_base() -> tuple[type, type]:
     """torch.fx's proxy and tracer with symconv's leaf rule, and the costs of the plain classes that a
@@ -145,7 +158,7 @@ def _tracer_base() -> tuple[type, type]:
                 return super().__torch_function__(orig_method, types, args, kwargs)
             if torch.overrides.is_tensor_method_or_property(orig_method):
                 return tracer.create_proxy("call_method", orig_method.__name__, args, kwargs)
-            name = tracer.graph._target_to_str(orig_method.__name__)
+            name = _target_name(tracer.graph, orig_method.__name__)
             return tracer.create_proxy("call_function", orig_method, args, kwargs, name=name)
 
         def __iter__(self) -> Any:
@@ -176,7 +189,7 @@ def _tracer_base() -> tuple[type, type]:
             # the operation as symconv reads it, named as fx names it: no graph is built, since no code
             # is generated from it, and the innermost module is all that is read of the module stack
             graph = self.graph
-            candidate = name if name is not None else graph._target_to_str(target)
+            candidate = name if name is not None else _target_name(graph, target)
             module = next(reversed(self.module_stack.values()))[0] if self.module_stack else ""
             node = Recorded(
                 graph._graph_namespace.create_name(candidate, None), kind, target, args, kwargs, module
@@ -263,10 +276,10 @@ def _partial(tracer: Tracer, input_shape: tuple) -> str:
     )
 
 
-def _frozen(module, graph: list) -> list:
+def _frozen(modules: dict[str, Any], graph: list) -> list:
     """Mark the nodes of modules whose own parameters all have ``requires_grad=False`` as not trainable."""
     frozen = set()
-    for path, sub in module.named_modules():
+    for path, sub in modules.items():
         own = list(sub.parameters(recurse=False))
         if own and not any(p.requires_grad for p in own):
             frozen.add(path)
@@ -484,16 +497,18 @@ def from_torch(module: Any, input_shape: Sequence[int | str], name: str | None =
 
 
 def _traced_network(module: Any, shape: tuple, name: str | None) -> Network:
-    training = module.training
-    module.eval()
     interpreter = _Interpreter(module, shape)
+    training = [sub for sub in interpreter.modules.values() if sub.training]
+    if training:  # traced in eval mode, and each module left in the mode it was in
+        module.eval()
     try:
         try:
             traced = _trace(module)
         except SpecError:  # control flow on a traced value: trace again, interpreting as fx records
             traced = _trace_eagerly(module, interpreter)
     finally:
-        module.train(training)
+        for sub in training:
+            sub.training = True
     output: Any = None
     for node in traced:
         value = interpreter.ensure(node)
@@ -504,7 +519,7 @@ def _traced_network(module: Any, shape: tuple, name: str | None) -> Network:
         output = output[0]
     if not isinstance(output, TensorValue) or output.index < 0:
         raise SpecError(f"the module's output is {describe(output)}, not a tensor computed from its input")
-    graph = _frozen(module, reachable(tracer.nodes, output.index))
+    graph = _frozen(interpreter.modules, reachable(tracer.nodes, output.index))
     return Network(
         shape,
         graph=graph,

@@ -105,6 +105,7 @@ class Tracer:
         self.reads: dict[str, list[int]] = {}  # node name -> ids of the parameter tensors it reads
         self.guards: list[Assumption] = []
         self.materialized: dict[tuple[int, int], TensorValue] = {}
+        self.derivations: dict[tuple[Layer, tuple[Shape, ...]], tuple] = {}
 
     # --- nodes -----------------------------------------------------------------
     def unique(self, name: str) -> str:
@@ -136,6 +137,28 @@ class Tracer:
                 self.owners[id(tensor)] = node_name
         self.reads[node_name] = [id(t) for t in learnable]
         shapes = tuple(v.shape for v in inputs)
+        derived = self._derived(node_name, layer, shapes)
+        self.nodes.append(Node(node_name, layer, tuple(v.index for v in inputs), shares, derived))
+        # the batch axis stays where it was, and merged as it was (rules that move it say so)
+        first = next((v for v in inputs if v.merged), inputs[0] if inputs else None)
+        return TensorValue(
+            len(self.nodes) - 1,
+            derived[1],
+            constant=bool(inputs) and all(v.constant for v in inputs),
+            batch_at=first.batch_at if first else 0,
+            merged=bool(first and first.merged),
+        )
+
+    def _derived(self, node_name: str, layer: Layer, shapes: tuple[Shape, ...]) -> tuple:
+        """The layer's input shapes, output shape and undecided requirements, each derived once per equal
+        layer and inputs: the blocks of a stage repeat them."""
+        key = (layer, shapes)
+        try:
+            known = self.derivations.get(key)
+        except TypeError:  # a layer holding an unhashable argument is derived each time
+            key, known = None, None
+        if known is not None:
+            return known
         undecided = []
         try:
             for requirement in (*layer.argument_requirements(), *layer.requirements(*shapes)):
@@ -149,16 +172,9 @@ class Tracer:
         except SymconvError as error:
             raise SpecError(f"{node_name} ({layer.kind}): {error.message}") from None
         derived = (shapes, shape, tuple(undecided))
-        self.nodes.append(Node(node_name, layer, tuple(v.index for v in inputs), shares, derived))
-        # the batch axis stays where it was, and merged as it was (rules that move it say so)
-        first = next((v for v in inputs if v.merged), inputs[0] if inputs else None)
-        return TensorValue(
-            len(self.nodes) - 1,
-            shape,
-            constant=bool(inputs) and all(v.constant for v in inputs),
-            batch_at=first.batch_at if first else 0,
-            merged=bool(first and first.merged),
-        )
+        if key is not None:
+            self.derivations[key] = derived
+        return derived
 
     def materialize(self, data: DataValue, rank: int, name: str) -> TensorValue:
         """A held tensor as a network tensor broadcast against a batched tensor of PyTorch rank ``rank``."""
