@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 import sympy as sp
 
@@ -659,3 +661,17 @@ def test_a_model_in_training_mode_is_traced_in_eval_mode_and_left_as_it_was():
     net = from_torch(model, (3, "H", "W"))
     assert [node.name for node in net.graph] == ["conv", "norm"]
     assert [m.training for m in model.modules()] == [True, True, True, False]
+
+
+def test_a_math_function_of_a_size_without_a_rule_is_computed_from_the_known_sizes():
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+
+        def forward(self, x):
+            x = self.conv(x)
+            return x * (1 / math.sqrt(x.shape[1]))  # the channels are a number: the scale is one too
+
+    net = agrees_at(Scaled(), [(9, 11), (16, 16)])
+    assert [node.layer.kind for node in net.graph] == ["conv2d", "mul"]

@@ -138,6 +138,8 @@ def _tracer_base() -> tuple[type, type]:
       tuples go first.
     - ``Tracer.getattr`` finds a parameter's name by walking every parameter
       of the model at each read; here by one dictionary.
+    - ``Tracer`` wraps every function of ``math`` at every trace; here only
+      the ones symconv has rules for.
     """
     torch = torch_module()
     rules = registry()
@@ -171,6 +173,15 @@ def _tracer_base() -> tuple[type, type]:
     plain = (int, float, bool, str, type(None))
 
     class FxTracer(torch.fx.Tracer):
+        def __init__(self) -> None:
+            super().__init__()
+            # fx wraps every function of ``math`` at each trace, and each module's calls of them; the ones
+            # symconv has rules for are enough: any other call on a traced size leaves the plain trace, and
+            # the eager trace computes it from the sizes symconv knows
+            self._autowrap_function_ids = {
+                id(f) for f in rules.functions if getattr(f, "__module__", None) == "math"
+            }
+
         def is_leaf_module(self, m: Any, qualified_name: str) -> bool:
             return rules.is_written_out(m) or super().is_leaf_module(m, qualified_name)
 
