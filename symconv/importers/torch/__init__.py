@@ -55,34 +55,16 @@ def _unpacked(code: Any) -> dict[int, int]:
 class Recorded:
     """One operation of a symbolic trace: what symconv reads of a ``torch.fx.Node``, made without a graph."""
 
-    __slots__ = ("all_input_nodes", "args", "kwargs", "meta", "module", "name", "op", "stack_trace", "target")
+    __slots__ = ("args", "kwargs", "meta", "module", "name", "op", "stack_trace", "target")
 
     def __init__(self, name: str, op: str, target: Any, args: tuple, kwargs: dict, module: str) -> None:
         self.name, self.op, self.target, self.args, self.kwargs = name, op, target, args, kwargs or {}
         self.module = module  # the path of the innermost module being called, "" at the top
         self.meta: dict[str, Any] = {}
         self.stack_trace = None
-        inputs: dict[Any, None] = {}
-        _operands((args, self.kwargs), inputs)
-        self.all_input_nodes = list(inputs)
 
     def __repr__(self) -> str:
         return self.name
-
-
-def _operands(value: Any, found: dict[Any, None]) -> None:
-    """The recorded operations that ``value`` (arguments, nested in tuples, lists, dicts, slices) reads."""
-    kind = type(value)
-    if kind is Recorded:
-        found[value] = None
-    elif isinstance(value, (tuple, list)):
-        for item in value:
-            _operands(item, found)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _operands(item, found)
-    elif kind is slice:
-        _operands((value.start, value.stop, value.step), found)
 
 
 @cache
@@ -319,12 +301,10 @@ class _Interpreter:
         self.busy = 0
 
     def ensure(self, node: Any) -> Any:
-        """The node's value, interpreting the nodes it reads first (fx adds parameters without a proxy)."""
+        """The node's value; the nodes it reads are interpreted as its arguments are read."""
         if node in self.values:
             return self.values[node]
         torch = torch_module()
-        for argument in node.all_input_nodes:
-            self.ensure(argument)
         self.busy += 1  # while a rule reads the module, an eager trace hands it plain attributes
         try:
             self.values[node] = self.interpret(node, torch)
