@@ -10,7 +10,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -21,7 +21,7 @@ from symconv.errors import ShapeError, SpecError, Where
 from symconv.layers import Add, ChannelConcat, Layer, Receptive, Shape
 from symconv.layers.base import as_size
 from symconv.report import Assumption, LayerRow, Report, tidy
-from symconv.sizes import is_true, relation
+from symconv.sizes import implied_by_bounds, is_true, lower_bound, relation
 
 
 @dataclass(frozen=True)
@@ -251,6 +251,31 @@ def _admit(
         assumptions.setdefault(assumption.condition, assumption)
 
 
+def _independent(assumptions: tuple[Assumption, ...]) -> tuple[Assumption, ...]:
+    """The assumptions less those that the lower bounds among them imply: once ``H >= 4`` is kept, the
+    window counts of every later stage (``ceiling(floor(H/4)/7) >= 1``) need not be listed, and of two
+    bounds on one size the higher is kept, written as ``H >= 75`` whatever form its layer gave it."""
+    found: list[tuple[sp.Symbol, int] | None] = [None] * len(assumptions)
+    bounds: dict[sp.Symbol, int] = {}
+    for plain in (True, False):  # bounds as layers write them first; a condition they imply is not expanded
+        for index, assumption in enumerate(assumptions):
+            if found[index] is None and (plain or not implied_by_bounds(assumption.condition, bounds)):
+                bound = found[index] = lower_bound(assumption.condition, plain=plain)
+                if bound is not None:
+                    bounds[bound[0]] = max(bound[1], bounds.get(bound[0], bound[1]))
+    if not bounds:
+        return assumptions
+    kept, bounded = [], set()
+    for assumption, bound in zip(assumptions, found):
+        if bound is None:
+            if not implied_by_bounds(assumption.condition, bounds):
+                kept.append(assumption)
+        elif bound[1] == bounds[bound[0]] and bound[0] not in bounded:  # written as the bound it is
+            kept.append(replace(assumption, condition=sp.Ge(bound[0], sp.Integer(bound[1]), evaluate=False)))
+            bounded.add(bound[0])
+    return tuple(kept)
+
+
 def _located(layer: Layer, field_name: str) -> Where | None:
     return layer.where.at(field_name) if layer.where else None
 
@@ -364,7 +389,7 @@ class Network:
             name=self.name,
             input_shape=self.input_shape,
             rows=tuple(rows),
-            assumptions=tuple(assumptions.values()),
+            assumptions=_independent(tuple(assumptions.values())),
             legend=tuple(self.legend.items()),
             unused=tuple((u.module, u.count) for u in self.unused),
         )

@@ -36,7 +36,7 @@ import sympy as sp
 
 from symconv.display import provided
 from symconv.errors import SpecError
-from symconv.sizes import floor_period, integer_candidates, parse_claim, without_mod
+from symconv.sizes import floor_period, integer_candidates, lower_bound, parse_claim, without_mod
 
 MAX_CASES = 4096
 SEARCH_POINTS = 5_000
@@ -300,29 +300,17 @@ def _search(left, relation, right, symbols, conditions, deadline=None) -> tuple[
     return None, tried, bound
 
 
-def _lower_bound(condition: sp.Basic) -> tuple[sp.Symbol, int] | None:
-    """``n >= c`` or ``n > c - 1`` for an integer symbol: ``(n, c)``; anything else: None."""
-    if (
-        isinstance(condition, (sp.GreaterThan, sp.StrictGreaterThan))
-        and isinstance(condition.lhs, sp.Symbol)
-        and condition.lhs.is_integer
-        and condition.rhs.is_Integer
-    ):
-        return condition.lhs, int(condition.rhs) + (1 if isinstance(condition, sp.StrictGreaterThan) else 0)
-    return None
-
-
 def _lowest(symbol: sp.Symbol, conditions: tuple[sp.Basic, ...]) -> int:
     """The smallest value the assumptions leave a positive-integer symbol."""
-    bounds = [found[1] for found in map(_lower_bound, conditions) if found and found[0] == symbol]
+    bounds = [found[1] for found in map(lower_bound, conditions) if found and found[0] == symbol]
     return max([1, *bounds])
 
 
 def _shift(assumptions: tuple[sp.Basic, ...]) -> tuple[dict[sp.Symbol, sp.Expr], list[sp.Basic]]:
     """Bounds ``n >= c`` become ``n = n' + c - 1`` (n' a positive integer, the largest c kept); others filter."""
-    bounded = {found[0] for found in map(_lower_bound, assumptions) if found}
+    bounded = {found[0] for found in map(lower_bound, assumptions) if found}
     shifts = {s: s + (_lowest(s, assumptions) - 1) for s in bounded if _lowest(s, assumptions) > 1}
-    return shifts, [c for c in assumptions if _lower_bound(c) is None]
+    return shifts, [c for c in assumptions if lower_bound(c) is None]
 
 
 def prove(

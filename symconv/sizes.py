@@ -899,6 +899,96 @@ _COMPARE = {
 }
 
 
+def lower_bound(condition: sp.Basic, plain: bool = False) -> tuple[sp.Symbol, int] | None:
+    """The least value a condition on one integer size leaves it, as ``(n, c)`` for a condition that holds
+    exactly when ``n >= c``: ``n >= c``, ``n > c - 1``, ``2*n - 6 >= 0``, or a floor or ceiling of such
+    (``floor(floor(H/4)/7) >= 1`` is ``H >= 28``). None for anything else, and with ``plain`` for anything
+    but the first two forms (read without expanding)."""
+    if not isinstance(condition, (sp.GreaterThan, sp.StrictGreaterThan)):
+        return None
+    if isinstance(condition.lhs, sp.Symbol) and condition.rhs.is_Integer:
+        if not condition.lhs.is_integer:
+            return None
+        return condition.lhs, int(condition.rhs) + (1 if isinstance(condition, sp.StrictGreaterThan) else 0)
+    if plain:
+        return None
+    symbols = condition.free_symbols
+    if len(symbols) != 1:
+        return None
+    (symbol,) = symbols
+    if not symbol.is_integer:
+        return None
+    difference, kind = sp.expand(condition.lhs - condition.rhs), type(condition)
+    while (unwrapped := _unwrapped(difference, kind)) is not None:
+        difference, kind = unwrapped
+    if kind not in (sp.GreaterThan, sp.StrictGreaterThan):
+        return None
+    slope, offset = difference.as_independent(symbol, as_Add=True)[::-1]
+    slope = slope / symbol
+    if not (slope.is_Rational and slope > 0 and offset.is_Rational):
+        return None
+    least = -offset / slope  # a*n + b >= 0 exactly when n >= -b/a
+    return symbol, int(sp.floor(least) + 1 if kind is sp.StrictGreaterThan else sp.ceiling(least))
+
+
+def implied_by_bounds(condition: sp.Basic, bounds: dict[sp.Symbol, int]) -> bool:
+    """Whether lower bounds on positive-integer sizes (``H >= 4``) imply ``condition``.
+
+    True for ``f >= g`` (or ``>``) where ``f - g`` never decreases as a size
+    grows and holds at the least sizes the bounds leave (1 for a size without
+    one): ``ceiling(floor(H/4)/7) >= 1`` once ``H >= 4``. The shape of the
+    expression is read, not solved: a sum of non-decreasing terms with
+    non-negative coefficients, floors, ceilings, minima and maxima of such
+    terms, and products and powers of such terms that are non-negative at the
+    least sizes (and so at every size above them). False where it cannot tell.
+    """
+    if isinstance(condition, (sp.LessThan, sp.StrictLessThan)):
+        condition = condition.reversed
+    if not isinstance(condition, (sp.GreaterThan, sp.StrictGreaterThan)):
+        return False
+    difference = condition.lhs - condition.rhs
+    if not all(s.is_integer and s.is_positive for s in difference.free_symbols):
+        return False
+    least = {s: sp.Integer(max(bounds.get(s, 1), 1)) for s in difference.free_symbols}
+    if not _nondecreasing(difference, least):
+        return False
+    value = difference.xreplace(least)
+    if not value.is_Rational:
+        return False
+    return bool(value > 0 if isinstance(condition, sp.StrictGreaterThan) else value >= 0)
+
+
+def _nondecreasing(expr: sp.Expr, least: dict[sp.Symbol, sp.Integer]) -> bool:
+    """``expr`` never decreases as any of its sizes grows from its least value (see :func:`implied_by_bounds`)."""
+    if expr.is_Number or expr.is_Symbol:
+        return True
+    if isinstance(expr, (sp.Add, sp.floor, sp.ceiling, sp.Min, sp.Max)):
+        return all(_nondecreasing(a, least) for a in expr.args)
+    if expr.is_Mul:
+        coefficient, rest = expr.as_coeff_Mul()
+        if coefficient < 0:
+            return False
+        factors = sp.Mul.make_args(rest)
+        return all(_nondecreasing(f, least) for f in factors) and (
+            len(factors) == 1 or all(_at_least_zero(f, least) for f in factors)
+        )
+    if expr.is_Pow:
+        base, exponent = expr.args
+        return (
+            exponent.is_Integer
+            and exponent > 0
+            and _nondecreasing(base, least)
+            and (exponent == 1 or _at_least_zero(base, least))
+        )
+    return False
+
+
+def _at_least_zero(expr: sp.Expr, least: dict[sp.Symbol, sp.Integer]) -> bool:
+    """A non-decreasing ``expr`` that is non-negative at the least sizes, so at every size above them."""
+    value = expr.xreplace(least)
+    return bool(value.is_Rational and value >= 0)
+
+
 @lru_cache(maxsize=65536)  # pure, and met again for every layer of a wide graph
 def at_least(size: sp.Expr, bound: sp.Expr) -> sp.Basic:
     """The condition ``size >= bound``, with a floor in normal form removed.

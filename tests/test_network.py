@@ -154,6 +154,29 @@ def test_conditions_for_some_values_are_assumptions_then_checked_at_values():
     assert net.at(n=3, K=3).output_shape == (4, 1, 1)
 
 
+def test_assumptions_that_a_later_bound_implies_are_not_listed():
+    """By hand: the 4x4 stride-4 convolution needs n >= 4, the 2x2 pool on floor(n/4) needs n >= 8, and the
+    ceil-mode 3x3 stride-2 pool on floor(n/8) has ceil((floor(n/8) - 3)/2) + 1 >= 1 rows exactly when
+    floor(n/8) >= 2, so n >= 16: one bound per axis is what the network asks."""
+    net = Network(
+        input=(1, n, m),
+        layers=[Conv2d(4, 4, stride=4), MaxPool2d(2), Conv2d(4, 3, padding=1), MaxPool2d(3, stride=2, ceil_mode=True)],
+    )
+    assert [str(a.condition) for a in net.assumptions] == ["n >= 16", "m >= 16"]
+    assert "maxpool2d_2" in net.assumptions[0].message
+    for size in range(16, 41):  # every dropped condition holds where the kept ones do
+        assert net.at(n=size, m=size).output_shape == (4, size // 16, size // 16)
+    with pytest.raises(ShapeError, match="maxpool2d_2"):
+        net.at(n=15, m=16)
+
+
+def test_a_condition_no_bound_implies_stays_listed():
+    K = symbols("K")
+    net = Network(input=(1, n, n), layers=[Conv2d(4, 4, stride=4), Conv2d(4, K)])
+    conditions = [str(a.condition) for a in net.assumptions]
+    assert conditions[0] == "n >= 4" and len(conditions) == 2 and "K" in conditions[1]
+
+
 def test_duplicate_names_are_refused():
     with pytest.raises(SpecError, match="two layers are named"):
         Network(input=(1, 4, 4), layers=[ReLU(name="a"), ReLU(name="a")])

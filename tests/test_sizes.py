@@ -300,3 +300,53 @@ def test_relation_is_sympys_relation(lhs, rhs, kind):
         assert built == kind(lhs, rhs)
     else:
         assert built == kind(lhs, rhs, evaluate=False)
+
+
+@given(_chains, st.integers(1, 7), st.integers(-9, 9), st.sampled_from([sp.Ge, sp.Gt]))
+def test_a_lower_bound_read_from_a_condition_is_where_it_starts_to_hold(chain, scale, offset, relation):
+    """``lower_bound`` gives (H, c) only for a condition that holds exactly from H = c on (brute force)."""
+    from symconv.sizes import lower_bound
+
+    expression = scale * chain + offset
+    condition = relation(expression, 0, evaluate=False)
+    found = lower_bound(condition)
+    if found is None:
+        return
+    symbol, least = found
+    assert condition.free_symbols == {symbol}
+    for size in range(1, max(least, 1) + 40):
+        assert bool(relation(expression.xreplace({symbol: size}), 0)) is (size >= least), size
+
+
+@given(
+    _with_floors,
+    st.sampled_from([sp.Ge, sp.Gt, sp.Le, sp.Lt]),
+    st.integers(1, 12),
+    st.integers(1, 12),
+)
+def test_a_condition_implied_by_bounds_holds_at_every_size_they_allow(expression, relation, h0, w0):
+    """Where ``implied_by_bounds`` says H >= h0 and W >= w0 imply a condition, it holds on the grid above them."""
+    from symconv.sizes import implied_by_bounds
+
+    condition = relation(expression, 0, evaluate=False)
+    if not implied_by_bounds(condition, {_H: h0, _W: w0}):
+        return
+    for h in range(h0, h0 + 30):
+        for w in range(w0, w0 + 30):
+            assert bool(relation(expression.xreplace({_H: h, _W: w}), 0)), (h, w)
+
+
+def test_window_counts_are_implied_by_the_patch_size():
+    """By hand: H >= 4 makes floor(H/4) >= 1, so every ceiling of it over a positive divisor is >= 1; a
+    count that must reach 2 (H >= 8), a decreasing term, or a size without a bound is not implied."""
+    from symconv.sizes import implied_by_bounds
+
+    rows, columns = sp.ceiling(sp.floor(_H / 4) / 7), sp.ceiling(sp.floor(_W / 4) / 7)
+    bounds = {_H: 4, _W: 4}
+    assert implied_by_bounds(sp.Ge(rows, 1, evaluate=False), bounds)
+    assert implied_by_bounds(sp.Ge(rows * columns, 1, evaluate=False), bounds)
+    assert implied_by_bounds(sp.Ge(2 * sp.ceiling(sp.floor(_H / 4) / 2) - 1, 1, evaluate=False), bounds)
+    assert implied_by_bounds(sp.Le(1, 7 * rows, evaluate=False), bounds)
+    assert not implied_by_bounds(sp.Ge(sp.floor(_H / 4), 2, evaluate=False), bounds)
+    assert not implied_by_bounds(sp.Ge(8 - sp.floor(_H / 4), 1, evaluate=False), bounds)
+    assert not implied_by_bounds(sp.Ge(sp.floor(_W / 4), 1, evaluate=False), {_H: 4})
