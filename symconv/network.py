@@ -266,7 +266,7 @@ def _independent(assumptions: tuple[Assumption, ...]) -> tuple[Assumption, ...]:
     if not bounds:
         return assumptions
     kept, bounded = [], set()
-    for assumption, bound in zip(assumptions, found):
+    for assumption, bound in zip(assumptions, found, strict=True):
         if bound is None:
             if not implied_by_bounds(assumption.condition, bounds):
                 kept.append(assumption)

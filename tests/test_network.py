@@ -160,7 +160,12 @@ def test_assumptions_that_a_later_bound_implies_are_not_listed():
     floor(n/8) >= 2, so n >= 16: one bound per axis is what the network asks."""
     net = Network(
         input=(1, n, m),
-        layers=[Conv2d(4, 4, stride=4), MaxPool2d(2), Conv2d(4, 3, padding=1), MaxPool2d(3, stride=2, ceil_mode=True)],
+        layers=[
+            Conv2d(4, 4, stride=4),
+            MaxPool2d(2),
+            Conv2d(4, 3, padding=1),
+            MaxPool2d(3, stride=2, ceil_mode=True),
+        ],
     )
     assert [str(a.condition) for a in net.assumptions] == ["n >= 16", "m >= 16"]
     assert "maxpool2d_2" in net.assumptions[0].message
