@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 import sympy as sp
 
 from symconv.errors import ShapeError, SpecError, Where
-from symconv.sizes import MAX_LITERAL, at_least, integer_valued, parse_size, relation
+from symconv.sizes import at_least, integer_valued, parse_size, relation
 
 Shape = tuple[sp.Expr, ...]
 ZERO = sp.Integer(0)
@@ -54,8 +54,6 @@ def as_size(value: Any, name: str) -> sp.Expr:
     """One size argument as a sympy expression (ints, sympy values or expression strings)."""
     if isinstance(value, sp.Basic):
         return value
-    if type(value) is int and -MAX_LITERAL <= value <= MAX_LITERAL:
-        return sp.Integer(value)
     if isinstance(value, bool) or not isinstance(value, (int, str)):
         raise SpecError(f"{name}: expected an integer or an expression, got {value!r}")
     return parse_size(value)
