@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import sympy as sp
@@ -300,17 +301,27 @@ def _search(left, relation, right, symbols, conditions, deadline=None) -> tuple[
     return None, tried, bound
 
 
+def _largest(found: Iterable[tuple[sp.Symbol, int] | None]) -> dict[sp.Symbol, int]:
+    """The largest of the lower bounds read from conditions (None where a condition is no bound), per symbol."""
+    bounds: dict[sp.Symbol, int] = {}
+    for bound in found:
+        if bound:
+            symbol, value = bound
+            bounds[symbol] = max(value, bounds.get(symbol, value))
+    return bounds
+
+
 def _lowest(symbol: sp.Symbol, conditions: tuple[sp.Basic, ...]) -> int:
     """The smallest value the assumptions leave a positive-integer symbol."""
-    bounds = [found[1] for found in map(lower_bound, conditions) if found and found[0] == symbol]
-    return max([1, *bounds])
+    return max(1, _largest(map(lower_bound, conditions)).get(symbol, 1))
 
 
 def _shift(assumptions: tuple[sp.Basic, ...]) -> tuple[dict[sp.Symbol, sp.Expr], list[sp.Basic]]:
     """Bounds ``n >= c`` become ``n = n' + c - 1`` (n' a positive integer, the largest c kept); others filter."""
-    bounded = {found[0] for found in map(lower_bound, assumptions) if found}
-    shifts = {s: s + (_lowest(s, assumptions) - 1) for s in bounded if _lowest(s, assumptions) > 1}
-    return shifts, [c for c in assumptions if lower_bound(c) is None]
+    found = [(condition, lower_bound(condition)) for condition in assumptions]
+    bounds = _largest(bound for _, bound in found)
+    shifts = {s: s + (low - 1) for s, low in bounds.items() if low > 1}
+    return shifts, [c for c, bound in found if bound is None]
 
 
 def prove(
