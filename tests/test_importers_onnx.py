@@ -113,6 +113,85 @@ def test_resize_from_both_exporters_gives_pytorch_shapes(tmp_path, exporter, ups
         assert net.at(H=h, W=w).output_shape == expected
 
 
+def export(module, path, exporter, x):
+    """``module`` written to ``path`` by one of PyTorch's ONNX exporters, H and W dynamic."""
+    import contextlib
+    import io
+    import warnings
+
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter("ignore")
+        if exporter == "dynamo":
+            H, W = (torch.export.Dim(n, min=3, max=2048) for n in "HW")  # noqa: N806
+            torch.onnx.export(module, (x,), str(path), dynamo=True, dynamic_shapes=({2: H, 3: W},))
+        else:
+            torch.onnx.export(
+                module, (x,), str(path), dynamo=False, input_names=["x"], dynamic_axes={"x": {2: "H", 3: "W"}}
+            )
+
+
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+def test_padding_of_every_mode_from_both_exporters_agrees_with_pytorch(tmp_path, exporter):
+    """``Pad`` (its pads an input the TorchScript exporter computes from constants, as a subgraph):
+    shapes, parameters and MACs are PyTorch's at three sizes."""
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    nn = torch.nn
+    module = nn.Sequential(
+        nn.Conv2d(3, 4, 3),
+        nn.ZeroPad2d((1, 2, 0, 3)),
+        nn.ReflectionPad2d(1),
+        nn.ReplicationPad2d((0, 1, 1, 0)),
+        nn.ConstantPad2d(2, 0.5),
+        nn.CircularPad2d(1),
+        nn.Conv2d(4, 2, 3),
+    ).eval()
+    path = tmp_path / "pad.onnx"
+    export(module, path, exporter, torch.randn(1, 3, 17, 23))
+    net = import_onnx(str(path))
+    # the TorchScript exporter writes circular padding as slices and a concatenation, the dynamo one as Pad
+    assert [row.kind for row in net.layers].count("pad") == (5 if exporter == "dynamo" else 4)
+    for h, w in ((17, 23), (5, 9), (64, 31)):
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            out = module(torch.randn(1, 3, h, w))
+        at = net.at(H=h, W=w)
+        expected = (tuple(out.shape[1:]), sum(p.numel() for p in module.parameters()), counter.get_total_flops() // 2)
+        assert (at.output_shape, int(at.params), int(at.macs)) == expected
+
+
+def test_pads_that_crop_and_constants_too_large_to_evaluate_are_refused(tmp_path):
+    from onnx import TensorProto, helper
+
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, "H", "W"])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+
+    def model(nodes, name):
+        path = tmp_path / f"{name}.onnx"
+        onnx.save(helper.make_model(helper.make_graph(nodes, name, [x], [y])), str(path))
+        return path
+
+    def constant(name, values):
+        return helper.make_node(
+            "Constant", [], [name], value=helper.make_tensor(name, TensorProto.INT64, [len(values)], values)
+        )
+
+    crop = model([constant("p", [0, 0, 1, 0, 0, 0, -1, 0]), helper.make_node("Pad", ["x", "p"], ["y"])], "crop")
+    with pytest.raises(SpecError, match=r"negative pads \[0, 0, 1, 0, 0, 0, -1, 0\]"):
+        import_onnx(crop)
+    huge = model(
+        [
+            constant("s", [1 << 20, 1 << 20]),
+            helper.make_node("ConstantOfShape", ["s"], ["p"]),
+            helper.make_node("Pad", ["x", "p"], ["y"]),
+        ],
+        "huge",
+    )
+    with pytest.raises(SpecError, match="too large to evaluate"):
+        import_onnx(huge)
+
+
 def test_shape_with_start_and_end_reads_those_axes(tmp_path):
     """Opset 15's ``Shape(start, end)``: a reshape whose target is built from H alone (by hand: H - 2 rows)."""
     from onnx import TensorProto, helper

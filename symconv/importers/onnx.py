@@ -12,6 +12,7 @@ MaxPool, AveragePool, BatchNormalization, Gemm, Flatten, Concat, Add).
 
 from __future__ import annotations
 
+import math
 from functools import singledispatch
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,35 @@ def _constant(onnx: Any, attrs: dict) -> np.ndarray:
     raise SpecError("only a Constant with a tensor, integer or float value is supported")
 
 
+FOLDED = frozenset(
+    {
+        "Cast", "Concat", "ConstantOfShape", "Gather", "Identity", "Reshape", "Slice", "Squeeze", "Transpose",
+        "Unsqueeze", "Add", "Sub", "Mul", "Div", "Neg", "Equal", "Where", "Not",
+    }
+)  # fmt: skip
+"""Operators evaluated on constants as the graph is read (the TorchScript exporter computes ``Pad``'s pads
+with a subgraph of them); each output is no larger than its inputs, except ConstantOfShape's, bounded below."""
+FOLDED_ENTRIES = 1 << 16
+
+
+def _folded(onnx: Any, node: Any, args: list[Any], opset: int) -> list[np.ndarray] | None:
+    """The outputs of ``node`` evaluated by onnx's reference evaluator, when it is in :data:`FOLDED` and reads
+    only constants that are not learnable weights (integer initializers are shapes, not weights); else None."""
+    from symconv.importers.onnx_rules import Constant
+
+    present = [a for a in args if a is not None]
+    if node.op_type not in FOLDED or not present or len(present) != len([i for i in node.input if i]):
+        return None
+    if not all(isinstance(a, Constant) and (not a.weight or a.tensor.dtype.kind in "biu") for a in present):
+        return None
+    if node.op_type == "ConstantOfShape" and math.prod(int(v) for v in present[0].tensor.reshape(-1)) > FOLDED_ENTRIES:
+        raise SpecError(f"ConstantOfShape of shape {present[0].tensor.tolist()} is too large to evaluate")
+    from onnx.reference import ReferenceEvaluator
+
+    feeds = {i: np.asarray(a.tensor) for i, a in zip(node.input, args, strict=True) if i}
+    return list(ReferenceEvaluator(node, opsets={"": opset}).run(None, feeds))
+
+
 def _dimension(dim: Any, file: str) -> sp.Expr:
     if dim.HasField("dim_value"):
         return sp.Integer(dim.dim_value)
@@ -113,6 +143,7 @@ def import_onnx(path: str | Path) -> Network:
     values[inputs[0].name] = TensorValue(-1, input_shape)
     batch = {STATIC_BATCH: sp.Integer(dims[0].dim_value)} if dims[0].HasField("dim_value") else {}
     tracer = Tracer(None, shared=False)
+    opset = next((o.version for o in model.opset_import if o.domain in ("", "ai.onnx")), OPSET)
     for position, node in enumerate(graph.node):
         op = node.op_type
         name = node.name or f"{op.lower()}_{position}"
@@ -122,13 +153,20 @@ def import_onnx(path: str | Path) -> Network:
             if op == "Constant":
                 values[node.output[0]] = Constant(name, _constant(onnx, attrs))
                 continue
+            missing = [i for i in node.input if i and i not in values]
+            if missing and op in RULES:
+                raise SpecError(f"reads {missing[0]!r}, which is not computed before it")
+            args = [values.get(i) if i else None for i in node.input]
+            folded = _folded(onnx, node, args, opset)
+            if folded is not None:
+                for output, value in zip(node.output, folded, strict=False):
+                    values[output] = Constant(name, value)
+                continue
             rule = RULES.get(op)
             if rule is None:
                 raise SpecError(f"symconv has no rule for the ONNX operator {op}")
-            missing = [i for i in node.input if i and i not in values]
             if missing:
                 raise SpecError(f"reads {missing[0]!r}, which is not computed before it")
-            args = [values[i] if i else None for i in node.input]
             extra = {"outputs": len(node.output)} if op == "Split" else {}
             results = rule(tracer, name, op, attrs, *args, **extra)
         except SymconvError as error:

@@ -437,3 +437,45 @@ def split(
     else:
         pieces = ints(pieces)
     return list(R.split_axis(t, name, x, pieces, axis))
+
+
+PAD_MODES = {"constant": "constant", "reflect": "reflect", "edge": "replicate", "wrap": "circular"}
+
+
+@rule("Pad")
+def pad(
+    t: Tracer,
+    name: str,
+    op: str,
+    attrs: dict,
+    x: Any,
+    amounts: Any = None,
+    value: Any = None,
+    axes: Any = None,
+) -> list[Any]:
+    """ONNX's pads, every axis's start then every axis's end (or the attribute, before opset 11), as
+    PyTorch's (before, after) pairs from the last axis backwards."""
+    x = R.tensor(x, name)
+    mode = _text(attrs.get("mode", "constant"))
+    if mode not in PAD_MODES:
+        raise SpecError(f"the pad mode {mode!r} is not supported")
+    amounts = ints(amounts) if amounts is not None else list(attrs["pads"])
+    axes = [a % x.rank for a in ints(axes)] if axes is not None else list(range(x.rank))
+    if len(amounts) != 2 * len(axes):
+        raise SpecError(f"{len(amounts)} pads for {len(axes)} axes")
+    if any(a < 0 for a in amounts):
+        raise SpecError(f"negative pads {amounts} (a crop) are not supported")
+    before, after = [0] * x.rank, [0] * x.rank
+    for axis, start, end in zip(axes, amounts[: len(axes)], amounts[len(axes) :], strict=True):
+        before[axis], after[axis] = start, end
+    if before[0] or after[0]:
+        raise SpecError("padding the batch axis is not supported")
+    padded = [axis for axis in range(1, x.rank) if before[axis] or after[axis]]
+    if not padded:
+        return [x]
+    pairs = [n for axis in range(x.rank - 1, min(padded) - 1, -1) for n in (before[axis], after[axis])]
+    fill = attrs.get("value", 0.0) if value is None else value.scalar()
+    if fill is None:
+        raise SpecError("the pad value is not a single number")
+    options = {"mode": PAD_MODES[mode]} | ({"value": fill} if mode == "constant" and fill != 0 else {})
+    return [t.emit(name, L.Pad(pairs, **options), [x])]
