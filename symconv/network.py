@@ -248,7 +248,16 @@ def _admit(
     if decided is False:
         raise ShapeError(failure if isinstance(failure, str) else failure(), assumption.where)
     if decided is None:
-        assumptions.setdefault(assumption.condition, assumption)
+        assumptions.setdefault(_canonical(assumption.condition), assumption)
+
+
+def _canonical(condition: sp.Basic) -> sp.Basic:
+    """An equation as its difference with the integer factor and the sign taken out: ``128 N = 25088`` and
+    ``N = 196`` are one condition, kept once."""
+    if not isinstance(condition, sp.Equality):
+        return condition
+    primitive = sp.expand(condition.lhs - condition.rhs).as_content_primitive()[1]
+    return sp.Eq(-primitive if primitive.could_extract_minus_sign() else primitive, 0, evaluate=False)
 
 
 def _independent(assumptions: tuple[Assumption, ...]) -> tuple[Assumption, ...]:

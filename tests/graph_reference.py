@@ -9,6 +9,7 @@ run by the hand-written functions below, on modules built from the values.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from hypothesis import strategies as st
 
@@ -94,6 +95,7 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
                     "pad",
                     "upsample",
                     "pixel_shuffle",
+                    "repeat",
                     "sum",
                 ]
             )
@@ -200,8 +202,8 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
                 factor = draw(st.sampled_from([2, 1.5, 0.5]))
                 shape = [
                     C,
-                    Size(f"floor(({H.expr})*{factor})", int(H.value * factor)),
-                    Size(f"floor(({W.expr})*{factor})", int(W.value * factor)),
+                    Size(f"floor(({H.expr})*{Fraction(factor)})", int(H.value * factor)),
+                    Size(f"floor(({W.expr})*{Fraction(factor)})", int(W.value * factor)),
                 ]
                 if min(s.value for s in shape[1:]) < 1:
                     continue
@@ -216,6 +218,10 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
             k = width()
             y = graph.add("conv2d", {"out_channels": n(4) * k, "kernel_size": 1}, (x,), [n(4) * k, H, W])
             x = graph.add("pixel_shuffle", {"upscale_factor": 2}, (y,), [k, n(2) * H, n(2) * W])
+        elif block == "repeat":  # each channel, or each row, r times in a row
+            r, dim = width(), draw(st.sampled_from([1, 2]))
+            shape = [C * r, H, W] if dim == 1 else [C, H * r, W]
+            x = graph.add("repeat_interleave", {"repeats": r, "dim": dim}, (x,), shape)
         elif block == "narrow":
             length = draw(st.integers(1, C.value))
             x = graph.add("narrow", {"dim": 1, "start": 0, "length": length}, (x,), [n(length), H, W])
@@ -243,7 +249,8 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
             else:
                 kt = graph.add("permute", {"dims": [0, 2, 1]}, (k,), [e, tokens])
                 s = graph.add("matmul", {}, (q, kt), [tokens, tokens])
-                if draw(st.booleans()):  # a relative position bias over the whole map as one window
+                bias_kind = draw(st.sampled_from([None, "relative_position_bias", "attention_bias"]))
+                if bias_kind == "relative_position_bias":  # Swin's, over the whole map as one window
                     rows = Size(
                         f"(2*({H.expr}) - 1)*(2*({W.expr}) - 1)", (2 * H.value - 1) * (2 * W.value - 1)
                     )
@@ -251,6 +258,12 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
                     bias = graph.add(
                         "relative_position_bias", {"window_size": [H, W]}, (table,), [n(1), tokens, tokens]
                     )
+                elif bias_kind == "attention_bias":  # LeViT's, one value per (|dy|, |dx|)
+                    table = graph.add("parameter", {"shape": [n(1), tokens]}, (), [n(1), tokens])
+                    bias = graph.add(
+                        "attention_bias", {"resolution": [H, W]}, (table,), [n(1), tokens, tokens]
+                    )
+                if bias_kind is not None:
                     flat_bias = graph.add("reshape", {"shape": [tokens, tokens]}, (bias,), [tokens, tokens])
                     s = graph.add("add", {}, (s, flat_bias), [tokens, tokens])
                 p = graph.add("softmax", {"dim": -1}, (s,), [tokens, tokens])
@@ -263,6 +276,20 @@ def graphs(draw, max_blocks: int = 3) -> Graph:
         out_features = draw(st.integers(1, 3))
         graph.add("linear", {"out_features": out_features}, (pooled,), [n(out_features)])
     return graph
+
+
+def levit_bias(table, resolution, stride=1):
+    """LeViT's attention bias, as its reference code builds it (Graham et al. 2021, section 4.2): the
+    table's column ``|dy| R_w + |dx|`` for each query (every ``stride``-th row and column) and key."""
+    import torch
+
+    h, w = resolution
+    keys = torch.stack(torch.meshgrid(torch.arange(h), torch.arange(w), indexing="ij")).flatten(1)
+    queries = torch.stack(
+        torch.meshgrid(torch.arange(0, h, stride), torch.arange(0, w, stride), indexing="ij")
+    ).flatten(1)
+    offsets = (queries[..., :, None] - keys[..., None, :]).abs()
+    return table[:, offsets[0] * w + offsets[1]]
 
 
 def run_in_torch(graph: Graph, x):
@@ -349,6 +376,8 @@ def apply(kind: str, a: dict, xs: list, module):
         return xs[0].permute(*a["dims"])
     if kind == "reshape":
         return xs[0].reshape(xs[0].shape[0], *a["shape"])
+    if kind == "repeat_interleave":
+        return torch.repeat_interleave(xs[0], a["repeats"], dim=a["dim"])
     if kind == "narrow":
         index = [slice(None)] * xs[0].dim()
         index[a["dim"]] = slice(a["start"], a["start"] + a["length"], a.get("step", 1))
@@ -371,6 +400,8 @@ def apply(kind: str, a: dict, xs: list, module):
         offsets = (coords[:, :, None] - coords[:, None, :]).permute(1, 2, 0)
         index = (offsets[..., 0] + h - 1) * (2 * w - 1) + offsets[..., 1] + w - 1
         return xs[0][0][index.flatten()].view(h * w, h * w, -1).permute(2, 0, 1).unsqueeze(0)
+    if kind == "attention_bias":
+        return levit_bias(xs[0][0], a["resolution"], a.get("stride", 1)).unsqueeze(0)
     if kind == "select":
         return xs[0].select(a["dim"], a["index"])
     if kind == "softmax":

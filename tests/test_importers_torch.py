@@ -607,6 +607,119 @@ def test_a_table_gathered_into_another_layout_is_refused():
         from_torch(BiasedWindows(shuffled).eval(), (3, "H", "W"))
 
 
+class LinearNorm(nn.Module):
+    """LeViT's linear layer: batch normalisation over the batch and tokens flattened together."""
+
+    def __init__(self, a, b):
+        super().__init__()
+        self.linear, self.bn = nn.Linear(a, b, bias=False), nn.BatchNorm1d(b)
+
+    def forward(self, x):
+        x = self.linear(x)
+        return self.bn(x.flatten(0, 1)).reshape_as(x)
+
+
+class ShrinkingAttention(nn.Module):
+    """Attention over a fixed 4 x 4 map with a learnt bias per head and offset (|dy|, |dx|), then the
+    queries of every second row and column attending to all 16 positions (Graham et al. 2021, LeViT)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed, self.heads, self.resolution = nn.Conv2d(3, 8, 4, 4), 2, 4
+        self.qkv, self.kv, self.q = LinearNorm(8, 24), LinearNorm(8, 16), LinearNorm(8, 8)
+        self.bias = nn.Parameter(torch.randn(2, 16))
+        self.shrink_bias = nn.Parameter(torch.randn(2, 16))
+        grid = torch.stack(torch.meshgrid(torch.arange(4), torch.arange(4), indexing="ij")).flatten(1)
+        every_other = torch.stack(torch.meshgrid(torch.arange(0, 4, 2), torch.arange(0, 4, 2), indexing="ij"))
+        for name, queries in (("index", grid), ("shrink_index", every_other.flatten(1))):
+            offsets = (queries[..., :, None] - grid[..., None, :]).abs()
+            self.register_buffer(name, offsets[0] * 4 + offsets[1])
+
+    def forward(self, x):
+        x = self.embed(x).flatten(2).transpose(1, 2)
+        B, N, C = x.shape  # noqa: N806
+        q, k, v = self.qkv(x).view(B, N, 3, self.heads, -1).permute(2, 0, 3, 1, 4).unbind(0)
+        x = x + ((q @ k.transpose(-2, -1) + self.bias[:, self.index]).softmax(-1) @ v).transpose(
+            1, 2
+        ).reshape(B, N, C)
+        k, v = self.kv(x).view(B, N, self.heads, -1).permute(0, 2, 1, 3).split([4, 4], dim=3)
+        shrunk = x.view(B, self.resolution, self.resolution, C)[:, ::2, ::2].reshape(B, -1, C)
+        q = self.q(shrunk).view(B, -1, self.heads, 4).permute(0, 2, 1, 3)
+        attention = (q @ k.transpose(-2, -1) + self.shrink_bias[:, self.shrink_index]).softmax(-1)
+        return (attention @ v).transpose(1, 2).reshape(B, -1)
+
+
+def test_levit_attention_biases_and_batchnorm_over_flattened_tokens_agree_with_pytorch():
+    torch.manual_seed(0)
+    module = ShrinkingAttention().eval()
+    # the map is 4 x 4 for inputs of 16 to 19 rows and columns; PyTorch refuses any other size
+    net = agrees_at(module, ((16, 16), (19, 17)))
+    with pytest.raises(RuntimeError):
+        module(torch.zeros(1, 3, 20, 16))
+    with pytest.raises(SymconvError):
+        net.report.at({"H": 20, "W": 16})
+    # each table is counted once (2 x 16), not the 2 x 16 x 16 and 2 x 4 x 16 it is gathered into
+    linear_norms = (8 * 24 + 2 * 24) + (8 * 16 + 2 * 16) + (8 * 8 + 2 * 8)
+    assert int(net.params) == (3 * 16 * 8 + 8) + linear_norms + 2 * 16 + 2 * 16
+    kinds = [row.kind for row in net.layers]
+    assert kinds.count("attention_bias") == 2 and kinds.count("batchnorm1d") == 3
+    assert from_torch(module, (3, 16, 16)).check(samples=1).ok
+
+
+def test_the_attention_bias_gathers_as_levit_does():
+    from graph_reference import levit_bias
+    from symconv import Network
+    from symconv.layers import AttentionBias, Parameter
+    from symconv.network import Node
+    from symconv.numeric import run
+
+    table = torch.randn(3, 20, dtype=torch.float64)
+    for stride in (1, 2, 3):
+        graph = [Node("table", Parameter([3, 20]), ()), Node("bias", AttentionBias([4, 5], stride), (0,))]
+        measured = run(Network((1,), graph=graph), {}, "fast", weights=[{"weight": table.numpy()}, {}])
+        expected = levit_bias(table, (4, 5), stride).numpy()
+        assert measured.outputs[-1].shape == expected.shape
+        assert (measured.outputs[-1] == expected).all()
+
+
+class GlobalQueryWindows(nn.Module):
+    """Window attention whose queries are one global query per image, repeated for each of its windows,
+    the windows put back with ``view(-1, H, W, C)`` (Hatamizadeh et al. 2023, GC ViT)."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed, self.window = nn.Conv2d(3, 8, 2, 2), 2
+        self.query, self.kv = nn.Linear(8, 8), nn.Linear(8, 16)
+
+    def forward(self, x):
+        x = self.embed(x).permute(0, 2, 3, 1)
+        B, H, W, C = x.shape  # noqa: N806
+        w = self.window
+        windows = x.view(B, H // w, w, W // w, w, C).permute(0, 1, 3, 2, 4, 5).reshape(-1, w * w, C)
+        q = self.query(x.mean((1, 2))).view(B, 1, C).repeat_interleave(w * w, dim=1)
+        q = q.repeat_interleave(windows.shape[0] // q.shape[0], dim=0)
+        k, v = self.kv(windows).split([8, 8], dim=2)
+        out = (q @ k.transpose(-2, -1)).softmax(-1) @ v
+        out = out.view(-1, H // w, W // w, w, w, C).permute(0, 1, 3, 2, 4, 5).contiguous().view(-1, H, W, C)
+        return (out + x).flatten(1).sum(1, keepdim=True)
+
+
+def test_a_global_query_repeated_for_each_window_agrees_with_pytorch():
+    torch.manual_seed(0)
+    module = GlobalQueryWindows().eval()
+    net = agrees_at(module, ((8, 12), (16, 20), (9, 13)))
+    # by hand at 8 x 12: a 4 x 6 map, 6 windows of 4 tokens; per window q k^T and a v: 4 x 4 x 8 each
+    at = net.report.at({"H": 8, "W": 12})
+    assert int(at.macs) == 8 * 24 * 3 * 4 + 8 * 8 + 6 * 4 * 8 * 16 + 6 * 2 * (4 * 4 * 8)
+    # a map of odd rows has no whole windows: PyTorch refuses the view, and symconv the size
+    with pytest.raises(RuntimeError):
+        module(torch.zeros(1, 3, 10, 12))
+    with pytest.raises(SymconvError):
+        net.report.at({"H": 10, "W": 12})
+    assert "repeat_interleave" in [row.kind for row in net.layers]
+    assert from_torch(module, (3, 8, 12)).check(samples=1).ok
+
+
 def test_operations_are_named_as_torch_fx_names_them():
     """Layer names: a module's path (with _1, _2 when it is called again), and for a function or method
     the path of the module calling it and the name fx's own trace gives that node."""

@@ -75,6 +75,8 @@ SPECIAL_KINDS = {
     "upsample": ("{scale_factor: 2, mode: bilinear}", None),
     "pixel_shuffle": ("{upscale_factor: 2}", "[8, 3, 3]"),
     "relative_position_bias": ("{window_size: [2, 2]}", "[9, 3]"),
+    "attention_bias": ("{resolution: [2, 3], stride: 2}", "[3, 6]"),
+    "repeat_interleave": ("{repeats: 3, dim: 2}", None),
 }
 
 

@@ -59,7 +59,7 @@ EVERY_FAMILY = DEFAULT + [
     "regnety_040_sgn", "lowformer_b0", "shvit_s1", "tf_efficientnetv2_s",
     "tf_mobilenetv3_small_100", "deit_tiny_patch16_224", "vit_small_patch16_224", "flexivit_small",
     "visformer_tiny", "coat_mini", "pvt_v2_b0", "tresnet_m", "nasnetalarge",
-    "davit_tiny", "coatnet_0_rw_224",
+    "davit_tiny", "coatnet_0_rw_224", "levit_128", "gcvit_xxtiny",
 ]  # fmt: skip
 """TensorFlow-ported models compute 'same' padding in Python and branch on it: symconv decides each branch."""
 AT_GIVEN_SIZE = {"vgg11": (224, 224), "twins_svt_small": (224, 224), "mobilevit_xs": (256, 256)}
@@ -67,8 +67,6 @@ AT_GIVEN_SIZE = {"vgg11": (224, 224), "twins_svt_small": (224, 224), "mobilevit_
 REFUSED = {
     "vit_relpos_small_patch16_224": "a held table of relative coordinates fed to an MLP as if batched",
     "maxvit_tiny_tf_224": "an einsum of the tokens with a held relative position table (TensorFlow's layout)",
-    "gcvit_xxtiny": "repeat_interleave of a global query over the windows",
-    "levit_128": "BatchNorm over the batch and tokens flattened together",
 }
 """One model of each family symconv refuses, with the first operation it cannot follow."""
 

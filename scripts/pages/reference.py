@@ -209,6 +209,12 @@ def layer_catalogue() -> None:
             L.Roll([1, -2], [2, 3]),
         ),
         (
+            "repeat_interleave",
+            "Each entry of an axis repeated (GC ViT's global query, one copy per window)",
+            L.RepeatInterleave(symbols("r"), 1),
+            L.RepeatInterleave(2, 2),
+        ),
+        (
             "pad",
             "Padding (zeros, a constant, reflect, replicate, circular)",
             L.Pad([P, P, P, P]),

@@ -17,12 +17,14 @@ from symconv.layers.merge import Add, ElementwiseArithmetic
 from symconv.layers.norm import GroupNorm, LayerNorm, LocalResponseNorm
 from symconv.layers.resample import PixelShuffle, Upsample
 from symconv.layers.tensor import (
+    AttentionBias,
     Narrow,
     Pad,
     Parameter,
     Permute,
     Reduction,
     RelativePositionBias,
+    RepeatInterleave,
     Reshape,
     Roll,
     Select,
@@ -40,6 +42,8 @@ TORCH_MHA = "PyTorch documentation, torch.nn.MultiheadAttention"
 TORCH_UPSAMPLE = "PyTorch documentation, torch.nn.Upsample / torch.nn.functional.interpolate"
 SHI = "Shi et al. (2016), Real-Time Single Image and Video Super-Resolution, eq. (4); torch.nn.PixelShuffle"
 SWIN = "Liu et al. (2021), Swin Transformer, section 3.2 (relative position bias)"
+TORCH_REPEAT = "PyTorch documentation, torch.repeat_interleave"
+LEVIT = "Graham et al. (2021), LeViT, section 4.2 (attention bias)"
 
 
 def a(i: int) -> sp.Symbol:
@@ -324,6 +328,22 @@ def _(layer: Pad, inputs, quantity):
 
 
 @templates.register
+def _(layer: RepeatInterleave, inputs, quantity):
+    if quantity == "shape":
+        x = inputs[0]
+        axis = batchless_axis(layer, layer.dim, len(x))
+        entries = [a(i) for i in range(len(x))]
+        repeats = textbook("r")
+        entries[axis] = entries[axis] * repeats
+        found = axis_templates(x, entries, f"each entry of axis {axis} r times", TORCH_REPEAT)
+        found[axis] = Template(
+            found[axis].left, entries[axis], {a(axis): x[axis], repeats: layer.repeats}, found[axis].rule, TORCH_REPEAT
+        )
+        return found
+    return [_nothing(quantity, "repeating entries copies values")]
+
+
+@templates.register
 def _(layer: Roll, inputs, quantity):
     if quantity == "shape":
         x = inputs[0]
@@ -346,6 +366,22 @@ def _(layer: RelativePositionBias, inputs, quantity):
             for i, e in enumerate((heads, tokens, tokens))
         ]
     return [_nothing(quantity, "gathering rows of the table moves values; the table is its own parameter")]
+
+
+@templates.register
+def _(layer: AttentionBias, inputs, quantity):
+    if quantity == "shape":
+        heads, queries, tokens = textbook("h"), textbook("N_q"), textbook("N")
+        binds = {
+            heads: inputs[0][0],
+            queries: layer.queries(),
+            tokens: layer.resolution[0] * layer.resolution[1],
+        }
+        return [
+            Template(textbook(f"out_{i}"), e, binds, "one bias per head, query and key position", LEVIT)
+            for i, e in enumerate((heads, queries, tokens))
+        ]
+    return [_nothing(quantity, "gathering columns of the table moves values; the table is its own parameter")]
 
 
 @templates.register

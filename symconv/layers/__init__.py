@@ -64,12 +64,14 @@ from symconv.layers.pool import (
 )
 from symconv.layers.resample import PixelShuffle, Upsample
 from symconv.layers.tensor import (
+    AttentionBias,
     Mean,
     Narrow,
     Pad,
     Parameter,
     Permute,
     RelativePositionBias,
+    RepeatInterleave,
     Reshape,
     Roll,
     Select,
@@ -145,6 +147,8 @@ KINDS: dict[str, type[Layer]] = {
         ScaledDotProductAttention,
         Pad,
         RelativePositionBias,
+        AttentionBias,
+        RepeatInterleave,
         Upsample,
         PixelShuffle,
     )
@@ -156,6 +160,8 @@ __all__ = [
     "Pad",
     "PixelShuffle",
     "RelativePositionBias",
+    "AttentionBias",
+    "RepeatInterleave",
     "Upsample",
     "GroupNorm",
     "InstanceNorm1d",

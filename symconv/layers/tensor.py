@@ -319,6 +319,24 @@ class Pad(ShapeOnly):
 
 
 @dataclass(frozen=True)
+class RepeatInterleave(ShapeOnly):
+    """``x.repeat_interleave(repeats, dim)``: each entry of one axis ``repeats`` times in a row, the axis
+    ``repeats`` times longer (GC ViT's global query, one copy per window). Values are copied, no MACs."""
+
+    kind: ClassVar[str] = "repeat_interleave"
+    repeats: sp.Expr = size_arg(minimum=1)
+    dim: int = int_arg(1)
+
+    def requirements(self, x: Shape) -> tuple[Requirement, ...]:
+        batchless_axis(self, self.dim, len(x))
+        return ()
+
+    def output_shape(self, x: Shape) -> Shape:
+        axis = batchless_axis(self, self.dim, len(x))
+        return (*x[:axis], x[axis] * self.repeats, *x[axis + 1 :])
+
+
+@dataclass(frozen=True)
 class Roll(ShapeOnly):
     """``torch.roll(x, shifts, dims)``: entries shifted along axes, those past the end brought round to the start
     (Swin's shifted windows, Liu et al. 2021, section 3.2). Values move; the shape does not."""
@@ -367,3 +385,40 @@ class RelativePositionBias(ShapeOnly):
     def output_shape(self, table: Shape) -> Shape:
         tokens = self.window_size[0] * self.window_size[1]
         return (table[1], tokens, tokens)
+
+
+@dataclass(frozen=True)
+class AttentionBias(ShapeOnly):
+    """LeViT's attention bias: a table of ``heads`` rows of ``R_h R_w`` values, one per offset
+    ``(|dy|, |dx|)`` between two positions of an ``R_h x R_w`` map, gathered into ``(heads, N_q, N)`` for its
+    ``N = R_h R_w`` tokens: entry ``(i, j)`` is the table's column ``|y_i - y_j| R_w + |x_i - x_j|``
+    (Graham et al. 2021, "LeViT", section 4.2). With ``stride`` s the queries are the positions of every
+    s-th row and column (LeViT's shrinking attention), ``N_q = ceil(R_h/s) ceil(R_w/s)``; else ``N_q = N``.
+
+    The input is the table; gathering by a fixed index moves values, no MACs.
+    """
+
+    kind: ClassVar[str] = "attention_bias"
+    resolution: tuple[sp.Expr, ...] = shape_arg()
+    stride: sp.Expr = size_arg(1, minimum=1)
+
+    def queries(self) -> sp.Expr:
+        h, w = self.resolution
+        return sp.ceiling(h / self.stride) * sp.ceiling(w / self.stride)
+
+    def requirements(self, table: Shape) -> tuple[Requirement, ...]:
+        if len(table) != 2 or len(self.resolution) != 2:
+            raise ShapeError(
+                "attention_bias needs a (heads, positions) table and a 2-D resolution", self.where
+            )
+        h, w = self.resolution
+        return (
+            Requirement(
+                relation(sp.Eq, table[1], h * w),
+                f"the table has {table[1]} columns, not {h}*{w}",
+                "resolution",
+            ),
+        )
+
+    def output_shape(self, table: Shape) -> Shape:
+        return (table[0], self.queries(), self.resolution[0] * self.resolution[1])

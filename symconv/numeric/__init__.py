@@ -50,12 +50,14 @@ from symconv.layers.norm import BatchNormNd, GroupNorm, InstanceNormNd, LayerNor
 from symconv.layers.pool import AdaptivePoolNd, PoolNd
 from symconv.layers.resample import PixelShuffle, Upsample
 from symconv.layers.tensor import (
+    AttentionBias,
     Mean,
     Narrow,
     Pad,
     Parameter,
     Permute,
     RelativePositionBias,
+    RepeatInterleave,
     Reshape,
     Roll,
     Select,
@@ -262,6 +264,25 @@ def _(layer: RelativePositionBias, inputs, weights, counter):
     return np.transpose(inputs[0][index], (2, 0, 1))
 
 
+def attention_bias_index(resolution: tuple[int, int], stride: int = 1) -> np.ndarray:
+    """Column of LeViT's bias table for every query (every ``stride``-th row and column) and key of a map
+    (Graham et al. 2021, section 4.2)."""
+    h, w = resolution
+
+    def grid(step: int) -> np.ndarray:
+        rows, columns = np.meshgrid(np.arange(0, h, step), np.arange(0, w, step), indexing="ij")
+        return np.stack([rows.ravel(), columns.ravel()])  # 2 x positions
+
+    offsets = np.abs(grid(stride)[:, :, None] - grid(1)[:, None, :])  # 2 x N_q x N
+    return offsets[0] * w + offsets[1]
+
+
+@forward.register
+def _(layer: AttentionBias, inputs, weights, counter):
+    index = attention_bias_index(tuple(int(s) for s in layer.resolution), int(layer.stride))
+    return inputs[0][:, index]
+
+
 @forward.register
 def _(layer: Select, inputs, weights, counter):
     x = inputs[0]
@@ -278,6 +299,12 @@ def _(layer: Mean, inputs, weights, counter):
 def _(layer: Sum, inputs, weights, counter):
     x = inputs[0]
     return x.sum(axis=tuple(sorted(layer.axes(tuple(x.shape)))), keepdims=layer.keepdim)
+
+
+@forward.register
+def _(layer: RepeatInterleave, inputs, weights, counter):
+    x = inputs[0]
+    return np.repeat(x, int(layer.repeats), axis=batchless_axis(layer, layer.dim, x.ndim))
 
 
 @forward.register

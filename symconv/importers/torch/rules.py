@@ -219,7 +219,24 @@ def batchnorm_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorVa
         }[_spatial(module)]
     )
     layer = cls(num_features=module.num_features, eps=module.eps, affine=module.affine)
-    return tracer.emit(name, layer, [tensor(x, name)], [module.weight, module.bias])
+    return _batchnorm(tracer, name, x, layer, [module.weight, module.bias])
+
+
+def _batchnorm(tracer: Tracer, name: str, x: Any, layer: L.Layer, tensors: list[Any]) -> TensorValue:
+    """Batch normalisation of ``x``; of rows of a tensor flattened with its batch (LeViT's
+    ``bn(x.flatten(0, 1))``): per example the rows are (N, C), each channel scaled alike in every row, which
+    is the layer over the channels first, (C, N), between two permutes."""
+    x = tensor(x, name, merged=True)
+    if not x.merged:
+        return tracer.emit(name, layer, [x], tensors)
+    if x.rank != 2:
+        raise SpecError(
+            f"{name}: batch normalisation of a tensor whose batch axis is merged with {x.shape[0]} entries "
+            f"is followed for rows (B*N, C), not for rank {x.rank}"
+        )
+    rows = tracer.emit(name, L.Permute([0, 2, 1]), [x])
+    normalised = tracer.emit(name, layer, [rows], tensors)
+    return tracer.emit(name, L.Permute([0, 2, 1]), [normalised])
 
 
 def instancenorm_module(tracer: Tracer, module: Any, name: str, x: Any) -> TensorValue:
@@ -310,10 +327,11 @@ def multihead_attention_module(
 
 # --- functions and methods --------------------------------------------------------------
 def flatten(tracer: Tracer, name: str, x: Any, start_dim: int = 0, end_dim: int = -1) -> TensorValue:
-    x = tensor(x, name)
+    x = tensor(x, name, merged=True)
     start, end = start_dim % x.rank, end_dim % x.rank
-    if start == 0:
-        raise SpecError(f"{name}: flattening the batch axis (start_dim=0) is not supported")
+    if start == 0:  # the batch merged with the axes flattened into it: a reshape to (-1, the rest)
+        return reshape(tracer, name, x, [-1, *x.torch_shape()[end + 1 :]])
+    tensor(x, name)
     if start == end:
         return x
     return tracer.emit(name, L.Flatten(start, -1 if end == x.rank - 1 else end), [x])
@@ -545,7 +563,7 @@ def index_tensor(tracer: Tracer, name: str, x: TensorValue, index: Any) -> Tenso
             batch -= position < batch  # an axis before the batch is gone
             x = with_batch_at(x, batch)
             continue
-        if isinstance(item, slice) and item.step in (None, 1):
+        if isinstance(item, slice) and (item.step is None or type(item.step) is int and item.step > 0):
             start = 0 if item.start is None else item.start
             stop = size if item.stop is None else item.stop
             if isinstance(start, int) and start < 0 or isinstance(stop, int) and stop < 0:
@@ -553,7 +571,10 @@ def index_tensor(tracer: Tracer, name: str, x: TensorValue, index: Any) -> Tenso
                     (start % size if isinstance(start, int) else start),
                     (stop + size if isinstance(stop, int) and stop < 0 else stop),
                 )
-            x = with_batch_at(tracer.emit(name, L.Narrow(dim, start, sp.sympify(stop) - start), [x]), batch)
+            step = 1 if item.step is None else item.step
+            x = with_batch_at(
+                tracer.emit(name, L.Narrow(dim, start, sp.sympify(stop) - start, step), [x]), batch
+            )
             position += 1
             continue
         raise SpecError(f"{name}: the index {item!r} is not supported")
@@ -575,6 +596,8 @@ def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue | Dat
         if -1 in rest:
             raise SpecError(f"{name}: reshape with two -1 entries")
         windows = sp.cancel(sp.Mul(*x.shape) / sp.Mul(*rest)) if rest else sp.Mul(*x.shape)
+        if windows != 1 and windows.is_integer is not True and tracer.equal_under_assumptions(windows, 1):
+            windows = sp.Integer(1)  # one entry per example where the sizes an earlier reshape needs hold
         if windows != 1 and x.constant:  # a held tensor's leading axis is a true 1, not the batch
             return tracer.emit(name, L.Reshape([windows, *rest]), [x])
     elif head.has(BATCH):
@@ -588,6 +611,10 @@ def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue | Dat
     if shape == list(x.shape) and x.merged == (windows != 1):
         return x
     return dataclasses.replace(tracer.emit(name, L.Reshape(shape), [x]), merged=windows != 1, batch_at=0)
+
+
+def reshape_as(tracer: Tracer, name: str, x: Any, other: Any) -> TensorValue | DataValue:
+    return reshape(tracer, name, x, list(getattr_function(tracer, name, other, "shape")))
 
 
 def unsqueeze(tracer: Tracer, name: str, x: Any, dim: int) -> TensorValue | DataValue:
@@ -651,10 +678,30 @@ def expand(tracer: Tracer, name: str, x: Any, *target: Any) -> TensorValue:
     return x
 
 
+def repeat_interleave(
+    tracer: Tracer, name: str, x: Any, repeats: Any, dim: Any = None, *, output_size: Any = None
+) -> TensorValue | DataValue:
+    """``x.repeat_interleave(r, dim)``; over the batch axis, each example's copies stand merged with it, as
+    GC ViT repeats an image's global query for each of its windows (``B_ // B`` of them)."""
+    if dim is None:
+        raise SpecError(f"{name}: repeat_interleave without dim flattens the batch into one axis")
+    if isinstance(x, DataValue):
+        return held_view(x, lambda t: t.repeat_interleave(repeats, dim))
+    if isinstance(repeats, (TensorValue, DataValue)) or isinstance(repeats, (list, tuple)):
+        raise SpecError(f"{name}: repeat_interleave with repeats given per entry is not supported")
+    repeats = sp.sympify(plain(repeats, f"{name}: repeats"))
+    x = tensor(x, name, merged=True)
+    if layer_dim(x, dim) != 0:  # an axis of each example's part (of a merged tensor's entries, too)
+        return tracer.emit(name, L.RepeatInterleave(repeats, layer_dim(x, dim)), [x])
+    single = tracer.emit(name, L.Reshape([sp.Integer(1), *x.shape]), [x])
+    return dataclasses.replace(tracer.emit(name, L.RepeatInterleave(repeats, 1), [single]), merged=True)
+
+
 def split_axis(tracer: Tracer, name: str, x: TensorValue, pieces: list[Any], dim: int) -> tuple:
-    axis = dim % x.rank
-    if axis == 0:
+    """Consecutive pieces of PyTorch's axis ``dim``, not the batch axis (nor one merged with it)."""
+    if dim % x.rank == x.batch_at:
         raise SpecError(f"{name}: splitting the batch axis is not supported")
+    axis = layer_dim(x, dim)
     outputs, start = [], sp.Integer(0)
     for length in pieces:
         outputs.append(tracer.emit(name, L.Narrow(axis, start, length), [x]))
@@ -662,9 +709,13 @@ def split_axis(tracer: Tracer, name: str, x: TensorValue, pieces: list[Any], dim
     return tuple(outputs)
 
 
+def _split_size(x: TensorValue, dim: int) -> sp.Expr:
+    return BATCH if dim % x.rank == x.batch_at else x.shape[layer_dim(x, dim) - 1]
+
+
 def chunk(tracer: Tracer, name: str, x: Any, chunks: int, dim: int = 0) -> tuple:
-    x = tensor(x, name)
-    size = x.shape[(dim % x.rank) - 1] if dim % x.rank else BATCH
+    x = tensor(x, name, merged=True)
+    size = _split_size(x, dim)
     if size.is_Integer:
         step = math.ceil(int(size) / chunks)
         pieces = [min(step, int(size) - i * step) for i in range(chunks) if i * step < int(size)]
@@ -675,8 +726,8 @@ def chunk(tracer: Tracer, name: str, x: Any, chunks: int, dim: int = 0) -> tuple
 
 
 def split(tracer: Tracer, name: str, x: Any, split_size: Any, dim: int = 0) -> tuple:
-    x = tensor(x, name)
-    size = x.shape[(dim % x.rank) - 1] if dim % x.rank else BATCH
+    x = tensor(x, name, merged=True)
+    size = _split_size(x, dim)
     if isinstance(split_size, (list, tuple)):
         pieces = list(split_size)
     elif size.is_Integer:
@@ -1004,9 +1055,9 @@ def batch_norm_function(
     eps: float = 1e-5,
 ) -> TensorValue:
     w, b = held(weight, name, "weight"), held(bias, name, "bias")
-    x = tensor(x, name)
+    x = tensor(x, name, merged=True)
     cls = {2: L.BatchNorm1d, 3: L.BatchNorm1d, 4: L.BatchNorm2d, 5: L.BatchNorm3d}[x.rank]
-    return tracer.emit(name, cls(eps=eps, affine=w is not None), [x], [w, b])
+    return _batchnorm(tracer, name, x, cls(eps=eps, affine=w is not None), [w, b])
 
 
 def pool_function(kind: str, dims_: int) -> Rule:
@@ -1233,6 +1284,7 @@ def registry() -> Registry:
     functions[torch.transpose] = transpose
     functions[torch.reshape] = reshape
     functions[torch.chunk] = chunk
+    functions[torch.repeat_interleave] = repeat_interleave
     functions[torch.split] = split
     functions[torch.unbind] = unbind
     functions[torch.squeeze] = squeeze
@@ -1282,6 +1334,8 @@ def registry() -> Registry:
         dim=dim_method,
         view=reshape,
         reshape=reshape,
+        reshape_as=reshape_as,
+        view_as=reshape_as,
         permute=permute,
         transpose=transpose,
         flatten=flatten,
@@ -1294,6 +1348,7 @@ def registry() -> Registry:
         split=split,
         unbind=unbind,
         expand=expand,
+        repeat_interleave=repeat_interleave,
         softmax=softmax_function,
         matmul=matmul,
         bmm=matmul,

@@ -106,6 +106,9 @@ class Tracer:
         self.guards: list[Assumption] = []
         self.materialized: dict[tuple[int, int], TensorValue] = {}
         self.derivations: dict[tuple[Layer, tuple[Shape, ...]], tuple] = {}
+        self.equations: dict[sp.Expr, None] = {}
+        """``lhs - rhs`` of every equation a node needs that holds for some sizes only (a window partition's
+        ``H W = 49 floor(H/7) floor(W/7)``): kept as assumptions, so later sizes may be read under them."""
 
     # --- nodes -----------------------------------------------------------------
     def unique(self, name: str) -> str:
@@ -172,6 +175,9 @@ class Tracer:
         except SymconvError as error:
             raise SpecError(f"{node_name} ({layer.kind}): {error.message}") from None
         derived = (shapes, shape, tuple(undecided))
+        for requirement in undecided:
+            if isinstance(requirement.condition, sp.Equality):
+                self.equations[sp.expand(requirement.condition.lhs - requirement.condition.rhs)] = None
         if key is not None:
             self.derivations[key] = derived
         return derived
@@ -198,41 +204,33 @@ class Tracer:
         return self.materialized[key]
 
     def _gathered(self, data: DataValue, rank: int, name: str) -> TensorValue:
-        """Entries of a held table gathered by a held index: a relative position bias, recognised by where
-        each entry came from (Liu et al. 2021, section 3.2), or refused."""
-        import numpy as np
+        """Entries of a held table gathered by a held index: a relative position bias (Liu et al. 2021,
+        section 3.2) or an attention bias (Graham et al. 2021, section 4.2), recognised by where each entry
+        came from, or refused."""
+        from symconv.layers import Reshape
 
-        from symconv.layers import RelativePositionBias, Reshape
-        from symconv.numeric import relative_position_index
+        found = _bias_layout(data)
+        if found is None:
+            raise SpecError(
+                f"{data.target} is gathered by an index into a layout symconv does not recognise (a relative "
+                "position bias of a window, heads first, and LeViT's attention bias are recognised)"
+            )
+        layer, heads, queries, tokens = found
+        bias = self.emit(name, layer, [self.materialize(DataValue(data.target, data.held), 3, name)])
+        width = rank - 1  # as a constant's: its leading 1 stands for the batch (merged tensors lift it)
+        shape = (sp.Integer(1),) * (width - 3) + tuple(sp.Integer(s) for s in (heads, queries, tokens))
+        if width > 3:
+            bias = self.emit(name, Reshape(list(shape)), [bias])
+        return TensorValue(bias.index, bias.shape, constant=True)
 
-        table = data.held
-        rows, heads = (int(s) for s in table.shape) if table.dim() == 2 else (0, 0)
-        positions = data.probe.detach().numpy().reshape(-1)
-        tokens = int(round((positions.size / heads) ** 0.5)) if heads else 0
-        for h in range(1, tokens + 1):
-            w = tokens // h
-            if h * w != tokens or (2 * h - 1) * (2 * w - 1) != rows:
-                continue
-            index = relative_position_index((h, w))
-            expected = np.arange(rows * heads).reshape(rows, heads)[index].transpose(2, 0, 1).reshape(-1)
-            if np.array_equal(positions, expected) and data.shape[-3:] == (heads, tokens, tokens):
-                held = DataValue(data.target, table)
-                bias = self.emit(name, RelativePositionBias([h, w]), [self.materialize(held, 3, name)])
-                width = (
-                    rank - 1
-                )  # as a constant's: its leading 1 stands for the batch (merged tensors lift it)
-                shape = (sp.Integer(1),) * (width - 3) + (
-                    sp.Integer(heads),
-                    sp.Integer(tokens),
-                    sp.Integer(tokens),
-                )
-                if width > 3:
-                    bias = self.emit(name, Reshape(list(shape)), [bias])
-                return TensorValue(bias.index, bias.shape, constant=True)
-        raise SpecError(
-            f"{data.target} is gathered by an index into a layout symconv does not recognise "
-            "(a relative position bias of a window, heads first, is recognised)"
-        )
+    def equal_under_assumptions(self, a: sp.Expr, b: sp.Expr) -> bool:
+        """``a == b`` wherever an equation some node needs holds: ``a - b`` is a number times one of them."""
+        difference = sp.numer(sp.together(a - b))
+        for equation in self.equations:
+            ratio = sp.cancel(difference / equation)
+            if ratio.is_number and ratio != 0:
+                return True
+        return False
 
     def guard(self, condition: Any, message: str) -> None:
         """A shape guard of the model's code (``torch._assert``): decided now, or kept as an assumption."""
@@ -270,6 +268,44 @@ class Tracer:
             count = sum(int(sizes[n].numel()) for n in unused if module == "" or n.startswith(module + "."))
             found.append(UnusedParameters(module or "(root)", count))
         return found
+
+
+def _bias_layout(data: DataValue) -> tuple[Layer, int, int, int] | None:
+    """The bias layer whose gather puts the held table's entries where ``data.probe`` says they went, with
+    its heads, queries and keys; None when neither layout does."""
+    import numpy as np
+
+    from symconv.layers import AttentionBias, RelativePositionBias
+    from symconv.numeric import attention_bias_index, relative_position_index
+
+    table = data.held
+    if table.dim() != 2 or len(data.shape) < 3:
+        return None
+    heads, queries, tokens = (int(s) for s in data.shape[-3:])
+    if heads * queries * tokens != data.probe.numel():
+        return None
+    positions = data.probe.detach().numpy().reshape(-1)
+    rows, columns = (int(s) for s in table.shape)
+    entries = np.arange(rows * columns).reshape(rows, columns)
+    for h in range(1, tokens + 1):
+        w = tokens // h
+        if h * w != tokens:
+            continue
+        candidates: list[tuple[Layer, Any]] = []
+        if (rows, columns) == ((2 * h - 1) * (2 * w - 1), heads) and queries == tokens:  # heads moved first
+            candidates.append(
+                (RelativePositionBias([h, w]), entries[relative_position_index((h, w))].transpose(2, 0, 1))
+            )
+        if (rows, columns) == (heads, tokens):  # (heads, positions), indexed by |dy| w + |dx|
+            for stride in range(1, max(h, w) + 1):
+                if -(-h // stride) * -(-w // stride) == queries:
+                    candidates.append(
+                        (AttentionBias([h, w], stride), entries[:, attention_bias_index((h, w), stride)])
+                    )
+        for layer, gathered in candidates:
+            if np.array_equal(positions, gathered.reshape(-1)):
+                return layer, heads, queries, tokens
+    return None
 
 
 def _inside(module: str, other: str) -> bool:
