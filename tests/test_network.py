@@ -145,6 +145,21 @@ def test_impossible_layers_are_refused(layers, message):
         _ = Network(input=(3, 3, 3), layers=layers).report
 
 
+def test_a_ceil_mode_pool_may_overhang_by_stride_less_one_as_pytorch_allows():
+    """Kernel 4, stride 3, ceil_mode: PyTorch pools a 2-row input (one window overhanging by 2) and refuses a
+    1-row input (it would overhang by 3)."""
+    torch = pytest.importorskip("torch")
+    pool = torch.nn.MaxPool2d(4, 3, ceil_mode=True)
+    assert Network((1, 2, 8), [MaxPool2d(4, 3, ceil_mode=True)]).output_shape == tuple(
+        pool(torch.zeros(1, 1, 2, 8)).shape[1:]
+    )
+    with pytest.raises(RuntimeError):
+        pool(torch.zeros(1, 1, 1, 8))
+    message = "kernel 4 is longer than the padded input 1 plus stride - 1 = 2 .* along the height"
+    with pytest.raises(ShapeError, match=message):
+        _ = Network((1, 1, 8), [MaxPool2d(4, 3, ceil_mode=True)]).report
+
+
 def test_conditions_for_some_values_are_assumptions_then_checked_at_values():
     K = symbols("K")
     net = Network(input=(1, n, n), layers=[Conv2d(4, K)])

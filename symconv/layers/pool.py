@@ -84,8 +84,13 @@ class PoolNd(Layer):
                 Requirement(
                     at_least(self.output_size(n, axis), 1),
                     lambda n=n, p=p, k=k, axis=axis: (
-                        f"kernel {k} must fit in the padded input {n + 2 * p} along the "
-                        f"{axis_name(axis, self.spatial_dims)}"
+                        (
+                            f"kernel {k} is longer than the padded input {n + 2 * p} plus stride - 1 = "
+                            f"{self.stride[axis] - 1} (ceil_mode lets a window overhang the end by at most that)"
+                            if self.ceil_mode
+                            else f"kernel {k} must fit in the padded input {n + 2 * p}"
+                        )
+                        + f" along the {axis_name(axis, self.spatial_dims)}"
                     ),
                     "kernel_size",
                 )
