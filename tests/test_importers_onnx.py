@@ -77,42 +77,6 @@ def test_missing_onnx_names_the_extra_to_install_from_the_checkout(monkeypatch, 
         import_onnx(tmp_path / "model.onnx")
 
 
-@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
-@pytest.mark.parametrize(
-    "upsample",
-    [
-        {"scale_factor": 2},
-        {"scale_factor": 2, "mode": "bilinear"},
-        {"scale_factor": 1.5, "mode": "bilinear", "align_corners": True},
-        {"size": (20, 30)},
-    ],
-)
-def test_resize_from_both_exporters_gives_pytorch_shapes(tmp_path, exporter, upsample):
-    """``Resize`` (as ``nn.Upsample`` exports) imports with symbolic H and W; shapes are PyTorch's at three sizes."""
-    import contextlib
-    import io
-    import warnings
-
-    torch = pytest.importorskip("torch")
-    module = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Upsample(**upsample)).eval()
-    path = tmp_path / "resize.onnx"
-    x = torch.randn(1, 3, 17, 23)
-    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-        warnings.simplefilter("ignore")
-        if exporter == "dynamo":
-            H, W = (torch.export.Dim(n, min=3, max=2048) for n in "HW")  # noqa: N806
-            torch.onnx.export(module, (x,), str(path), dynamo=True, dynamic_shapes=({2: H, 3: W},))
-        else:
-            torch.onnx.export(
-                module, (x,), str(path), dynamo=False, input_names=["x"], dynamic_axes={"x": {2: "H", 3: "W"}}
-            )
-    net = import_onnx(str(path))
-    assert net.macs != 0 and net.params == 4 * 3 * 9 + 4
-    for h, w in ((17, 23), (8, 9), (101, 64)):
-        expected = tuple(module(torch.randn(1, 3, h, w)).shape[1:])
-        assert net.at(H=h, W=w).output_shape == expected
-
-
 def export(module, path, exporter, x):
     """``module`` written to ``path`` by one of PyTorch's ONNX exporters, H and W dynamic."""
     import contextlib
@@ -129,6 +93,29 @@ def export(module, path, exporter, x):
             torch.onnx.export(
                 module, (x,), str(path), dynamo=False, input_names=["x"], dynamic_axes={"x": {2: "H", 3: "W"}}
             )
+
+
+@pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
+@pytest.mark.parametrize(
+    "upsample",
+    [
+        {"scale_factor": 2},
+        {"scale_factor": 2, "mode": "bilinear"},
+        {"scale_factor": 1.5, "mode": "bilinear", "align_corners": True},
+        {"size": (20, 30)},
+    ],
+)
+def test_resize_from_both_exporters_gives_pytorch_shapes(tmp_path, exporter, upsample):
+    """``Resize`` (as ``nn.Upsample`` exports) imports with symbolic H and W; shapes are PyTorch's at three sizes."""
+    torch = pytest.importorskip("torch")
+    module = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.Upsample(**upsample)).eval()
+    path = tmp_path / "resize.onnx"
+    export(module, path, exporter, torch.randn(1, 3, 17, 23))
+    net = import_onnx(str(path))
+    assert net.macs != 0 and net.params == 4 * 3 * 9 + 4
+    for h, w in ((17, 23), (8, 9), (101, 64)):
+        expected = tuple(module(torch.randn(1, 3, h, w)).shape[1:])
+        assert net.at(H=h, W=w).output_shape == expected
 
 
 @pytest.mark.parametrize("exporter", ["torchscript", "dynamo"])
@@ -157,7 +144,11 @@ def test_padding_of_every_mode_from_both_exporters_agrees_with_pytorch(tmp_path,
         with torch.no_grad(), FlopCounterMode(display=False) as counter:
             out = module(torch.randn(1, 3, h, w))
         at = net.at(H=h, W=w)
-        expected = (tuple(out.shape[1:]), sum(p.numel() for p in module.parameters()), counter.get_total_flops() // 2)
+        expected = (
+            tuple(out.shape[1:]),
+            sum(p.numel() for p in module.parameters()),
+            counter.get_total_flops() // 2,
+        )
         assert (at.output_shape, int(at.params), int(at.macs)) == expected
 
 
@@ -177,7 +168,9 @@ def test_pads_that_crop_and_constants_too_large_to_evaluate_are_refused(tmp_path
             "Constant", [], [name], value=helper.make_tensor(name, TensorProto.INT64, [len(values)], values)
         )
 
-    crop = model([constant("p", [0, 0, 1, 0, 0, 0, -1, 0]), helper.make_node("Pad", ["x", "p"], ["y"])], "crop")
+    crop = model(
+        [constant("p", [0, 0, 1, 0, 0, 0, -1, 0]), helper.make_node("Pad", ["x", "p"], ["y"])], "crop"
+    )
     with pytest.raises(SpecError, match=r"negative pads \[0, 0, 1, 0, 0, 0, -1, 0\]"):
         import_onnx(crop)
     huge = model(
@@ -190,6 +183,17 @@ def test_pads_that_crop_and_constants_too_large_to_evaluate_are_refused(tmp_path
     )
     with pytest.raises(SpecError, match="too large to evaluate"):
         import_onnx(huge)
+    clash = model(
+        [
+            constant("a", [1, 2, 3]),
+            constant("b", [1, 2]),
+            helper.make_node("Add", ["a", "b"], ["p"], name="clash"),
+            helper.make_node("Pad", ["x", "p"], ["y"]),
+        ],
+        "clash",
+    )
+    with pytest.raises(SpecError, match=r"node 'clash' \(Add\): its constant inputs cannot be evaluated"):
+        import_onnx(clash)
 
 
 def test_shape_with_start_and_end_reads_those_axes(tmp_path):

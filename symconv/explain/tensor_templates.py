@@ -7,6 +7,9 @@ Shapes are derived axis by axis: ``out_i`` is the size of the output's axis
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sympy as sp
 
 from symconv.explain.steps import CONVENTION, RESNET, Template, _nothing, _same_shape, textbook
@@ -57,6 +60,19 @@ def axis_templates(x: tuple, entries: list[sp.Expr], rule: str, source: str | No
         Template(textbook(f"out_{i}"), entry, {s: v for s, v in binds.items() if entry.has(s)}, rule, source)
         for i, entry in enumerate(entries)
     ]
+
+
+def one_axis_templates(
+    layer: Any, x: tuple, entry: Callable[[sp.Expr], sp.Expr], binds: dict, rule: str, source: str
+) -> list[Template]:
+    """Every axis of ``x`` kept but the layer's ``dim``, which becomes ``entry`` of its size ``a_axis``, with
+    the layer's arguments bound by ``binds`` (``rule`` may name ``{axis}``)."""
+    axis = batchless_axis(layer, layer.dim, len(x))
+    entries = [a(i) for i in range(len(x))]
+    entries[axis] = entry(entries[axis])
+    found = axis_templates(x, entries, rule.format(axis=axis), source)
+    found[axis] = Template(found[axis].left, entries[axis], binds, found[axis].rule, source)
+    return found
 
 
 @templates.register
@@ -127,20 +143,15 @@ def _(layer: Reshape, inputs, quantity):
 @templates.register
 def _(layer: Narrow, inputs, quantity):
     if quantity == "shape":
-        x = inputs[0]
-        axis = batchless_axis(layer, layer.dim, len(x))
-        entries = [a(i) for i in range(len(x))]
         length, step = textbook("l"), textbook("t")
-        entries[axis] = sp.floor((length - 1) / step) + 1
-        found = axis_templates(x, entries, f"every t-th of l entries of axis {axis}", TORCH_TENSOR)
-        found[axis] = Template(
-            found[axis].left,
-            entries[axis],
+        return one_axis_templates(
+            layer,
+            inputs[0],
+            lambda size: sp.floor((length - 1) / step) + 1,
             {length: layer.length, step: layer.step},
-            found[axis].rule,
+            "every t-th of l entries of axis {axis}",
             TORCH_TENSOR,
         )
-        return found
     return [_nothing(quantity, "a slice only re-indexes")]
 
 
@@ -330,16 +341,17 @@ def _(layer: Pad, inputs, quantity):
 @templates.register
 def _(layer: RepeatInterleave, inputs, quantity):
     if quantity == "shape":
+        repeats = textbook("r")
         x = inputs[0]
         axis = batchless_axis(layer, layer.dim, len(x))
-        entries = [a(i) for i in range(len(x))]
-        repeats = textbook("r")
-        entries[axis] = entries[axis] * repeats
-        found = axis_templates(x, entries, f"each entry of axis {axis} r times", TORCH_REPEAT)
-        found[axis] = Template(
-            found[axis].left, entries[axis], {a(axis): x[axis], repeats: layer.repeats}, found[axis].rule, TORCH_REPEAT
+        return one_axis_templates(
+            layer,
+            x,
+            lambda size: size * repeats,
+            {a(axis): x[axis], repeats: layer.repeats},
+            "each entry of axis {axis} r times",
+            TORCH_REPEAT,
         )
-        return found
     return [_nothing(quantity, "repeating entries copies values")]
 
 

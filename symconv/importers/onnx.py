@@ -101,12 +101,19 @@ def _folded(onnx: Any, node: Any, args: list[Any], opset: int) -> list[np.ndarra
         return None
     if not all(isinstance(a, Constant) and (not a.weight or a.tensor.dtype.kind in "biu") for a in present):
         return None
-    if node.op_type == "ConstantOfShape" and math.prod(int(v) for v in present[0].tensor.reshape(-1)) > FOLDED_ENTRIES:
+    if (
+        node.op_type == "ConstantOfShape"
+        and math.prod(int(v) for v in present[0].tensor.reshape(-1)) > FOLDED_ENTRIES
+    ):
         raise SpecError(f"ConstantOfShape of shape {present[0].tensor.tolist()} is too large to evaluate")
     from onnx.reference import ReferenceEvaluator
 
     feeds = {i: np.asarray(a.tensor) for i, a in zip(node.input, args, strict=True) if i}
-    return list(ReferenceEvaluator(node, opsets={"": opset}).run(None, feeds))
+    try:
+        return list(ReferenceEvaluator(node, opsets={"": opset}).run(None, feeds))
+    except Exception as error:  # the reference evaluator raises what numpy raises for inputs it cannot take
+        first = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise SpecError(f"its constant inputs cannot be evaluated ({first[:200]})") from None
 
 
 def _dimension(dim: Any, file: str) -> sp.Expr:
