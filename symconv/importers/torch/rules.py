@@ -331,7 +331,7 @@ def flatten(tracer: Tracer, name: str, x: Any, start_dim: int = 0, end_dim: int 
     start, end = start_dim % x.rank, end_dim % x.rank
     if start == 0:  # the batch merged with the axes flattened into it: a reshape to (-1, the rest)
         return reshape(tracer, name, x, [-1, *x.torch_shape()[end + 1 :]])
-    tensor(x, name)
+    x = tensor(x, name)  # other axes of a merged tensor are not flattened: refused by name
     if start == end:
         return x
     return tracer.emit(name, L.Flatten(start, -1 if end == x.rank - 1 else end), [x])
@@ -596,8 +596,12 @@ def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue | Dat
         if -1 in rest:
             raise SpecError(f"{name}: reshape with two -1 entries")
         windows = sp.cancel(sp.Mul(*x.shape) / sp.Mul(*rest)) if rest else sp.Mul(*x.shape)
-        if windows != 1 and windows.is_integer is not True and tracer.equal_under_assumptions(windows, 1):
-            windows = sp.Integer(1)  # one entry per example where the sizes an earlier reshape needs hold
+        if (
+            windows != 1
+            and windows.is_integer is not True
+            and tracer.equal_under_assumptions(windows, 1, f"{name}: one entry per example")
+        ):  # where the sizes an earlier reshape needs hold
+            windows = sp.Integer(1)
         if windows != 1 and x.constant:  # a held tensor's leading axis is a true 1, not the batch
             return tracer.emit(name, L.Reshape([windows, *rest]), [x])
     elif head.has(BATCH):

@@ -106,9 +106,9 @@ class Tracer:
         self.guards: list[Assumption] = []
         self.materialized: dict[tuple[int, int], TensorValue] = {}
         self.derivations: dict[tuple[Layer, tuple[Shape, ...]], tuple] = {}
-        self.equations: dict[sp.Expr, None] = {}
+        self.equations: dict[sp.Expr, Any] = {}
         """``lhs - rhs`` of every equation a node needs that holds for some sizes only (a window partition's
-        ``H W = 49 floor(H/7) floor(W/7)``): kept as assumptions, so later sizes may be read under them."""
+        ``H W = 49 floor(H/7) floor(W/7)``), to the equation: later sizes may be read under them."""
 
     # --- nodes -----------------------------------------------------------------
     def unique(self, name: str) -> str:
@@ -177,7 +177,8 @@ class Tracer:
         derived = (shapes, shape, tuple(undecided))
         for requirement in undecided:
             if isinstance(requirement.condition, sp.Equality):
-                self.equations[sp.expand(requirement.condition.lhs - requirement.condition.rhs)] = None
+                condition = requirement.condition
+                self.equations[sp.expand(condition.lhs - condition.rhs)] = condition
         if key is not None:
             self.derivations[key] = derived
         return derived
@@ -223,12 +224,14 @@ class Tracer:
             bias = self.emit(name, Reshape(list(shape)), [bias])
         return TensorValue(bias.index, bias.shape, constant=True)
 
-    def equal_under_assumptions(self, a: sp.Expr, b: sp.Expr) -> bool:
-        """``a == b`` wherever an equation some node needs holds: ``a - b`` is a number times one of them."""
+    def equal_under_assumptions(self, a: sp.Expr, b: sp.Expr, why: str) -> bool:
+        """``a == b`` wherever an equation some node needs holds (``a - b`` is a number times one of them);
+        the equation is then kept as the network's assumption, whichever nodes the output reads."""
         difference = sp.numer(sp.together(a - b))
-        for equation in self.equations:
+        for equation, condition in self.equations.items():
             ratio = sp.cancel(difference / equation)
             if ratio.is_number and ratio != 0:
+                self.guards.append(Assumption(condition, why))
                 return True
         return False
 
