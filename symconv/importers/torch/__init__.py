@@ -167,6 +167,21 @@ def _tracer_base() -> tuple[type, type]:
         def is_leaf_module(self, m: Any, qualified_name: str) -> bool:
             return rules.is_written_out(m) or super().is_leaf_module(m, qualified_name)
 
+        def call_module(self, m: Any, forward: Any, args: tuple, kwargs: dict) -> Any:
+            if self.record_stack_traces:  # locating an error: fx's own bookkeeping, scopes and all
+                return super().call_module(m, forward, args, kwargs)
+            # fx's call, less the scope it copies at every call: only the module stack is read
+            path = self.path_of_module(m)
+            calls = self.num_calls.get(path, 0)
+            self.module_stack[f"{path}@{calls}" if calls else path] = (path, type(m))
+            self.num_calls[path] = calls + 1
+            try:
+                if not self.is_leaf_module(m, path):
+                    return forward(*args, **kwargs)
+                return self.create_proxy("call_module", path, args, kwargs)
+            finally:
+                self.module_stack.popitem(last=True)
+
         def proxy(self, node: Any) -> Any:
             return Proxy(node, self)
 
@@ -316,7 +331,6 @@ class _Interpreter:
         return _mapped(value, self.ensure)
 
     def interpret(self, node: Any, torch: Any) -> Any:
-        label = f"{node.op} {getattr(node.target, '__name__', node.target)}"
         tracer, rules = self.tracer, self.rules
         try:
             if node.op == "placeholder":
@@ -334,7 +348,6 @@ class _Interpreter:
             if node.op == "call_module":
                 target = self.modules[node.target]
                 rule = rules.module_rule(target)
-                label = f"{node.target} ({type(target).__name__})"
                 if rule is None:
                     raise SpecError(f"symconv has no rule for {type(target).__name__}")
                 if args and isinstance(args[0], DataValue):  # a module applied to a held tensor
@@ -346,7 +359,6 @@ class _Interpreter:
                 else rules.methods.get(node.target)
             )
             path = _module_path(node)
-            label = f"{path + ': ' if path else ''}{node.op} {getattr(node.target, '__name__', node.target)}"
             if rule is None:
                 raise SpecError("symconv has no rule for it")
             return rule(tracer, f"{path}.{node.name}" if path else node.name, *args, **kwargs)
@@ -354,13 +366,23 @@ class _Interpreter:
             raise
         except SymconvError as error:
             raise ImportFailure(
-                f"{label}{self.line(node)}: {error.message}; {_partial(tracer, self.shape)}"
+                f"{self.label(node)}{self.line(node)}: {error.message}; {_partial(tracer, self.shape)}"
             ) from None
         except (TypeError, ValueError, IndexError, KeyError) as error:
             raise ImportFailure(
-                f"{label}{self.line(node)}: arguments symconv cannot follow ({error}); "
+                f"{self.label(node)}{self.line(node)}: arguments symconv cannot follow ({error}); "
                 f"{_partial(tracer, self.shape)}"
             ) from None
+
+    def label(self, node: Any) -> str:
+        """The operation as a message names it: a module with its class, else the calling module's path."""
+        if node.op == "call_module" and node.target in self.modules:
+            return f"{node.target} ({type(self.modules[node.target]).__name__})"
+        name = f"{node.op} {getattr(node.target, '__name__', node.target)}"
+        if node.op in ("call_function", "call_method"):
+            path = _module_path(node)
+            return f"{path}: {name}" if path else name
+        return name
 
     def line(self, node: Any) -> str:
         if self.eager:  # the eager trace records every frame; the code is not traced again
