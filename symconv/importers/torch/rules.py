@@ -605,7 +605,8 @@ def reshape(tracer: Tracer, name: str, x: Any, *shape: Any) -> TensorValue | Dat
         if windows != 1 and x.constant:  # a held tensor's leading axis is a true 1, not the batch
             return tracer.emit(name, L.Reshape([windows, *rest]), [x])
     elif head.has(BATCH):
-        windows = sp.cancel(head / BATCH)  # x.shape[0] of a merged tensor: the batch times its entries
+        # x.shape[0] of a merged tensor: the batch times its entries
+        windows = sp.Integer(1) if head == BATCH else sp.cancel(head / BATCH)
         if windows.has(BATCH):
             raise SpecError(f"{name}: a reshape to {head} entries on the batch axis")
     else:
