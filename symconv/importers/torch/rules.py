@@ -692,7 +692,7 @@ def repeat_interleave(
         raise SpecError(f"{name}: repeat_interleave without dim flattens the batch into one axis")
     if isinstance(x, DataValue):
         return held_view(x, lambda t: t.repeat_interleave(repeats, dim))
-    if isinstance(repeats, (TensorValue, DataValue)) or isinstance(repeats, (list, tuple)):
+    if isinstance(repeats, (TensorValue, DataValue, list, tuple)):
         raise SpecError(f"{name}: repeat_interleave with repeats given per entry is not supported")
     repeats = sp.sympify(plain(repeats, f"{name}: repeats"))
     x = tensor(x, name, merged=True)

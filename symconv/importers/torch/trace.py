@@ -106,9 +106,10 @@ class Tracer:
         self.guards: list[Assumption] = []
         self.materialized: dict[tuple[int, int], TensorValue] = {}
         self.derivations: dict[tuple[Layer, tuple[Shape, ...]], tuple] = {}
-        self.equations: dict[sp.Expr, Any] = {}
-        """``lhs - rhs`` of every equation a node needs that holds for some sizes only (a window partition's
-        ``H W = 49 floor(H/7) floor(W/7)``), to the equation: later sizes may be read under them."""
+        self.equations: dict[Any, sp.Expr | None] = {}
+        """Every equation a node needs that holds for some sizes only (a window partition's
+        ``H W = 49 floor(H/7) floor(W/7)``), to its ``lhs - rhs`` once expanded: later sizes may be read
+        under them."""
 
     # --- nodes -----------------------------------------------------------------
     def unique(self, name: str) -> str:
@@ -177,8 +178,7 @@ class Tracer:
         derived = (shapes, shape, tuple(undecided))
         for requirement in undecided:
             if isinstance(requirement.condition, sp.Equality):
-                condition = requirement.condition
-                self.equations[sp.expand(condition.lhs - condition.rhs)] = condition
+                self.equations.setdefault(requirement.condition, None)  # expanded only when read
         if key is not None:
             self.derivations[key] = derived
         return derived
@@ -228,7 +228,9 @@ class Tracer:
         """``a == b`` wherever an equation some node needs holds (``a - b`` is a number times one of them);
         the equation is then kept as the network's assumption, whichever nodes the output reads."""
         difference = sp.numer(sp.together(a - b))
-        for equation, condition in self.equations.items():
+        for condition, equation in self.equations.items():
+            if equation is None:
+                equation = self.equations[condition] = sp.expand(condition.lhs - condition.rhs)
             ratio = sp.cancel(difference / equation)
             if ratio.is_number and ratio != 0:
                 self.guards.append(Assumption(condition, why))
