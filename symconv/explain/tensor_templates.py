@@ -66,12 +66,13 @@ def one_axis_templates(
     layer: Any, x: tuple, entry: Callable[[sp.Expr], sp.Expr], binds: dict, rule: str, source: str
 ) -> list[Template]:
     """Every axis of ``x`` kept but the layer's ``dim``, which becomes ``entry`` of its size ``a_axis``, with
-    the layer's arguments bound by ``binds`` (``rule`` may name ``{axis}``)."""
+    the layer's arguments bound by ``binds``, by ``rule`` (which may name ``{axis}``)."""
     axis = batchless_axis(layer, layer.dim, len(x))
-    entries = [a(i) for i in range(len(x))]
-    entries[axis] = entry(entries[axis])
-    found = axis_templates(x, entries, rule.format(axis=axis), source)
-    found[axis] = Template(found[axis].left, entries[axis], binds, found[axis].rule, source)
+    found = [
+        Template(textbook(f"out_{i}"), a(i), {a(i): size}, f"axis {i} is kept", source)
+        for i, size in enumerate(x)
+    ]
+    found[axis] = Template(textbook(f"out_{axis}"), entry(a(axis)), binds, rule.format(axis=axis), source)
     return found
 
 
